@@ -45,6 +45,9 @@ static long twheel_ioc_handshake(struct twheel_ctx *ctx,
 
 	if (get_user(usize, &uarg->size))
 		return -EFAULT;
+	/* Don't let a caller make us scan megabytes of its memory for zeroes. */
+	if (usize > PAGE_SIZE)
+		return -E2BIG;
 	/* Reserved input (everything after @size) must be zero. */
 	ret = copy_struct_from_user(&hs, sizeof(hs), uarg, usize);
 	if (ret)
