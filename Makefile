@@ -1,0 +1,132 @@
+# SPDX-License-Identifier: GPL-2.0
+#
+# twheel: build the module, library, tools and tests; run the tests in qemu.
+#
+#   make                 build everything against KDIR
+#   make check           install what is missing, build, run every test
+#   make demo            boot the VM and show twheel at work
+#   make vm-shell        an interactive shell in the test VM
+#   make style           checkpatch, sparse and kernel-doc over the module
+#   make install         library, headers, tools (PREFIX, DESTDIR)
+#   make modules_install the module (DESTDIR)
+#
+# The module is never loaded into the kernel of the machine that builds it:
+# every kernel-side test runs inside qemu (tools/vm/run-vm).
+
+KDIR ?= $(shell tools/find-kdir)
+BUILD := $(CURDIR)/build
+RESULTS := $(BUILD)/results
+KSRC_TAR ?= $(firstword $(wildcard /usr/src/linux-source-6.1.tar.xz))
+KSRC := $(BUILD)/ksrc
+KSFT_DIR := $(KSRC)/tools/testing/selftests
+PREFIX ?= /usr/local
+DESTDIR ?=
+
+# The VM boots the kernel the module was built for.
+KREL = $(shell sed -n 's/.*UTS_RELEASE "\(.*\)"/\1/p' $(KDIR)/include/generated/utsrelease.h 2>/dev/null)
+VM_KERNEL ?= /boot/vmlinuz-$(KREL)
+
+CC ?= gcc
+TOOLS_CFLAGS := -O2 -g -Wall -Wextra -static -Iuapi
+
+all: module selftests tools
+
+deps:
+	@tools/install-deps
+
+module:
+	@tools/find-kdir -v > /dev/null
+	$(MAKE) -C $(KDIR) M=$(CURDIR) modules
+
+# Files the build takes from Debian's linux-source tarball, not copied into
+# this tree: the kselftest harness and the style checkers.
+KSRC_FILES := tools/testing/selftests/kselftest_harness.h \
+	      tools/testing/selftests/kselftest.h \
+	      scripts/checkpatch.pl scripts/spelling.txt \
+	      scripts/const_structs.checkpatch
+
+ksrc: $(KSRC)/.stamp
+$(KSRC)/.stamp:
+	@test -n "$(KSRC_TAR)" || \
+		{ echo "twheel: linux-source-6.1 is not installed (make deps)"; exit 1; }
+	rm -rf $(KSRC) && mkdir -p $(KSRC)
+	tar -xJf $(KSRC_TAR) -C $(KSRC) --strip-components=1 \
+		$(addprefix linux-source-6.1/,$(KSRC_FILES))
+	touch $@
+
+selftests: ksrc
+	$(MAKE) -C selftests/twheel KSFT_DIR=$(KSFT_DIR) \
+		OUTPUT=$(BUILD)/selftests/twheel
+
+tools: $(BUILD)/tools/twdemo
+
+$(BUILD)/tools/twdemo: tools/twdemo/twdemo.c uapi/linux/twheel.h
+	@mkdir -p $(dir $@)
+	$(CC) $(TOOLS_CFLAGS) -o $@ $<
+
+# --- tests ----------------------------------------------------------------
+
+VM_STOCK := $(BUILD)/vm/stock
+
+# Everything the VM needs: the module, the selftests, the tools.
+vm-payload: module selftests tools
+
+vm-check: vm-payload
+	tools/run-tap $(RESULTS)/vm-stock.tap \
+		tools/vm/run-vm --name stock --out $(VM_STOCK) \
+		--kernel $(VM_KERNEL) --module kmod/twheel.ko \
+		--payload $(BUILD)/selftests/twheel:/selftests/twheel \
+		--plan tools/vm/plans/check.sh \
+		--timeout 900
+
+check: deps
+	@$(MAKE) --no-print-directory check-run
+
+check-run:
+	@start=$$(date +%s); rm -rf $(RESULTS); mkdir -p $(RESULTS); \
+	$(MAKE) --no-print-directory vm-check; \
+	echo; \
+	echo "make check: wall time $$(( $$(date +%s) - start ))s"; \
+	tools/tap-summary $(RESULTS)/*.tap
+
+demo: deps
+	@$(MAKE) --no-print-directory vm-payload
+	tools/vm/run-vm --name demo --out $(BUILD)/vm/demo \
+		--kernel $(VM_KERNEL) --module kmod/twheel.ko \
+		--payload $(BUILD)/tools:/tools \
+		--plan tools/vm/plans/demo.sh --timeout 600; \
+	rc=$$?; cat $(BUILD)/vm/demo/results.tap; exit $$rc
+
+vm-shell: vm-payload
+	tools/vm/run-vm --name shell --out $(BUILD)/vm/shell --shell \
+		--kernel $(VM_KERNEL) --module kmod/twheel.ko \
+		--payload $(BUILD)/selftests/twheel:/selftests/twheel \
+		--payload $(BUILD)/tools:/tools
+
+# --- style ----------------------------------------------------------------
+
+KERNEL_SOURCES := $(wildcard kmod/*.c kmod/*.h) uapi/linux/twheel.h
+
+style: ksrc
+	perl $(KSRC)/scripts/checkpatch.pl --no-tree --strict --terse \
+		--show-types -f $(KERNEL_SOURCES)
+	$(MAKE) -C $(KDIR) M=$(CURDIR) C=2 modules
+	$(KDIR)/scripts/kernel-doc -none $(KERNEL_SOURCES)
+
+# --- install --------------------------------------------------------------
+
+install: tools
+	install -D -m 0644 uapi/linux/twheel.h \
+		$(DESTDIR)$(PREFIX)/include/linux/twheel.h
+	install -D -m 0755 $(BUILD)/tools/twdemo $(DESTDIR)$(PREFIX)/bin/twdemo
+
+modules_install: module
+	$(MAKE) -C $(KDIR) M=$(CURDIR) modules_install \
+		$(if $(DESTDIR),INSTALL_MOD_PATH=$(DESTDIR))
+
+clean:
+	-$(MAKE) -C $(KDIR) M=$(CURDIR) clean
+	rm -rf $(BUILD)
+
+.PHONY: all deps module ksrc selftests tools vm-payload vm-check check \
+	check-run demo vm-shell style install modules_install clean

@@ -1,0 +1,8 @@
+#!/bin/sh
+# SPDX-License-Identifier: GPL-2.0
+#
+# What `make demo` shows in the VM.
+
+echo "# /dev/twheel: $(ls -l /dev/twheel)"
+/tools/twdemo
+echo "# twdemo exited with status $?"
