@@ -84,6 +84,7 @@ check: deps
 
 check-run:
 	@start=$$(date +%s); rm -rf $(RESULTS); mkdir -p $(RESULTS); \
+	tools/run-tap $(RESULTS)/style.tap $(MAKE) --no-print-directory style; \
 	$(MAKE) --no-print-directory vm-check; \
 	echo; \
 	echo "make check: wall time $$(( $$(date +%s) - start ))s"; \
@@ -94,8 +95,7 @@ demo: deps
 	tools/vm/run-vm --name demo --out $(BUILD)/vm/demo \
 		--kernel $(VM_KERNEL) --module kmod/twheel.ko \
 		--payload $(BUILD)/tools:/tools \
-		--plan tools/vm/plans/demo.sh --timeout 600; \
-	rc=$$?; cat $(BUILD)/vm/demo/results.tap; exit $$rc
+		--plan tools/vm/plans/demo.sh --timeout 600
 
 vm-shell: vm-payload
 	tools/vm/run-vm --name shell --out $(BUILD)/vm/shell --shell \
@@ -105,13 +105,8 @@ vm-shell: vm-payload
 
 # --- style ----------------------------------------------------------------
 
-KERNEL_SOURCES := $(wildcard kmod/*.c kmod/*.h) uapi/linux/twheel.h
-
 style: ksrc
-	perl $(KSRC)/scripts/checkpatch.pl --no-tree --strict --terse \
-		--show-types -f $(KERNEL_SOURCES)
-	$(MAKE) -C $(KDIR) M=$(CURDIR) C=2 modules
-	$(KDIR)/scripts/kernel-doc -none $(KERNEL_SOURCES)
+	tools/style-check $(KDIR) $(KSRC)
 
 # --- install --------------------------------------------------------------
 
