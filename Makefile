@@ -29,7 +29,7 @@ VM_KERNEL ?= /boot/vmlinuz-$(KREL)
 CC ?= gcc
 TOOLS_CFLAGS := -O2 -g -Wall -Wextra -static -Iuapi
 
-all: module selftests tools
+all: module lib selftests tools
 
 deps:
 	@tools/install-deps
@@ -58,6 +58,12 @@ selftests: ksrc
 	$(MAKE) -C selftests/twheel KSFT_DIR=$(KSFT_DIR) \
 		OUTPUT=$(BUILD)/selftests/twheel
 
+lib:
+	$(MAKE) -C userlib OUTPUT=$(BUILD)/userlib PREFIX=$(PREFIX)
+
+lib-tests: lib ksrc
+	$(MAKE) -C userlib tests OUTPUT=$(BUILD)/userlib KSFT_DIR=$(KSFT_DIR)
+
 tools: $(BUILD)/tools/twdemo
 
 $(BUILD)/tools/twdemo: tools/twdemo/twdemo.c uapi/linux/twheel.h
@@ -69,13 +75,14 @@ $(BUILD)/tools/twdemo: tools/twdemo/twdemo.c uapi/linux/twheel.h
 VM_STOCK := $(BUILD)/vm/stock
 
 # Everything the VM needs: the module, the selftests, the tools.
-vm-payload: module selftests tools
+vm-payload: module selftests lib-tests tools
 
 vm-check: vm-payload
 	tools/run-tap $(RESULTS)/vm-stock.tap \
 		tools/vm/run-vm --name stock --out $(VM_STOCK) \
 		--kernel $(VM_KERNEL) --module kmod/twheel.ko \
 		--payload $(BUILD)/selftests/twheel:/selftests/twheel \
+		--payload $(BUILD)/userlib/test:/tests/userlib \
 		--plan tools/vm/plans/check.sh \
 		--timeout 900
 
@@ -110,9 +117,9 @@ style: ksrc
 
 # --- install --------------------------------------------------------------
 
-install: tools
-	install -D -m 0644 uapi/linux/twheel.h \
-		$(DESTDIR)$(PREFIX)/include/linux/twheel.h
+install: lib tools
+	$(MAKE) -C userlib install OUTPUT=$(BUILD)/userlib PREFIX=$(PREFIX) \
+		DESTDIR=$(DESTDIR)
 	install -D -m 0755 $(BUILD)/tools/twdemo $(DESTDIR)$(PREFIX)/bin/twdemo
 
 modules_install: module
@@ -123,5 +130,5 @@ clean:
 	-$(MAKE) -C $(KDIR) M=$(CURDIR) clean
 	rm -rf $(BUILD)
 
-.PHONY: all deps module ksrc selftests tools vm-payload vm-check check \
+.PHONY: all deps module ksrc lib lib-tests selftests tools vm-payload vm-check check \
 	check-run demo vm-shell style install modules_install clean

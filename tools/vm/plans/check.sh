@@ -7,3 +7,4 @@
 . /lib/twheel/guest-lib.sh
 
 run_selftests /selftests/twheel
+run_selftests /tests/userlib
