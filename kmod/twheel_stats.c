@@ -1,0 +1,228 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * twheel: per-CPU counters, shown in debugfs.
+ */
+
+/**
+ * DOC: counters
+ *
+ * The module counts what it does so that an operator can watch it the way
+ * vmstat shows the rest of the kernel: timers armed, re-armed, cancelled
+ * and expired, wheel cascades, events queued and read, wake-ups of the
+ * per-CPU threads, batch sizes and the lateness of expiries.
+ *
+ * The counters sit on the hot paths of arming and expiry, so each CPU has
+ * its own copy and updates it with a this_cpu operation: one instruction
+ * on x86, no lock, no shared cache line, safe against preemption and
+ * interrupts. Nothing is ever summed on the hot path; a reader of
+ * debugfs sums the copies of all possible CPUs. A sum read while the
+ * counters move is a few updates old, never torn: each copy is one word.
+ *
+ * Gauges (timers armed now, contexts, connections, memory) are taken down
+ * on whichever CPU the code runs when the object goes away, which need not
+ * be the CPU that put it up: a CPU's copy of a gauge may be negative, and
+ * only the sum is meaningful. It is exact once the counters are still.
+ *
+ * The histograms use log2 buckets: bucket 0 counts the value 0, bucket
+ * k > 0 the values from 2^(k-1) to 2^k - 1, and the last bucket also
+ * everything above. Lateness is counted in whole microseconds, so an expiry
+ * less than 1 us late lands in bucket 0.
+ *
+ * The counters live as long as the module: twheel_stats_init() allocates
+ * them zeroed and creates the debugfs files, twheel_stats_exit() removes
+ * the files (waiting for readers that are inside them) and frees them.
+ * The file format is in Documentation/stats.rst.
+ */
+
+#include <linux/bitops.h>
+#include <linux/build_bug.h>
+#include <linux/cpumask.h>
+#include <linux/debugfs.h>
+#include <linux/kernel.h>
+#include <linux/math64.h>
+#include <linux/minmax.h>
+#include <linux/percpu.h>
+#include <linux/seq_file.h>
+#include <linux/time64.h>
+
+#include "twheel_stats.h"
+
+/* Read-mostly: written once at init, read by every update. */
+struct twheel_stats_cpu __percpu *twheel_stats_pcpu __read_mostly;
+
+static struct dentry *twheel_stats_dir;
+
+/* Names in debugfs: stable, never renamed or reused (Documentation/stats.rst). */
+static const char * const twheel_stat_names[] = {
+	[TWHEEL_STAT_ARMS]		= "arms",
+	[TWHEEL_STAT_REARMS]		= "rearms",
+	[TWHEEL_STAT_REARMS_IN_PLACE]	= "rearms_in_place",
+	[TWHEEL_STAT_CANCELS]		= "cancels",
+	[TWHEEL_STAT_EXPIRIES]		= "expiries",
+	[TWHEEL_STAT_CASCADES]		= "cascades",
+	[TWHEEL_STAT_EVENTS_QUEUED]	= "events_queued",
+	[TWHEEL_STAT_EVENTS_READ]	= "events_read",
+	[TWHEEL_STAT_WAKEUPS]		= "wakeups",
+	[TWHEEL_STAT_WAKEUPS_IDLE]	= "wakeups_idle",
+	[TWHEEL_STAT_BATCHES_SIMD]	= "batches_simd",
+	[TWHEEL_STAT_BATCHES_SCALAR]	= "batches_scalar",
+	[TWHEEL_STAT_QUOTA_REFUSALS]	= "quota_refusals",
+	[TWHEEL_STAT_TIMERS_ARMED]	= "timers_armed",
+	[TWHEEL_STAT_CONTEXTS]		= "contexts",
+	[TWHEEL_STAT_CONNECTIONS]	= "connections",
+	[TWHEEL_STAT_MEMORY_BYTES]	= "memory_bytes",
+};
+
+static_assert(ARRAY_SIZE(twheel_stat_names) == TWHEEL_NR_STATS);
+
+/**
+ * twheel_stat_batch() - count one expiry batch
+ * @expired: the number of timers the batch expired
+ *
+ * Adds the batch to the current CPU's size histogram and raises its
+ * maximum. Safe in any context, between twheel_stats_init() and
+ * twheel_stats_exit().
+ */
+void twheel_stat_batch(unsigned int expired)
+{
+	unsigned int k = min_t(unsigned int, fls(expired),
+			       TWHEEL_STATS_BATCH_BUCKETS - 1);
+	unsigned long old, prev;
+
+	this_cpu_inc(twheel_stats_pcpu->batch[k]);
+
+	/*
+	 * Raise the maximum without disabling preemption: if the task moves
+	 * to another CPU between the read and the cmpxchg, the cmpxchg fails
+	 * or raises that CPU's maximum instead, which is just as good, since
+	 * readers take the maximum over all CPUs.
+	 */
+	old = this_cpu_read(twheel_stats_pcpu->batch_max);
+	while (expired > old) {
+		prev = this_cpu_cmpxchg(twheel_stats_pcpu->batch_max, old,
+					expired);
+		if (prev == old)
+			break;
+		old = prev;
+	}
+}
+
+/**
+ * twheel_stat_lateness() - count the lateness of one expiry
+ * @late_ns: how long after its deadline the timer expired, in nanoseconds
+ *
+ * Adds the expiry to the current CPU's lateness histogram, in
+ * microseconds. Safe in any context, between twheel_stats_init() and
+ * twheel_stats_exit().
+ */
+void twheel_stat_lateness(u64 late_ns)
+{
+	u64 us = div_u64(late_ns, NSEC_PER_USEC);
+	unsigned int k = min_t(unsigned int, fls64(us),
+			       TWHEEL_STATS_LATE_BUCKETS - 1);
+
+	this_cpu_inc(twheel_stats_pcpu->late_us[k]);
+}
+
+/* Add one CPU's counters to @sum; a max is a max, everything else adds. */
+static void twheel_stats_add_cpu(struct twheel_stats_cpu *sum, unsigned int cpu)
+{
+	const struct twheel_stats_cpu *pc = per_cpu_ptr(twheel_stats_pcpu, cpu);
+	unsigned int i;
+
+	for (i = 0; i < TWHEEL_NR_STATS; i++)
+		sum->count[i] += READ_ONCE(pc->count[i]);
+	for (i = 0; i < TWHEEL_STATS_LATE_BUCKETS; i++)
+		sum->late_us[i] += READ_ONCE(pc->late_us[i]);
+	for (i = 0; i < TWHEEL_STATS_BATCH_BUCKETS; i++)
+		sum->batch[i] += READ_ONCE(pc->batch[i]);
+	sum->batch_max = max(sum->batch_max, READ_ONCE(pc->batch_max));
+}
+
+static void twheel_stats_print(struct seq_file *m,
+			       const struct twheel_stats_cpu *st)
+{
+	unsigned int i;
+
+	for (i = 0; i < TWHEEL_STAT_FIRST_GAUGE; i++)
+		seq_printf(m, "%s %lu\n", twheel_stat_names[i],
+			   (unsigned long)st->count[i]);
+	for (; i < TWHEEL_NR_STATS; i++)
+		seq_printf(m, "%s %ld\n", twheel_stat_names[i], st->count[i]);
+	for (i = 0; i < TWHEEL_STATS_LATE_BUCKETS; i++)
+		seq_printf(m, "lateness_us_log2_%u %lu\n", i, st->late_us[i]);
+	for (i = 0; i < TWHEEL_STATS_BATCH_BUCKETS; i++)
+		seq_printf(m, "batch_log2_%u %lu\n", i, st->batch[i]);
+	seq_printf(m, "batch_max %lu\n", st->batch_max);
+}
+
+/* twheel/counters: the sums over all possible CPUs */
+static int twheel_stats_total_show(struct seq_file *m, void *unused)
+{
+	struct twheel_stats_cpu sum = {};
+	unsigned int cpu;
+
+	for_each_possible_cpu(cpu)
+		twheel_stats_add_cpu(&sum, cpu);
+	twheel_stats_print(m, &sum);
+	return 0;
+}
+DEFINE_SHOW_ATTRIBUTE(twheel_stats_total);
+
+/* twheel/cpu<N>/counters: the copy of CPU N, whose number is m->private */
+static int twheel_stats_cpu_show(struct seq_file *m, void *unused)
+{
+	struct twheel_stats_cpu one = {};
+
+	twheel_stats_add_cpu(&one, (unsigned long)m->private);
+	twheel_stats_print(m, &one);
+	return 0;
+}
+DEFINE_SHOW_ATTRIBUTE(twheel_stats_cpu);
+
+/**
+ * twheel_stats_init() - allocate the counters and create their debugfs files
+ *
+ * Creates /sys/kernel/debug/twheel/counters and one cpu<N>/counters per
+ * possible CPU. A kernel without debugfs, or with debugfs switched off,
+ * only loses the files: that is not an error.
+ *
+ * Return: 0, or -ENOMEM if the counters cannot be allocated.
+ */
+int twheel_stats_init(void)
+{
+	struct dentry *cpu_dir;
+	char name[16];
+	unsigned int cpu;
+
+	twheel_stats_pcpu = alloc_percpu(struct twheel_stats_cpu);
+	if (!twheel_stats_pcpu)
+		return -ENOMEM;
+
+	/* debugfs functions take an error parent and then do nothing. */
+	twheel_stats_dir = debugfs_create_dir("twheel", NULL);
+	debugfs_create_file("counters", 0444, twheel_stats_dir, NULL,
+			    &twheel_stats_total_fops);
+	for_each_possible_cpu(cpu) {
+		snprintf(name, sizeof(name), "cpu%u", cpu);
+		cpu_dir = debugfs_create_dir(name, twheel_stats_dir);
+		debugfs_create_file("counters", 0444, cpu_dir,
+				    (void *)(unsigned long)cpu,
+				    &twheel_stats_cpu_fops);
+	}
+	return 0;
+}
+
+/**
+ * twheel_stats_exit() - remove the debugfs files and free the counters
+ *
+ * Waits for readers that are inside the files. No counter may be updated
+ * once this has been called.
+ */
+void twheel_stats_exit(void)
+{
+	debugfs_remove_recursive(twheel_stats_dir);
+	twheel_stats_dir = NULL;
+	free_percpu(twheel_stats_pcpu);
+	twheel_stats_pcpu = NULL;
+}
