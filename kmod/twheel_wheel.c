@@ -1,0 +1,380 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * twheel: the hierarchical timing wheel.
+ *
+ * This file builds both into the module and, through twheel_compat.h, as a
+ * user-space object for the native tests, fuzzer and benchmark.
+ */
+
+/**
+ * DOC: Theory of operation
+ *
+ * The wheel keeps timers on an abstract u64 tick counter; its owner decides
+ * what a tick is (twheel's tick is a module parameter, 1 ms by default). It
+ * has %TWHEEL_WHEEL_LEVELS (7) levels of 64 slots. A slot of level n covers
+ * 64^n consecutive ticks starting at a multiple of 64^n, and a 64-bit
+ * bitmap per level records which slots hold timers. Timers are intrusive
+ * (&struct twheel_timer is embedded in its owner's structure), so the wheel
+ * never allocates.
+ *
+ * **Placement.** Write ticks in base 64. A timer waits in the level of the
+ * most significant digit in which its expiry differs from the first
+ * unprocessed tick (``wheel->now``), in the slot named by that digit of its
+ * expiry. Finding the level is one fls64() of ``expires ^ now``; queueing is
+ * one hlist insertion and one bit set, and cancelling is one hlist deletion
+ * and, if the slot became empty, one bit clear: O(1) whatever the number of
+ * timers. Each level then reaches 64 times further than the one below it:
+ *
+ * =====  ==============  ===============  ==================  ==================
+ * level  granularity     reaches          at a 1 ms tick      at a 10 us tick
+ * =====  ==============  ===============  ==================  ==================
+ * 0      1 tick          2^6 ticks        1 ms / 64 ms        10 us / 640 us
+ * 1      2^6 ticks       2^12 ticks       64 ms / 4.1 s       640 us / 41 ms
+ * 2      2^12 ticks      2^18 ticks       4.1 s / 4.4 min     41 ms / 2.6 s
+ * 3      2^18 ticks      2^24 ticks       4.4 min / 4.7 h     2.6 s / 2.8 min
+ * 4      2^24 ticks      2^30 ticks       4.7 h / 12.4 days   2.8 min / 3 h
+ * 5      2^30 ticks      2^36 ticks       12.4 days / 2.2 y   3 h / 8 days
+ * 6      2^36 ticks      2^42 ticks       2.2 y / 139 y       8 days / 1.39 y
+ * =====  ==============  ===============  ==================  ==================
+ *
+ * **Cascading.** A slot above level 0 is processed when time reaches its
+ * first tick. Each of its timers then either expires (its tick has been
+ * reached) or moves down to the level of the digit in which it now differs
+ * from the clock. A timer therefore always ends in the level-0 slot of its
+ * own tick: it never expires early, and the wheel adds no lateness at all
+ * (a timer is handed out by the advance() call that reaches its tick). The
+ * price is that a timer can move up to six times during its life. Timers
+ * that are cancelled or re-armed before their slot comes due, the common
+ * case for retransmission and idle timeouts, never move; those that do pay
+ * for the precision the daemon asked for. Linux's own timer wheel made the
+ * other choice (no cascading, timers late by up to about 12.5% of their
+ * timeout), which suits kernel timeouts but not a protocol's
+ * retransmission timer.
+ *
+ * **Invariant.** Every queued timer waits in a slot whose first tick has not
+ * been processed, and within one level the queued timers span at most 64
+ * consecutive slot-sized ranges, starting with the first unprocessed one.
+ * A slot index therefore names exactly one range of ticks, and bitmaps can
+ * be read as rotated by the position of the first unprocessed slot.
+ *
+ * **Next expiry.** For each level, rotate the bitmap so that bit 0 is the
+ * first unprocessed slot and take its lowest set bit: the first tick of that
+ * slot is the earliest tick at which the level has work (an expiry at level
+ * 0, a cascade above). The minimum over the levels is never later than the
+ * earliest expiry. That is seven bit scans: no slot is walked and there is
+ * no cached value that could go stale.
+ *
+ * **Advancing over a gap.** At each level, the slots whose first tick lies in
+ * the interval being processed form one cyclic run of bits, computed as a
+ * mask. Only the set bits of ``pending & mask`` are visited and each of them
+ * holds at least one timer that moves, so advancing costs O(levels + timers
+ * expired + timers cascaded), whether the gap is one tick or ten years.
+ * Timers whose tick lies in the gap are handed out directly, without
+ * cascading first.
+ *
+ * **Range and clamping.** A timer more than %TWHEEL_WHEEL_MAX_DELTA
+ * (2^42 - 1) ticks away waits in the top level as if it expired at
+ * ``now + TWHEEL_WHEEL_MAX_DELTA``, keeping its true expiry; when that slot
+ * comes due it is queued again from the new ``now``. It is never wrapped,
+ * shortened or dropped. A timer armed for a tick that has already been
+ * processed is queued for ``now`` and expires at the next advance. Tick
+ * U64_MAX is never processed (advance stops at U64_MAX - 1), so a timer
+ * armed for U64_MAX stays pending until it is cancelled: it means "never".
+ */
+
+#include "twheel_wheel.h"
+
+static_assert(sizeof(struct twheel_timer) <= 32,
+	      "struct twheel_timer is embedded in every connection's timers");
+static_assert(TWHEEL_WHEEL_LEVELS * TWHEEL_WHEEL_LVL_SLOTS < TWHEEL_TIMER_IDLE,
+	      "slot indices must not collide with the idle marker");
+static_assert(TWHEEL_WHEEL_RANGE_BITS < 64,
+	      "the top level must not cover the whole tick space");
+
+/*
+ * The tick whose slot a timer armed for @expires waits in: @expires itself,
+ * or wheel->now for a tick already processed, or the farthest tick the top
+ * level can hold without ambiguity.
+ */
+static u64 twheel_wheel_key(const struct twheel_wheel *wheel, u64 expires)
+{
+	u64 now = wheel->now;
+
+	if (expires <= now)
+		return now;
+	if (expires - now > TWHEEL_WHEEL_MAX_DELTA)
+		return now + TWHEEL_WHEEL_MAX_DELTA;
+	return expires;
+}
+
+/* Level and slot, as a twheel_timer.idx, of @key (>= @now) seen from @now. */
+static unsigned int twheel_wheel_idx(u64 now, u64 key)
+{
+	unsigned int lvl;
+
+	/* OR-ing the low digit in puts keys of the current 64-tick block at level 0. */
+	lvl = (fls64((key ^ now) | TWHEEL_WHEEL_LVL_MASK) - 1) /
+	      TWHEEL_WHEEL_LVL_BITS;
+	if (lvl >= TWHEEL_WHEEL_LEVELS)
+		lvl = TWHEEL_WHEEL_LEVELS - 1;
+
+	return lvl * TWHEEL_WHEEL_LVL_SLOTS +
+	       ((key >> TWHEEL_WHEEL_LVL_SHIFT(lvl)) & TWHEEL_WHEEL_LVL_MASK);
+}
+
+/*
+ * The first slot-sized range of level @lvl that starts at or after @now,
+ * numbered from tick 0: ceil(now / 64^lvl). Its slot is the first one not
+ * yet processed.
+ */
+static u64 twheel_wheel_first_range(u64 now, unsigned int lvl)
+{
+	unsigned int shift = TWHEEL_WHEEL_LVL_SHIFT(lvl);
+
+	return (now >> shift) + !!(now & (BIT_ULL(shift) - 1));
+}
+
+static void twheel_wheel_enqueue(struct twheel_wheel *wheel,
+				 struct twheel_timer *timer, unsigned int idx)
+{
+	unsigned int lvl = idx / TWHEEL_WHEEL_LVL_SLOTS;
+	unsigned int slot = idx % TWHEEL_WHEEL_LVL_SLOTS;
+
+	hlist_add_head(&timer->node, &wheel->slots[lvl][slot]);
+	wheel->pending[lvl] |= BIT_ULL(slot);
+	timer->idx = idx;
+}
+
+/* Unlinks @timer from its slot; the caller sets its new idx. */
+static void twheel_wheel_dequeue(struct twheel_wheel *wheel,
+				 struct twheel_timer *timer)
+{
+	unsigned int lvl = timer->idx / TWHEEL_WHEEL_LVL_SLOTS;
+	unsigned int slot = timer->idx % TWHEEL_WHEEL_LVL_SLOTS;
+
+	__hlist_del(&timer->node);
+	if (hlist_empty(&wheel->slots[lvl][slot]))
+		wheel->pending[lvl] &= ~BIT_ULL(slot);
+}
+
+/**
+ * twheel_wheel_init() - initialise an empty wheel
+ * @wheel: the wheel
+ * @now: the first tick to be processed
+ *
+ * Context: any; the wheel must not be in use. O(levels x slots).
+ */
+void twheel_wheel_init(struct twheel_wheel *wheel, u64 now)
+{
+	unsigned int lvl, slot;
+
+	wheel->now = now;
+	wheel->count = 0;
+	wheel->cascades = 0;
+	for (lvl = 0; lvl < TWHEEL_WHEEL_LEVELS; lvl++) {
+		wheel->pending[lvl] = 0;
+		for (slot = 0; slot < TWHEEL_WHEEL_LVL_SLOTS; slot++)
+			INIT_HLIST_HEAD(&wheel->slots[lvl][slot]);
+	}
+}
+
+/**
+ * twheel_wheel_arm() - arm or re-arm a timer
+ * @wheel: the wheel
+ * @timer: the timer, initialised with twheel_timer_init(); if it is pending,
+ *	on @wheel; if twheel_wheel_advance() handed it out, already taken off
+ *	the caller's list (hlist_del_init())
+ * @expires: the tick at which it expires; a tick before or at ``wheel->now``
+ *	means "at the next advance"
+ *
+ * Re-arming a pending timer replaces its expiry; if the new expiry falls in
+ * the slot the timer already waits in, only the expiry is updated.
+ *
+ * Context: the wheel's lock held. O(1): a level computation and at most one
+ * hlist deletion and one insertion.
+ * Return: true if @timer was pending (it has been re-armed), false if it
+ * was idle.
+ */
+bool twheel_wheel_arm(struct twheel_wheel *wheel, struct twheel_timer *timer,
+		      u64 expires)
+{
+	unsigned int idx = twheel_wheel_idx(wheel->now,
+					    twheel_wheel_key(wheel, expires));
+	bool was_pending = twheel_timer_pending(timer);
+
+	timer->expires = expires;
+	if (was_pending) {
+		if (timer->idx == idx)
+			return true;
+		twheel_wheel_dequeue(wheel, timer);
+	} else {
+		wheel->count++;
+	}
+	twheel_wheel_enqueue(wheel, timer, idx);
+
+	return was_pending;
+}
+
+/**
+ * twheel_wheel_cancel() - cancel a timer
+ * @wheel: the wheel
+ * @timer: the timer; if it is pending, on @wheel
+ *
+ * An idle timer is left untouched; in particular a timer that
+ * twheel_wheel_advance() handed out stays on the caller's list.
+ *
+ * Context: the wheel's lock held. O(1): one hlist deletion.
+ * Return: true if @timer was pending (it will not expire), false if not.
+ */
+bool twheel_wheel_cancel(struct twheel_wheel *wheel,
+			 struct twheel_timer *timer)
+{
+	if (!twheel_timer_pending(timer))
+		return false;
+
+	twheel_wheel_dequeue(wheel, timer);
+	INIT_HLIST_NODE(&timer->node);
+	timer->idx = TWHEEL_TIMER_IDLE;
+	wheel->count--;
+
+	return true;
+}
+
+/**
+ * twheel_wheel_next() - the next tick at which the wheel has work
+ * @wheel: the wheel
+ *
+ * The result is the earliest tick whose processing by twheel_wheel_advance()
+ * expires a timer or moves one down a level. It is never later than the
+ * earliest expiry (nor earlier than ``wheel->now``); sleeping until it and
+ * advancing to it therefore never makes a timer late.
+ *
+ * Context: the wheel's lock held. O(levels): one bit scan per level.
+ * Return: that tick, or U64_MAX when no timer is pending (or when the only
+ * work left is at tick U64_MAX, which is never processed).
+ */
+u64 twheel_wheel_next(const struct twheel_wheel *wheel)
+{
+	u64 next = U64_MAX;
+	unsigned int lvl;
+
+	for (lvl = 0; lvl < TWHEEL_WHEEL_LEVELS; lvl++) {
+		u64 pending = wheel->pending[lvl];
+		u64 first, range;
+
+		if (!pending)
+			continue;
+
+		first = twheel_wheel_first_range(wheel->now, lvl);
+		range = first + __ffs64(ror64(pending, first &
+						      TWHEEL_WHEEL_LVL_MASK));
+		range <<= TWHEEL_WHEEL_LVL_SHIFT(lvl);
+		if (range < next)
+			next = range;
+	}
+
+	return next;
+}
+
+/**
+ * twheel_wheel_advance() - process every tick up to and including @now
+ * @wheel: the wheel
+ * @now: the last tick to process; U64_MAX is treated as U64_MAX - 1
+ * @expired: list onto which expired timers are moved
+ *
+ * Moves every pending timer whose expiry is at or before @now onto the head
+ * of @expired, in no particular order; the caller then owns them and they
+ * are no longer pending. Timers that are not due yet but whose slot was
+ * reached move down a level (or, beyond the range, are queued again).
+ * Afterwards ``wheel->now`` is @now + 1. Going back in time (@now before
+ * ``wheel->now``) does nothing.
+ *
+ * Context: the wheel's lock held. O(levels + expired + cascaded): the length
+ * of the interval does not matter, only the timers that move.
+ * Return: the number of timers moved onto @expired.
+ */
+unsigned int twheel_wheel_advance(struct twheel_wheel *wheel, u64 now,
+				  struct hlist_head *expired)
+{
+	u64 from = wheel->now;
+	unsigned int lvl, moved = 0;
+	struct twheel_timer *timer;
+	HLIST_HEAD(requeue);
+	HLIST_HEAD(batch);
+
+	if (now == U64_MAX)
+		now = U64_MAX - 1;
+	if (now < from)
+		return 0;
+
+	/* Everything below queues relative to the new clock. */
+	wheel->now = now + 1;
+
+	for (lvl = 0; lvl < TWHEEL_WHEEL_LEVELS; lvl++) {
+		u64 first = twheel_wheel_first_range(from, lvl);
+		u64 last = now >> TWHEEL_WHEEL_LVL_SHIFT(lvl);
+		u64 due;
+
+		/* Every slot start of a higher level is one of this level too. */
+		if (last < first)
+			break;
+		if (!wheel->pending[lvl])
+			continue;
+
+		if (last - first >= TWHEEL_WHEEL_LVL_MASK)
+			due = ~0ULL;
+		else
+			due = rol64(BIT_ULL(last - first + 1) - 1,
+				    first & TWHEEL_WHEEL_LVL_MASK);
+		due &= wheel->pending[lvl];
+		wheel->pending[lvl] &= ~due;
+
+		while (due) {
+			unsigned int slot = __ffs64(due);
+
+			due &= due - 1;
+			hlist_move_list(&wheel->slots[lvl][slot], &batch);
+			while (!hlist_empty(&batch)) {
+				unsigned int idx;
+
+				timer = hlist_entry(batch.first,
+						    struct twheel_timer, node);
+				__hlist_del(&timer->node);
+
+				if (timer->expires <= now) {
+					timer->idx = TWHEEL_TIMER_IDLE;
+					hlist_add_head(&timer->node, expired);
+					wheel->count--;
+					moved++;
+					continue;
+				}
+
+				wheel->cascades++;
+				idx = twheel_wheel_idx(wheel->now,
+						       twheel_wheel_key(wheel,
+									timer->expires));
+				/*
+				 * Only a clamped timer can come back to the
+				 * level being processed (the top one); queue it
+				 * once this level is done so that it cannot be
+				 * seen twice.
+				 */
+				if (idx / TWHEEL_WHEEL_LVL_SLOTS < lvl)
+					twheel_wheel_enqueue(wheel, timer, idx);
+				else
+					hlist_add_head(&timer->node, &requeue);
+			}
+		}
+	}
+
+	while (!hlist_empty(&requeue)) {
+		timer = hlist_entry(requeue.first, struct twheel_timer, node);
+		__hlist_del(&timer->node);
+		twheel_wheel_enqueue(wheel, timer,
+				     twheel_wheel_idx(wheel->now,
+						      twheel_wheel_key(wheel,
+								       timer->expires)));
+	}
+
+	return moved;
+}

@@ -1,0 +1,117 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * twheel: the hierarchical timing wheel. Its theory of operation is the
+ * DOC block at the top of twheel_wheel.c.
+ */
+#ifndef _TWHEEL_WHEEL_H
+#define _TWHEEL_WHEEL_H
+
+#ifdef __KERNEL__
+#include <linux/bitops.h>
+#include <linux/build_bug.h>
+#include <linux/limits.h>
+#include <linux/list.h>
+#include <linux/types.h>
+#else
+#include "twheel_compat.h"
+#endif
+
+/* Geometry: TWHEEL_WHEEL_LEVELS levels of 64 slots, level n slots 64^n ticks wide. */
+#define TWHEEL_WHEEL_LVL_BITS	6
+#define TWHEEL_WHEEL_LVL_SLOTS	BIT(TWHEEL_WHEEL_LVL_BITS)
+#define TWHEEL_WHEEL_LVL_MASK	(TWHEEL_WHEEL_LVL_SLOTS - 1)
+#define TWHEEL_WHEEL_LEVELS	7
+#define TWHEEL_WHEEL_LVL_SHIFT(lvl)	((lvl) * TWHEEL_WHEEL_LVL_BITS)
+#define TWHEEL_WHEEL_LVL_GRAN(lvl)	BIT_ULL(TWHEEL_WHEEL_LVL_SHIFT(lvl))
+/* 2^42 ticks: 139 years at a 1 ms tick, 1.39 years at a 10 us tick. */
+#define TWHEEL_WHEEL_RANGE_BITS	(TWHEEL_WHEEL_LEVELS * TWHEEL_WHEEL_LVL_BITS)
+/*
+ * The longest distance from wheel->now that is queued directly. A timer
+ * further away waits in the top level at now + TWHEEL_WHEEL_MAX_DELTA and is
+ * queued again from there; its expiry is kept, never wrapped or shortened.
+ */
+#define TWHEEL_WHEEL_MAX_DELTA	(BIT_ULL(TWHEEL_WHEEL_RANGE_BITS) - 1)
+
+/* twheel_timer.idx of a timer that is not queued on any wheel */
+#define TWHEEL_TIMER_IDLE	U32_MAX
+
+/**
+ * struct twheel_timer - a timer, embedded in its owner's structure
+ * @node: links the timer into a wheel slot while it is pending; once
+ *	twheel_wheel_advance() has expired it, into the caller's list of
+ *	expired timers
+ * @expires: absolute tick at which the timer expires
+ * @idx: the slot it waits in (level * %TWHEEL_WHEEL_LVL_SLOTS + slot), or
+ *	%TWHEEL_TIMER_IDLE when it is not queued on a wheel
+ *
+ * A timer belongs to at most one wheel at a time and is protected by the
+ * lock that protects that wheel. The wheel never allocates: the memory of a
+ * timer is its owner's.
+ */
+struct twheel_timer {
+	struct hlist_node node;
+	u64 expires;
+	u32 idx;
+};
+
+/**
+ * struct twheel_wheel - a hierarchical timing wheel over a u64 tick counter
+ * @now: the first tick not yet processed: every tick < @now has been
+ *	processed by twheel_wheel_advance()
+ * @pending: per level, bit n is set if and only if slot n of that level is
+ *	not empty
+ * @count: number of timers queued on the wheel
+ * @cascades: number of times a timer was moved to a lower level (or queued
+ *	again after clamping) instead of expiring; a statistic
+ * @slots: per level, the lists of timers waiting in each slot
+ *
+ * The wheel does no locking and never sleeps or allocates: every call on a
+ * wheel, and on the timers queued on it, must be serialised by its owner.
+ * twheel keeps one wheel per CPU and protects it with that CPU's lock.
+ */
+struct twheel_wheel {
+	u64 now;
+	u64 pending[TWHEEL_WHEEL_LEVELS];
+	unsigned int count;
+	u64 cascades;
+	struct hlist_head slots[TWHEEL_WHEEL_LEVELS][TWHEEL_WHEEL_LVL_SLOTS];
+};
+
+/**
+ * twheel_timer_init() - prepare a timer for its first arming
+ * @timer: the timer
+ *
+ * Context: any; O(1).
+ */
+static inline void twheel_timer_init(struct twheel_timer *timer)
+{
+	INIT_HLIST_NODE(&timer->node);
+	timer->expires = 0;
+	timer->idx = TWHEEL_TIMER_IDLE;
+}
+
+/**
+ * twheel_timer_pending() - is the timer queued on a wheel?
+ * @timer: the timer
+ *
+ * A timer that twheel_wheel_advance() moved to the caller's list is no
+ * longer pending.
+ *
+ * Context: the wheel's lock if the timer may be queued; O(1).
+ * Return: true if @timer is armed and has not expired or been cancelled.
+ */
+static inline bool twheel_timer_pending(const struct twheel_timer *timer)
+{
+	return timer->idx != TWHEEL_TIMER_IDLE;
+}
+
+void twheel_wheel_init(struct twheel_wheel *wheel, u64 now);
+bool twheel_wheel_arm(struct twheel_wheel *wheel, struct twheel_timer *timer,
+		      u64 expires);
+bool twheel_wheel_cancel(struct twheel_wheel *wheel,
+			 struct twheel_timer *timer);
+u64 twheel_wheel_next(const struct twheel_wheel *wheel);
+unsigned int twheel_wheel_advance(struct twheel_wheel *wheel, u64 now,
+				  struct hlist_head *expired);
+
+#endif /* _TWHEEL_WHEEL_H */
