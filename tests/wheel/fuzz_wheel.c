@@ -1,0 +1,285 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Differential fuzz target for the timing wheel (libFuzzer).
+ *
+ * The input is an operation stream: arm, re-arm, cancel, advance by small,
+ * large and huge steps, advance to twheel_wheel_next(). It drives the wheel
+ * and a model that is correct by inspection (an array of expiries scanned
+ * in full at every step), and every result is compared: the return values,
+ * the exact set of timers each advance hands out, the clock, the count, and
+ * that twheel_wheel_next() is a lower bound on the earliest expiry at which
+ * advancing always finds work. The wheel's invariants are walked after every
+ * operation. Any difference aborts, which libFuzzer reports as a crash.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "twheel_wheel.h"
+
+#define FUZZ_TIMERS	64
+
+#define FUZZ_CHECK(cond)						\
+	do {								\
+		if (!(cond)) {						\
+			fprintf(stderr, "fuzz_wheel: %s:%d: %s\n",	\
+				__FILE__, __LINE__, #cond);		\
+			abort();					\
+		}							\
+	} while (0)
+
+/* The model: the first unprocessed tick and each timer's expiry. */
+struct fuzz_model {
+	u64 now;
+	bool armed[FUZZ_TIMERS];
+	u64 expires[FUZZ_TIMERS];
+};
+
+struct fuzz_input {
+	const u8 *data;
+	size_t size;
+};
+
+static struct twheel_wheel wheel;
+static struct twheel_timer timers[FUZZ_TIMERS];
+static struct fuzz_model model;
+
+/* Little-endian bytes from the input; zeros once it is used up. */
+static u64 fuzz_take(struct fuzz_input *in, unsigned int bytes)
+{
+	u64 v = 0;
+	unsigned int i;
+
+	for (i = 0; i < bytes && in->size; i++, in->data++, in->size--)
+		v |= (u64)*in->data << (8 * i);
+	return v;
+}
+
+static u64 fuzz_add_sat(u64 a, u64 b)
+{
+	return a > U64_MAX - b ? U64_MAX : a + b;
+}
+
+static u64 fuzz_sub_sat(u64 a, u64 b)
+{
+	return a < b ? 0 : a - b;
+}
+
+/* A tick near a slot boundary of some level, seen from @now. */
+static u64 fuzz_boundary(struct fuzz_input *in, u64 now)
+{
+	unsigned int shift = TWHEEL_WHEEL_LVL_SHIFT(fuzz_take(in, 1) % 8);
+	u64 steps = fuzz_take(in, 1) % 66;
+	u64 base = (shift < 64 ? now >> shift : 0) + steps;
+	u64 tick = shift < 64 && base <= U64_MAX >> shift ? base << shift : U64_MAX;
+	int wiggle = (int)(fuzz_take(in, 1) % 5) - 2;
+
+	return wiggle < 0 ? fuzz_sub_sat(tick, -wiggle) : fuzz_add_sat(tick, wiggle);
+}
+
+static u64 fuzz_start(struct fuzz_input *in)
+{
+	u64 v = fuzz_take(in, 8);
+
+	switch (fuzz_take(in, 1) % 6) {
+	case 0:
+		return v % 4096;
+	case 1:	/* just before a big boundary */
+		return fuzz_sub_sat(BIT_ULL(6 * (1 + v % 7)), v >> 60);
+	case 2:
+		return fuzz_sub_sat(U64_MAX, v % (1ULL << 44));
+	case 3:
+		return U64_MAX - v % 200;
+	default:
+		return v;
+	}
+}
+
+static u64 fuzz_expiry(struct fuzz_input *in, u64 now)
+{
+	switch (fuzz_take(in, 1) % 9) {
+	case 0:
+		return fuzz_add_sat(now, fuzz_take(in, 1));
+	case 1:
+		return fuzz_add_sat(now, fuzz_take(in, 2));
+	case 2:
+		return fuzz_add_sat(now, fuzz_take(in, 4));
+	case 3: {
+		u64 v = fuzz_take(in, 8);
+
+		return fuzz_add_sat(now, v >> (fuzz_take(in, 1) % 64));
+	}
+	case 4:	/* in the past, or now */
+		return fuzz_sub_sat(now, fuzz_take(in, 1));
+	case 5: {	/* around the clamping distance */
+		u64 d = TWHEEL_WHEEL_MAX_DELTA - 4 + fuzz_take(in, 1) % 9;
+
+		return fuzz_add_sat(now, d);
+	}
+	case 6:
+		return U64_MAX - fuzz_take(in, 1) % 4;
+	case 7:
+		return fuzz_boundary(in, now);
+	default:
+		return fuzz_take(in, 8);
+	}
+}
+
+static u64 fuzz_earliest(void)
+{
+	u64 earliest = U64_MAX;
+	unsigned int i;
+
+	for (i = 0; i < FUZZ_TIMERS; i++)
+		if (model.armed[i] && model.expires[i] < earliest)
+			earliest = model.expires[i];
+	return earliest;
+}
+
+static unsigned int fuzz_armed(void)
+{
+	unsigned int i, n = 0;
+
+	for (i = 0; i < FUZZ_TIMERS; i++)
+		n += model.armed[i];
+	return n;
+}
+
+static void fuzz_check_wheel(void)
+{
+	unsigned int lvl, slot, count = 0;
+
+	for (lvl = 0; lvl < TWHEEL_WHEEL_LEVELS; lvl++) {
+		for (slot = 0; slot < TWHEEL_WHEEL_LVL_SLOTS; slot++) {
+			struct hlist_head *head = &wheel.slots[lvl][slot];
+			struct hlist_node *node;
+
+			FUZZ_CHECK(!hlist_empty(head) ==
+				   !!(wheel.pending[lvl] & BIT_ULL(slot)));
+			for (node = head->first; node; node = node->next) {
+				struct twheel_timer *timer =
+					hlist_entry(node, struct twheel_timer, node);
+				unsigned int id = timer - timers;
+
+				FUZZ_CHECK(id < FUZZ_TIMERS && model.armed[id]);
+				FUZZ_CHECK(timer->expires == model.expires[id]);
+				FUZZ_CHECK(timer->idx == lvl * TWHEEL_WHEEL_LVL_SLOTS + slot);
+				count++;
+			}
+		}
+	}
+	FUZZ_CHECK(count == wheel.count);
+	FUZZ_CHECK(count == fuzz_armed());
+}
+
+static void fuzz_advance(u64 now)
+{
+	u64 last = now == U64_MAX ? U64_MAX - 1 : now;
+	u64 before = wheel.cascades;
+	unsigned int queued = wheel.count;
+	unsigned int i, moved, due = 0;
+	bool to_next = now == twheel_wheel_next(&wheel);
+	HLIST_HEAD(expired);
+
+	if (last >= model.now) {
+		for (i = 0; i < FUZZ_TIMERS; i++)
+			due += model.armed[i] && model.expires[i] <= last;
+	}
+
+	moved = twheel_wheel_advance(&wheel, now, &expired);
+	FUZZ_CHECK(moved == due);
+	while (!hlist_empty(&expired)) {
+		struct twheel_timer *timer =
+			hlist_entry(expired.first, struct twheel_timer, node);
+
+		i = timer - timers;
+		FUZZ_CHECK(i < FUZZ_TIMERS && model.armed[i]);
+		FUZZ_CHECK(model.expires[i] <= last);
+		FUZZ_CHECK(!twheel_timer_pending(timer));
+		model.armed[i] = false;
+		hlist_del_init(&timer->node);
+		due--;
+	}
+	FUZZ_CHECK(due == 0);
+
+	/* Each timer moves at most once per advance, whatever the gap. */
+	FUZZ_CHECK(moved + (wheel.cascades - before) <= queued);
+
+	/* Waking up at next() is never a wasted wake-up. */
+	if (to_next && now != U64_MAX)
+		FUZZ_CHECK(moved + (wheel.cascades - before) > 0);
+
+	if (last >= model.now)
+		model.now = last + 1;
+	FUZZ_CHECK(wheel.now == model.now);
+}
+
+int LLVMFuzzerTestOneInput(const u8 *data, size_t size);
+
+int LLVMFuzzerTestOneInput(const u8 *data, size_t size)
+{
+	struct fuzz_input in = { data, size };
+	unsigned int i;
+
+	model.now = fuzz_start(&in);
+	twheel_wheel_init(&wheel, model.now);
+	for (i = 0; i < FUZZ_TIMERS; i++) {
+		twheel_timer_init(&timers[i]);
+		model.armed[i] = false;
+	}
+
+	while (in.size) {
+		unsigned int op = fuzz_take(&in, 1);
+		unsigned int id = fuzz_take(&in, 1) % FUZZ_TIMERS;
+		u64 now = wheel.now, next, earliest;
+
+		switch (op % 8) {
+		case 0:
+		case 1: {
+			u64 expires = fuzz_expiry(&in, now);
+
+			FUZZ_CHECK(twheel_wheel_arm(&wheel, &timers[id], expires) ==
+				   model.armed[id]);
+			FUZZ_CHECK(timers[id].expires == expires);
+			model.armed[id] = true;
+			model.expires[id] = expires;
+			break;
+		}
+		case 2:
+			FUZZ_CHECK(twheel_wheel_cancel(&wheel, &timers[id]) ==
+				   model.armed[id]);
+			model.armed[id] = false;
+			break;
+		case 3:
+			fuzz_advance(fuzz_add_sat(now, fuzz_take(&in, 1)));
+			break;
+		case 4:
+			fuzz_advance(fuzz_add_sat(now, fuzz_take(&in, 2)));
+			break;
+		case 5: {
+			u64 v = fuzz_take(&in, 8);
+
+			fuzz_advance(fuzz_add_sat(now, v >> (fuzz_take(&in, 1) % 64)));
+			break;
+		}
+		case 6:
+			fuzz_advance(twheel_wheel_next(&wheel));
+			break;
+		default:
+			/* Includes going back in time, which must do nothing. */
+			fuzz_advance(fuzz_sub_sat(fuzz_boundary(&in, now), 1));
+			break;
+		}
+
+		/* next(): U64_MAX when idle, else between now and the earliest due tick. */
+		next = twheel_wheel_next(&wheel);
+		earliest = fuzz_earliest();
+		if (!fuzz_armed()) {
+			FUZZ_CHECK(next == U64_MAX);
+		} else {
+			FUZZ_CHECK(next >= wheel.now);
+			FUZZ_CHECK(next <= (earliest > wheel.now ? earliest : wheel.now));
+		}
+		fuzz_check_wheel();
+	}
+	return 0;
+}
