@@ -1,72 +1,399 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * twheel: the /dev/twheel character device.
+ */
+
+/**
+ * DOC: The device
  *
- * Each open file is an isolated timer context (struct twheel_ctx): nothing
- * one file does is visible through another.
+ * Each open file is an isolated timer context (&struct twheel_ctx): nothing
+ * one file does is visible through another, and closing it cancels
+ * everything it owned. A file descriptor that is dup()ed or inherited across
+ * fork() refers to the same open file, so it shares the context: the events
+ * go to whichever process reads first, each to exactly one reader.
+ *
+ * **Ioctls.** Every argument is a struct that starts with its size, read
+ * with copy_struct_from_user(): an older caller's shorter struct is
+ * zero-extended, a newer caller's longer one is accepted when the tail is
+ * zero (-E2BIG otherwise). Commands are matched by direction, type and
+ * number, not by the size bits, so a command keeps its number when its
+ * struct grows. Batches are copied in %TWHEEL_BATCH_CHUNK entries at a time
+ * under the file's mutex; they report how far they got like a short
+ * writev().
+ *
+ * **read().** Returns whole &struct twheel_event records, as many as fit
+ * and are queued; blocks until one is queued unless the file is
+ * %O_NONBLOCK or the read is %IOCB_NOWAIT (-EAGAIN). The file is opened
+ * %FMODE_NOWAIT, so io_uring first tries a non-blocking read and, on
+ * -EAGAIN, waits for poll() readiness instead of parking a worker thread.
+ * Events are taken off the queue under the spinlock and copied to user
+ * space after it is dropped, a few at a time; a copy that faults loses the
+ * events it was copying (as timerfd loses its ticks).
  */
 
 #include <linux/fs.h>
 #include <linux/miscdevice.h>
 #include <linux/module.h>
+#include <linux/poll.h>
+#include <linux/sched/signal.h>
 #include <linux/slab.h>
 #include <linux/smp.h>
 #include <linux/uaccess.h>
+#include <linux/uio.h>
 
 #include <linux/twheel.h>
 #include "twheel.h"
+
+/* Events read() takes off the queue per lock hold (on the stack). */
+#define TWHEEL_READ_CHUNK	16
+
+/* The command without its size bits: argument structs carry their size. */
+#define TWHEEL_IOC_NOSIZE(cmd)	((cmd) & ~(_IOC_SIZEMASK << _IOC_SIZESHIFT))
 
 static int twheel_open(struct inode *inode, struct file *file)
 {
 	struct twheel_ctx *ctx;
 
-	ctx = kzalloc(sizeof(*ctx), GFP_KERNEL_ACCOUNT);
-	if (!ctx)
-		return -ENOMEM;
-	ctx->cpu = raw_smp_processor_id();
+	ctx = twheel_ctx_create();
+	if (IS_ERR(ctx))
+		return PTR_ERR(ctx);
+	twheel_cpu_attach(ctx);
 	file->private_data = ctx;
+	stream_open(inode, file);
+	file->f_mode |= FMODE_NOWAIT;
 	return 0;
 }
 
 static int twheel_release(struct inode *inode, struct file *file)
 {
-	kfree(file->private_data);
+	twheel_ctx_close(file->private_data);
 	return 0;
+}
+
+static ssize_t twheel_read_iter(struct kiocb *iocb, struct iov_iter *to)
+{
+	struct twheel_ctx *ctx = iocb->ki_filp->private_data;
+	struct twheel_event ev[TWHEEL_READ_CHUNK];
+	size_t room = iov_iter_count(to) / sizeof(ev[0]);
+	ssize_t done = 0;
+	unsigned int n;
+	size_t size;
+	int ret;
+
+	if (!room)
+		return -EINVAL;
+
+	spin_lock(&ctx->wqh.lock);
+	if (list_empty(&ctx->ready)) {
+		if ((iocb->ki_filp->f_flags & O_NONBLOCK) ||
+		    (iocb->ki_flags & IOCB_NOWAIT)) {
+			spin_unlock(&ctx->wqh.lock);
+			return -EAGAIN;
+		}
+		ret = wait_event_interruptible_locked(ctx->wqh,
+						      !list_empty(&ctx->ready));
+		if (ret) {
+			spin_unlock(&ctx->wqh.lock);
+			return ret;
+		}
+	}
+
+	for (;;) {
+		n = __twheel_ctx_pop(ctx, ev,
+				     min_t(size_t, room, ARRAY_SIZE(ev)));
+		spin_unlock(&ctx->wqh.lock);
+		if (!n)
+			break;
+		size = n * sizeof(ev[0]);
+		if (copy_to_iter(ev, size, to) != size)
+			return done ?: -EFAULT;
+		done += size;
+		room -= n;
+		if (!room)
+			break;
+		spin_lock(&ctx->wqh.lock);
+	}
+	return done;
+}
+
+static __poll_t twheel_poll(struct file *file, poll_table *wait)
+{
+	struct twheel_ctx *ctx = file->private_data;
+	__poll_t events = 0;
+
+	poll_wait(file, &ctx->wqh, wait);
+	spin_lock(&ctx->wqh.lock);
+	if (!list_empty(&ctx->ready))
+		events = EPOLLIN | EPOLLRDNORM;
+	spin_unlock(&ctx->wqh.lock);
+	return events;
+}
+
+/*
+ * Copies in an extensible struct that starts with its __u32 size, which
+ * must be at least @min_size and at most a page. Returns the caller's size,
+ * or a negative errno.
+ */
+static long twheel_copy_arg(void *dst, size_t ksize, const void __user *uarg,
+			    size_t min_size)
+{
+	u32 usize;
+	int ret;
+
+	if (get_user(usize, (const u32 __user *)uarg))
+		return -EFAULT;
+	if (usize > PAGE_SIZE)
+		return -E2BIG;
+	if (usize < min_size)
+		return -EINVAL;
+	ret = copy_struct_from_user(dst, ksize, uarg, usize);
+	if (ret)
+		return ret;
+	return usize;
+}
+
+/*
+ * For the ioctls whose struct is all output after @size: checks that the
+ * rest is zero, and returns how much of the answer fits the caller's size.
+ */
+static long twheel_copy_out_arg(void *dst, size_t ksize,
+				const void __user *uarg, size_t min_size)
+{
+	long usize = twheel_copy_arg(dst, ksize, uarg, min_size);
+
+	if (usize < 0)
+		return usize;
+	if (memchr_inv(dst + sizeof(u32), 0, ksize - sizeof(u32)))
+		return -EINVAL;
+	return min_t(size_t, usize, ksize);
 }
 
 static long twheel_ioc_handshake(struct twheel_ctx *ctx,
 				 struct twheel_handshake __user *uarg)
 {
 	struct twheel_handshake hs;
-	u32 usize;
-	int ret;
+	long size;
 
 	BUILD_BUG_ON(sizeof(hs) != TWHEEL_HANDSHAKE_SIZE_VER0);
 
-	if (get_user(usize, &uarg->size))
-		return -EFAULT;
-	/* Don't let a caller make us scan megabytes of its memory for zeroes. */
-	if (usize > PAGE_SIZE)
-		return -E2BIG;
-	/* Reserved input (everything after @size) must be zero. */
-	ret = copy_struct_from_user(&hs, sizeof(hs), uarg, usize);
-	if (ret)
-		return ret;
-	if (usize < offsetofend(struct twheel_handshake, features))
-		return -EINVAL;
-	if (memchr_inv((u8 *)&hs + sizeof(hs.size), 0,
-		       sizeof(hs) - sizeof(hs.size)))
-		return -EINVAL;
+	size = twheel_copy_out_arg(&hs, sizeof(hs), uarg,
+				   offsetofend(struct twheel_handshake,
+					       features));
+	if (size < 0)
+		return size;
 
 	memset(&hs, 0, sizeof(hs));
-	hs.size = min_t(u32, usize, sizeof(hs));
+	hs.size = size;
 	hs.api_version = TWHEEL_API_VERSION;
-	hs.features = TWHEEL_FEAT_HANDSHAKE;
+	hs.features = TWHEEL_FEAT_HANDSHAKE | TWHEEL_FEAT_TIMERS |
+		      TWHEEL_FEAT_POLL | TWHEEL_FEAT_NEXT | TWHEEL_FEAT_STATS |
+		      TWHEEL_FEAT_SET_CPU;
+	hs.tick_ns = twheel_tick_ns;
+	hs.max_timeout_ns = twheel_max_timeout_ns;
 	hs.nr_kinds = TWHEEL_NR_KINDS;
+	hs.max_batch = TWHEEL_MAX_BATCH;
+	hs.quota_timers = READ_ONCE(twheel_quota);
+	hs.max_timers = READ_ONCE(twheel_max_timers);
+	spin_lock(&ctx->wqh.lock);
 	hs.cpu = ctx->cpu;
-	if (copy_to_user(uarg, &hs, hs.size))
+	spin_unlock(&ctx->wqh.lock);
+	hs.event_size = sizeof(struct twheel_event);
+	if (copy_to_user(uarg, &hs, size))
 		return -EFAULT;
 	return 0;
+}
+
+/*
+ * Copies up to @n entries of @usize bytes from @src into @dst as entries of
+ * @ksize bytes. Returns the number copied; if fewer than @n, *@err says why
+ * the next one was not.
+ */
+static unsigned int twheel_copy_entries(void *dst, size_t ksize,
+					const void __user *src, size_t usize,
+					unsigned int n, int *err)
+{
+	unsigned int i;
+	size_t left;
+	int ret;
+
+	if (usize == ksize) {
+		left = copy_from_user(dst, src, n * ksize);
+		if (!left)
+			return n;
+		*err = -EFAULT;
+		return (n * ksize - left) / ksize;
+	}
+
+	for (i = 0; i < n; i++) {
+		ret = copy_struct_from_user(dst + i * ksize, ksize,
+					    src + i * usize, usize);
+		if (ret) {
+			*err = ret;
+			return i;
+		}
+	}
+	return n;
+}
+
+static long twheel_ioc_batch(struct twheel_ctx *ctx,
+			     struct twheel_batch __user *uarg,
+			     unsigned int cmd)
+{
+	struct twheel_batch_res res = {};
+	const void __user *entries;
+	struct twheel_batch b;
+	size_t ksize, min_size;
+	unsigned int n, got;
+	long ret;
+	int err;
+	u64 now;
+
+	BUILD_BUG_ON(sizeof(b) != TWHEEL_BATCH_SIZE_VER0);
+	BUILD_BUG_ON(sizeof(struct twheel_arm) != TWHEEL_ARM_SIZE_VER0);
+	BUILD_BUG_ON(sizeof(struct twheel_cancel) != TWHEEL_CANCEL_SIZE_VER0);
+	BUILD_BUG_ON(sizeof(ctx->chunk.conn_id[0]) !=
+		     TWHEEL_CANCEL_CONN_SIZE_VER0);
+
+	ret = twheel_copy_arg(&b, sizeof(b), uarg, TWHEEL_BATCH_SIZE_VER0);
+	if (ret < 0)
+		return ret;
+	if (b.flags || b.reserved0 || b.reserved[0] || b.reserved[1])
+		return -EINVAL;
+
+	switch (cmd) {
+	case TWHEEL_IOC_NOSIZE(TWHEEL_IOC_ARM):
+		ksize = sizeof(struct twheel_arm);
+		min_size = TWHEEL_ARM_SIZE_VER0;
+		break;
+	case TWHEEL_IOC_NOSIZE(TWHEEL_IOC_CANCEL):
+		ksize = sizeof(struct twheel_cancel);
+		min_size = TWHEEL_CANCEL_SIZE_VER0;
+		break;
+	default:
+		ksize = sizeof(ctx->chunk.conn_id[0]);
+		min_size = TWHEEL_CANCEL_CONN_SIZE_VER0;
+		break;
+	}
+	if (b.entry_size < min_size || b.entry_size > PAGE_SIZE)
+		return -EINVAL;
+	if (b.count > TWHEEL_MAX_BATCH)
+		return -E2BIG;
+
+	entries = u64_to_user_ptr(b.entries);
+	now = ktime_get_ns();
+	if (mutex_lock_interruptible(&ctx->mutex))
+		return -EINTR;
+	while (res.applied < b.count && !res.error) {
+		n = min_t(u32, b.count - res.applied, TWHEEL_BATCH_CHUNK);
+		got = twheel_copy_entries(&ctx->chunk, ksize,
+					  entries + (size_t)res.applied *
+						    b.entry_size,
+					  b.entry_size, n, &err);
+		switch (cmd) {
+		case TWHEEL_IOC_NOSIZE(TWHEEL_IOC_ARM):
+			twheel_ctx_arm(ctx, got, now, &res);
+			break;
+		case TWHEEL_IOC_NOSIZE(TWHEEL_IOC_CANCEL):
+			twheel_ctx_cancel(ctx, got, &res);
+			break;
+		default:
+			twheel_ctx_cancel_conn(ctx, got, &res);
+			break;
+		}
+		if (!res.error && got < n)
+			res.error = err;
+		cond_resched();
+	}
+	twheel_ctx_reap(ctx);
+	mutex_unlock(&ctx->mutex);
+
+	if (put_user(res.applied, &uarg->applied) ||
+	    put_user(res.error, &uarg->error) ||
+	    put_user(res.found, &uarg->found))
+		return -EFAULT;
+	return res.applied;
+}
+
+static long twheel_ioc_next(struct twheel_ctx *ctx,
+			    struct twheel_next __user *uarg)
+{
+	struct twheel_next next;
+	long size;
+	u64 tick;
+
+	BUILD_BUG_ON(sizeof(next) != TWHEEL_NEXT_SIZE_VER0);
+
+	size = twheel_copy_out_arg(&next, sizeof(next), uarg,
+				   offsetofend(struct twheel_next, next_ns));
+	if (size < 0)
+		return size;
+
+	memset(&next, 0, sizeof(next));
+	next.size = size;
+	spin_lock(&ctx->wqh.lock);
+	if (!hlist_empty(&ctx->expired))
+		/* The thread is delivering what fell due by wheel.now - 1. */
+		tick = ctx->wheel.now - 1;
+	else
+		tick = twheel_wheel_next(&ctx->wheel);
+	next.armed = ctx->nr_armed;
+	next.queued = ctx->nr_queued;
+	spin_unlock(&ctx->wqh.lock);
+	next.next_ns = tick == U64_MAX ? U64_MAX : twheel_tick_to_ns(tick);
+
+	if (copy_to_user(uarg, &next, size))
+		return -EFAULT;
+	return 0;
+}
+
+static long twheel_ioc_stats(struct twheel_ctx *ctx,
+			     struct twheel_stats __user *uarg)
+{
+	struct twheel_stats st;
+	long size;
+
+	BUILD_BUG_ON(sizeof(st) != TWHEEL_STATS_SIZE_VER0);
+
+	size = twheel_copy_out_arg(&st, sizeof(st), uarg,
+				   offsetofend(struct twheel_stats, cpu));
+	if (size < 0)
+		return size;
+
+	memset(&st, 0, sizeof(st));
+	st.size = size;
+	spin_lock(&ctx->wqh.lock);
+	st.cpu = ctx->cpu;
+	st.armed = ctx->nr_armed;
+	st.queued = ctx->nr_queued;
+	st.conns = ctx->nr_conns;
+	st.arms = ctx->stats.arms;
+	st.rearms = ctx->stats.rearms;
+	st.cancels = ctx->stats.cancels;
+	st.fired = ctx->stats.fired;
+	st.read = ctx->stats.read;
+	st.wakeups = ctx->stats.wakeups;
+	spin_unlock(&ctx->wqh.lock);
+
+	if (copy_to_user(uarg, &st, size))
+		return -EFAULT;
+	return 0;
+}
+
+static long twheel_ioc_set_cpu(struct twheel_ctx *ctx,
+			       struct twheel_set_cpu __user *uarg)
+{
+	struct twheel_set_cpu arg;
+	long ret;
+
+	BUILD_BUG_ON(sizeof(arg) != TWHEEL_SET_CPU_SIZE_VER0);
+
+	ret = twheel_copy_arg(&arg, sizeof(arg), uarg,
+			      TWHEEL_SET_CPU_SIZE_VER0);
+	if (ret < 0)
+		return ret;
+	if (arg.flags || arg.reserved)
+		return -EINVAL;
+	return twheel_ctx_set_cpu(ctx, arg.cpu);
 }
 
 static long twheel_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
@@ -74,9 +401,19 @@ static long twheel_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
 	struct twheel_ctx *ctx = file->private_data;
 	void __user *uarg = (void __user *)arg;
 
-	switch (cmd) {
-	case TWHEEL_IOC_HANDSHAKE:
+	switch (TWHEEL_IOC_NOSIZE(cmd)) {
+	case TWHEEL_IOC_NOSIZE(TWHEEL_IOC_HANDSHAKE):
 		return twheel_ioc_handshake(ctx, uarg);
+	case TWHEEL_IOC_NOSIZE(TWHEEL_IOC_ARM):
+	case TWHEEL_IOC_NOSIZE(TWHEEL_IOC_CANCEL):
+	case TWHEEL_IOC_NOSIZE(TWHEEL_IOC_CANCEL_CONN):
+		return twheel_ioc_batch(ctx, uarg, TWHEEL_IOC_NOSIZE(cmd));
+	case TWHEEL_IOC_NOSIZE(TWHEEL_IOC_NEXT):
+		return twheel_ioc_next(ctx, uarg);
+	case TWHEEL_IOC_NOSIZE(TWHEEL_IOC_STATS):
+		return twheel_ioc_stats(ctx, uarg);
+	case TWHEEL_IOC_NOSIZE(TWHEEL_IOC_SET_CPU):
+		return twheel_ioc_set_cpu(ctx, uarg);
 	default:
 		return -ENOTTY;
 	}
@@ -86,9 +423,11 @@ static const struct file_operations twheel_fops = {
 	.owner		= THIS_MODULE,
 	.open		= twheel_open,
 	.release	= twheel_release,
+	.read_iter	= twheel_read_iter,
+	.poll		= twheel_poll,
 	.unlocked_ioctl	= twheel_ioctl,
 	.compat_ioctl	= compat_ptr_ioctl,
-	.llseek		= noop_llseek,
+	.llseek		= no_llseek,
 };
 
 struct miscdevice twheel_miscdev = {

@@ -1,0 +1,763 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * twheel: the timers of one open file, by connection.
+ */
+
+/**
+ * DOC: Connections and events
+ *
+ * An open file (&struct twheel_ctx) keeps its connections in a hash table
+ * keyed by the daemon's 64-bit id (an rhashtable: O(1) lookups whatever the
+ * ids look like, on 32-bit kernels too, where an xarray index would be
+ * truncated to 32 bits). A connection (&struct twheel_conn) holds one slot
+ * per kind in use; its single wheel timer waits at the tick of its earliest
+ * armed deadline, or earlier: re-arming a kind for later does not move it,
+ * and when it fires for nothing it is queued again for the new earliest
+ * deadline.
+ *
+ * **Events are state, not copies.** When a kind falls due its slot moves
+ * from the connection's @armed mask to its @fired mask, and the connection
+ * joins the file's ready list if it was not on it; read() turns fired slots
+ * into &struct twheel_event records and frees them. An unread event is thus
+ * the timer itself: cancelling or re-arming the kind clears its fired bit
+ * under the same lock read() takes, and the event is gone. Once a cancel or
+ * re-arm has returned, no event of the earlier arming can be read; if it
+ * reports the timer not found, the event had already been read. The number
+ * of unread events is bounded by the number of timers, and the per-file
+ * quota counts both: a file that does not read cannot arm more, nothing is
+ * dropped.
+ *
+ * **Memory.** A connection with one kind in use is 96 bytes from a
+ * %SLAB_ACCOUNT cache, plus its hash bucket (11 to 27 bytes, by the table's
+ * load). Its second kind moves its slots to an array sized for 2, 4, 8 or
+ * 16 kinds, kept until the connection is freed. A connection with nothing
+ * armed or fired is unlinked by whoever emptied it (the thread never does:
+ * it only fires timers) and freed by the next ioctl that holds the file's
+ * mutex, so lookups, which run under that mutex, never see freed memory.
+ *
+ * **Batches.** An arm batch is applied in chunks: first, without the
+ * spinlock, every entry of the chunk is checked and its connection found or
+ * created (and given room for a new kind); then the chunk is applied under
+ * the spinlock, the file's CPU timer updated once, and connections the
+ * chunk created but did not arm are given back. An entry that fails stops
+ * the batch; the entries before it stay applied.
+ */
+
+#include <linux/bitops.h>
+#include <linux/err.h>
+#include <linux/log2.h>
+#include <linux/poll.h>
+#include <linux/rhashtable.h>
+#include <linux/sched.h>
+#include <linux/slab.h>
+
+#include "twheel.h"
+
+/* Connections handed out by one advance that the thread delivers between lock breaks. */
+#define TWHEEL_EXPIRE_CHUNK	64
+
+static struct kmem_cache *twheel_conn_cache;
+
+static const struct rhashtable_params twheel_conn_params = {
+	.key_len		= sizeof(u64),
+	.key_offset		= offsetof(struct twheel_conn, id),
+	.head_offset		= offsetof(struct twheel_conn, node),
+	.automatic_shrinking	= true,
+};
+
+static inline u16 twheel_conn_used(const struct twheel_conn *conn)
+{
+	return conn->armed | conn->fired;
+}
+
+static inline unsigned int twheel_conn_capacity(const struct twheel_conn *conn)
+{
+	return conn->nr_alloc ?: 1;
+}
+
+static inline struct twheel_slot *twheel_conn_slots(struct twheel_conn *conn)
+{
+	return conn->nr_alloc ? conn->many : &conn->one;
+}
+
+/* The index of the slot of @kind among the kinds in @used. */
+static inline unsigned int twheel_slot_idx(u16 used, unsigned int kind)
+{
+	return hweight16(used & (BIT(kind) - 1));
+}
+
+static struct twheel_slot *__twheel_conn_slot(struct twheel_conn *conn,
+					      unsigned int kind)
+{
+	return &twheel_conn_slots(conn)[twheel_slot_idx(twheel_conn_used(conn),
+							kind)];
+}
+
+/* Makes room for @kind, not in use; the caller then marks it armed. */
+static struct twheel_slot *__twheel_conn_slot_insert(struct twheel_conn *conn,
+						     unsigned int kind)
+{
+	u16 used = twheel_conn_used(conn);
+	struct twheel_slot *slots = twheel_conn_slots(conn);
+	unsigned int idx = twheel_slot_idx(used, kind);
+	unsigned int nr = hweight16(used);
+
+	memmove(&slots[idx + 1], &slots[idx], (nr - idx) * sizeof(*slots));
+	return &slots[idx];
+}
+
+/* Closes the slot of @kind, in use in @used; the caller clears its bit. */
+static void __twheel_conn_slot_remove(struct twheel_conn *conn, u16 used,
+				      unsigned int kind)
+{
+	struct twheel_slot *slots = twheel_conn_slots(conn);
+	unsigned int idx = twheel_slot_idx(used, kind);
+	unsigned int nr = hweight16(used);
+
+	memmove(&slots[idx], &slots[idx + 1], (nr - idx - 1) * sizeof(*slots));
+}
+
+/* Moves the slots to @slots, room for @cap kinds; returns the old array. */
+static struct twheel_slot *__twheel_conn_grow(struct twheel_conn *conn,
+					      struct twheel_slot *slots,
+					      unsigned int cap)
+{
+	struct twheel_slot *old = conn->nr_alloc ? conn->many : NULL;
+
+	memcpy(slots, twheel_conn_slots(conn),
+	       hweight16(twheel_conn_used(conn)) * sizeof(*slots));
+	conn->many = slots;
+	conn->nr_alloc = cap;
+	return old;
+}
+
+static struct twheel_conn *twheel_conn_alloc(u64 id)
+{
+	struct twheel_conn *conn;
+
+	conn = kmem_cache_alloc(twheel_conn_cache, GFP_KERNEL_ACCOUNT);
+	if (!conn)
+		return NULL;
+	twheel_timer_init(&conn->timer);
+	conn->id = id;
+	INIT_LIST_HEAD(&conn->link);
+	conn->armed = 0;
+	conn->fired = 0;
+	conn->want = 0;
+	conn->nr_alloc = 0;
+	conn->fresh = 1;
+	return conn;
+}
+
+static void twheel_conn_free(struct twheel_conn *conn)
+{
+	if (conn->nr_alloc)
+		kfree(conn->many);
+	kmem_cache_free(twheel_conn_cache, conn);
+}
+
+static void twheel_conn_free_fn(void *ptr, void *arg)
+{
+	twheel_conn_free(ptr);
+}
+
+static struct twheel_conn *twheel_conn_lookup(struct twheel_ctx *ctx, u64 id)
+{
+	return rhashtable_lookup_fast(&ctx->conns, &id, twheel_conn_params);
+}
+
+/* The connection @id, created if it does not exist yet. */
+static struct twheel_conn *twheel_conn_get(struct twheel_ctx *ctx, u64 id,
+					   int *err)
+{
+	struct twheel_conn *conn;
+	int ret;
+
+	lockdep_assert_held(&ctx->mutex);
+
+	conn = twheel_conn_lookup(ctx, id);
+	if (conn)
+		return conn;
+
+	conn = twheel_conn_alloc(id);
+	if (!conn) {
+		*err = -ENOMEM;
+		return NULL;
+	}
+	ret = rhashtable_insert_fast(&ctx->conns, &conn->node,
+				     twheel_conn_params);
+	if (ret) {
+		twheel_conn_free(conn);
+		/* -EBUSY: a chain too long while the table grows; passes. */
+		*err = ret == -EBUSY ? -EAGAIN : -ENOMEM;
+		return NULL;
+	}
+	return conn;
+}
+
+/* One more timer for @ctx, within the file's and the system's quota. */
+static bool __twheel_charge(struct twheel_ctx *ctx)
+{
+	if (ctx->nr_armed + ctx->nr_queued >= READ_ONCE(twheel_quota))
+		return false;
+	if (atomic_long_inc_return(&twheel_nr_timers) >
+	    READ_ONCE(twheel_max_timers)) {
+		atomic_long_dec(&twheel_nr_timers);
+		return false;
+	}
+	return true;
+}
+
+static void twheel_uncharge(unsigned long nr)
+{
+	atomic_long_sub(nr, &twheel_nr_timers);
+}
+
+/* Takes the events of @bits off the ready list; their slots stay. */
+static void __twheel_conn_unqueue(struct twheel_ctx *ctx,
+				  struct twheel_conn *conn, u16 bits)
+{
+	conn->fired &= ~bits;
+	ctx->nr_queued -= hweight16(bits);
+	if (!conn->fired)
+		list_del_init(&conn->link);
+}
+
+/* Queues a connection left with nothing armed or fired for freeing. */
+static void __twheel_conn_retire(struct twheel_ctx *ctx,
+				 struct twheel_conn *conn)
+{
+	ctx->nr_conns--;
+	list_add_tail(&conn->link, &ctx->dead);
+}
+
+static int twheel_arm_deadline(const struct twheel_arm *arm, u64 now,
+			       u64 *deadline)
+{
+	if (arm->kind >= TWHEEL_NR_KINDS || arm->flags & ~TWHEEL_ARM_ABS)
+		return -EINVAL;
+	if (arm->flags & TWHEEL_ARM_ABS) {
+		if (arm->timeout_ns > now + twheel_max_timeout_ns)
+			return -ERANGE;
+		*deadline = arm->timeout_ns;
+	} else {
+		if (arm->timeout_ns > twheel_max_timeout_ns)
+			return -ERANGE;
+		*deadline = now + arm->timeout_ns;
+	}
+	return 0;
+}
+
+static int __twheel_conn_arm(struct twheel_ctx *ctx, struct twheel_conn *conn,
+			     const struct twheel_arm *arm, u64 deadline,
+			     bool *found)
+{
+	u16 bit = BIT(arm->kind);
+	u16 used = twheel_conn_used(conn);
+	struct twheel_slot *slot;
+	u64 tick;
+
+	lockdep_assert_held(&ctx->wqh.lock);
+
+	if (!(used & bit)) {
+		/* The batch made room for every kind it arms. */
+		if (WARN_ON_ONCE(hweight16(used) >= twheel_conn_capacity(conn)))
+			return -ENOMEM;
+		if (!__twheel_charge(ctx))
+			return -ENOSPC;
+		if (!used) {
+			/* Off the dead list, if it was waiting there. */
+			list_del_init(&conn->link);
+			ctx->nr_conns++;
+		}
+		slot = __twheel_conn_slot_insert(conn, arm->kind);
+		ctx->stats.arms++;
+	} else {
+		slot = __twheel_conn_slot(conn, arm->kind);
+		*found = true;
+		if (conn->fired & bit)
+			__twheel_conn_unqueue(ctx, conn, bit);
+		else
+			ctx->nr_armed--;
+		ctx->stats.rearms++;
+	}
+	slot->deadline = deadline;
+	slot->user_data = arm->user_data;
+	conn->armed |= bit;
+	ctx->nr_armed++;
+
+	tick = twheel_ns_to_tick_up(deadline);
+	if (twheel_timer_pending(&conn->timer)) {
+		if (tick < conn->timer.expires)
+			twheel_wheel_arm(&ctx->wheel, &conn->timer, tick);
+	} else if (hlist_unhashed(&conn->timer.node)) {
+		twheel_wheel_arm(&ctx->wheel, &conn->timer, tick);
+	}
+	/* Otherwise it is on ctx->expired: the thread looks at every slot. */
+	return 0;
+}
+
+/* Cancels the kinds in @bits; returns how many were armed or fired. */
+static unsigned int __twheel_conn_cancel(struct twheel_ctx *ctx,
+					 struct twheel_conn *conn, u16 bits)
+{
+	u16 used = twheel_conn_used(conn);
+	unsigned int nr;
+	u16 left;
+
+	lockdep_assert_held(&ctx->wqh.lock);
+
+	bits &= used;
+	if (!bits)
+		return 0;
+	nr = hweight16(bits);
+
+	for (left = bits; left; left &= left - 1) {
+		unsigned int kind = __ffs(left);
+
+		__twheel_conn_slot_remove(conn, used, kind);
+		used &= ~BIT(kind);
+	}
+	if (conn->fired & bits)
+		__twheel_conn_unqueue(ctx, conn, conn->fired & bits);
+	ctx->nr_armed -= hweight16(conn->armed & bits);
+	conn->armed &= ~bits;
+
+	if (!conn->armed) {
+		/* Out of the wheel, or off ctx->expired if handed out. */
+		if (!twheel_wheel_cancel(&ctx->wheel, &conn->timer))
+			hlist_del_init(&conn->timer.node);
+		if (!conn->fired)
+			__twheel_conn_retire(ctx, conn);
+	}
+	twheel_uncharge(nr);
+	ctx->stats.cancels += nr;
+	return nr;
+}
+
+/**
+ * twheel_ctx_arm() - apply a chunk of arm entries
+ * @ctx: the file
+ * @n: entries in @ctx->chunk.arm
+ * @now: the time the batch was called at, CLOCK_MONOTONIC ns
+ * @res: the batch's outcome, to which this chunk adds
+ *
+ * Context: process context, @ctx->mutex held.
+ */
+void twheel_ctx_arm(struct twheel_ctx *ctx, unsigned int n, u64 now,
+		    struct twheel_batch_res *res)
+{
+	const struct twheel_arm *arms = ctx->chunk.arm;
+	struct twheel_conn **conns = ctx->chunk_conns;
+	unsigned int i, nr_found, nr_ready;
+	u64 deadline;
+	int err = 0;
+
+	lockdep_assert_held(&ctx->mutex);
+
+	/* Check every entry and find or create its connection. */
+	for (i = 0; i < n; i++) {
+		err = twheel_arm_deadline(&arms[i], now, &deadline);
+		if (err)
+			break;
+		conns[i] = twheel_conn_get(ctx, arms[i].conn_id, &err);
+		if (!conns[i])
+			break;
+		conns[i]->want |= BIT(arms[i].kind);
+	}
+	nr_found = i;
+
+	/*
+	 * Give each connection room for the kinds it may gain. Only this
+	 * mutex adds kinds, so what is in use can only shrink meanwhile.
+	 */
+	for (i = 0; i < nr_found; i++) {
+		struct twheel_conn *conn = conns[i];
+		struct twheel_slot *slots, *old;
+		unsigned int need, cap;
+
+		if (!conn->want)
+			continue;
+		need = hweight16(READ_ONCE(conn->armed) |
+				 READ_ONCE(conn->fired) | conn->want);
+		conn->want = 0;
+		if (need <= twheel_conn_capacity(conn))
+			continue;
+		cap = roundup_pow_of_two(need);
+		slots = kmalloc_array(cap, sizeof(*slots), GFP_KERNEL_ACCOUNT);
+		if (!slots) {
+			err = -ENOMEM;
+			break;
+		}
+		spin_lock(&ctx->wqh.lock);
+		old = __twheel_conn_grow(conn, slots, cap);
+		spin_unlock(&ctx->wqh.lock);
+		kfree(old);
+	}
+	nr_ready = i;
+
+	spin_lock(&ctx->wqh.lock);
+	__twheel_wheel_catch_up(&ctx->wheel, &ctx->expired);
+	for (i = 0; i < nr_ready; i++) {
+		bool found = false;
+		int ret;
+
+		twheel_arm_deadline(&arms[i], now, &deadline);
+		ret = __twheel_conn_arm(ctx, conns[i], &arms[i], deadline,
+					&found);
+		if (ret) {
+			err = ret;
+			break;
+		}
+		res->found += found;
+	}
+	res->applied += i;
+	if (i)
+		__twheel_ctx_schedule(ctx);
+
+	/* Give back the connections this chunk created but did not arm. */
+	for (i = 0; i < nr_found; i++) {
+		struct twheel_conn *conn = conns[i];
+
+		conn->want = 0;
+		if (!conn->fresh)
+			continue;
+		conn->fresh = 0;
+		if (!twheel_conn_used(conn) && list_empty(&conn->link))
+			list_add_tail(&conn->link, &ctx->dead);
+	}
+	spin_unlock(&ctx->wqh.lock);
+	res->error = err;
+}
+
+/**
+ * twheel_ctx_cancel() - apply a chunk of cancel entries
+ * @ctx: the file
+ * @n: entries in @ctx->chunk.cancel
+ * @res: the batch's outcome, to which this chunk adds
+ *
+ * Context: process context, @ctx->mutex held.
+ */
+void twheel_ctx_cancel(struct twheel_ctx *ctx, unsigned int n,
+		       struct twheel_batch_res *res)
+{
+	const struct twheel_cancel *cancels = ctx->chunk.cancel;
+	struct twheel_conn *conn;
+	unsigned int i;
+	int err = 0;
+
+	lockdep_assert_held(&ctx->mutex);
+
+	spin_lock(&ctx->wqh.lock);
+	for (i = 0; i < n; i++) {
+		if (cancels[i].kind >= TWHEEL_NR_KINDS || cancels[i].flags) {
+			err = -EINVAL;
+			break;
+		}
+		conn = twheel_conn_lookup(ctx, cancels[i].conn_id);
+		if (conn && __twheel_conn_cancel(ctx, conn,
+						 BIT(cancels[i].kind)))
+			res->found++;
+	}
+	res->applied += i;
+	__twheel_ctx_schedule(ctx);
+	spin_unlock(&ctx->wqh.lock);
+	res->error = err;
+}
+
+/**
+ * twheel_ctx_cancel_conn() - apply a chunk of cancel-connection entries
+ * @ctx: the file
+ * @n: entries in @ctx->chunk.conn_id
+ * @res: the batch's outcome, to which this chunk adds
+ *
+ * Context: process context, @ctx->mutex held.
+ */
+void twheel_ctx_cancel_conn(struct twheel_ctx *ctx, unsigned int n,
+			    struct twheel_batch_res *res)
+{
+	struct twheel_conn *conn;
+	unsigned int i;
+
+	lockdep_assert_held(&ctx->mutex);
+
+	spin_lock(&ctx->wqh.lock);
+	for (i = 0; i < n; i++) {
+		conn = twheel_conn_lookup(ctx, ctx->chunk.conn_id[i]);
+		if (conn && __twheel_conn_cancel(ctx, conn, U16_MAX))
+			res->found++;
+	}
+	res->applied += i;
+	__twheel_ctx_schedule(ctx);
+	spin_unlock(&ctx->wqh.lock);
+}
+
+/**
+ * twheel_ctx_reap() - free the connections left with nothing armed or fired
+ * @ctx: the file
+ *
+ * Context: process context, @ctx->mutex held.
+ */
+void twheel_ctx_reap(struct twheel_ctx *ctx)
+{
+	struct twheel_conn *conn, *tmp;
+	LIST_HEAD(dead);
+
+	lockdep_assert_held(&ctx->mutex);
+
+	spin_lock(&ctx->wqh.lock);
+	list_splice_init(&ctx->dead, &dead);
+	spin_unlock(&ctx->wqh.lock);
+
+	/* Unused: in no wheel, on no list but ours, seen by no lookup. */
+	list_for_each_entry_safe(conn, tmp, &dead, link) {
+		rhashtable_remove_fast(&ctx->conns, &conn->node,
+				       twheel_conn_params);
+		twheel_conn_free(conn);
+	}
+}
+
+/*
+ * Fires the kinds of @conn that are due at @now and queues its timer again
+ * for the earliest one left. Returns true if it fired any.
+ */
+static bool __twheel_conn_expire(struct twheel_ctx *ctx,
+				 struct twheel_conn *conn, u64 now)
+{
+	struct twheel_slot *slots = twheel_conn_slots(conn);
+	u16 used = twheel_conn_used(conn);
+	u16 armed = conn->armed, due = 0;
+	u64 next = U64_MAX;
+	unsigned int nr;
+
+	lockdep_assert_held(&ctx->wqh.lock);
+
+	for (; armed; armed &= armed - 1) {
+		unsigned int kind = __ffs(armed);
+		struct twheel_slot *slot = &slots[twheel_slot_idx(used, kind)];
+
+		if (slot->deadline <= now) {
+			slot->fired = now;
+			due |= BIT(kind);
+		} else if (slot->deadline < next) {
+			next = slot->deadline;
+		}
+	}
+
+	if (due) {
+		nr = hweight16(due);
+		if (!conn->fired)
+			list_add_tail(&conn->link, &ctx->ready);
+		conn->fired |= due;
+		conn->armed &= ~due;
+		ctx->nr_armed -= nr;
+		ctx->nr_queued += nr;
+		ctx->stats.fired += nr;
+	}
+	if (conn->armed)
+		twheel_wheel_arm(&ctx->wheel, &conn->timer,
+				 twheel_ns_to_tick_up(next));
+	return due;
+}
+
+static void __twheel_ctx_wake(struct twheel_ctx *ctx)
+{
+	ctx->stats.wakeups++;
+	wake_up_locked_poll(&ctx->wqh, EPOLLIN | EPOLLRDNORM);
+}
+
+/**
+ * twheel_ctx_expire() - fire every timer of a file that is due
+ * @ctx: the file, pinned by a reference
+ *
+ * Called by the expiry thread of the file's CPU. Wakes the file's readers
+ * once, or once per lock break when there is a great deal to fire.
+ *
+ * Context: process context; takes @ctx->wqh.lock.
+ */
+void twheel_ctx_expire(struct twheel_ctx *ctx)
+{
+	struct twheel_conn *conn;
+	unsigned int nr = 0;
+	bool queued = false;
+	u64 now;
+
+	spin_lock(&ctx->wqh.lock);
+	if (ctx->closed)
+		goto out;
+
+	now = ktime_get_ns();
+	twheel_wheel_advance(&ctx->wheel, twheel_ns_to_tick(now),
+			     &ctx->expired);
+	while (!hlist_empty(&ctx->expired)) {
+		conn = hlist_entry(ctx->expired.first, struct twheel_conn,
+				   timer.node);
+		hlist_del_init(&conn->timer.node);
+		queued |= __twheel_conn_expire(ctx, conn, now);
+
+		if (++nr % TWHEEL_EXPIRE_CHUNK)
+			continue;
+		if (!need_resched() && !spin_needbreak(&ctx->wqh.lock))
+			continue;
+		/* Let readers start on what is there, and ioctls in. */
+		if (queued)
+			__twheel_ctx_wake(ctx);
+		queued = false;
+		spin_unlock(&ctx->wqh.lock);
+		cond_resched();
+		spin_lock(&ctx->wqh.lock);
+		if (ctx->closed)
+			goto out;
+		now = ktime_get_ns();
+	}
+	if (queued)
+		__twheel_ctx_wake(ctx);
+	__twheel_ctx_schedule(ctx);
+out:
+	spin_unlock(&ctx->wqh.lock);
+}
+
+/**
+ * __twheel_ctx_pop() - take events off a file's ready list
+ * @ctx: the file
+ * @ev: where to put them
+ * @max: room in @ev
+ *
+ * The events taken are gone from the file: their timers are no longer armed
+ * or fired, and a cancel that comes after finds nothing.
+ *
+ * Context: @ctx->wqh.lock held.
+ * Return: the number of events put in @ev.
+ */
+unsigned int __twheel_ctx_pop(struct twheel_ctx *ctx, struct twheel_event *ev,
+			      unsigned int max)
+{
+	struct twheel_conn *conn;
+	unsigned int n = 0;
+
+	lockdep_assert_held(&ctx->wqh.lock);
+
+	while (n < max && !list_empty(&ctx->ready)) {
+		conn = list_first_entry(&ctx->ready, struct twheel_conn, link);
+		while (n < max && conn->fired) {
+			unsigned int kind = __ffs(conn->fired);
+			u16 used = twheel_conn_used(conn);
+			struct twheel_slot *slot;
+
+			slot = &twheel_conn_slots(conn)[twheel_slot_idx(used,
+									kind)];
+			ev[n].conn_id = conn->id;
+			ev[n].user_data = slot->user_data;
+			ev[n].deadline_ns = slot->deadline;
+			ev[n].fired_ns = slot->fired;
+			ev[n].kind = kind;
+			ev[n].flags = 0;
+			n++;
+			__twheel_conn_slot_remove(conn, used, kind);
+			conn->fired &= ~BIT(kind);
+		}
+		if (!conn->fired) {
+			list_del_init(&conn->link);
+			if (!conn->armed)
+				__twheel_conn_retire(ctx, conn);
+		}
+	}
+	ctx->nr_queued -= n;
+	ctx->stats.read += n;
+	twheel_uncharge(n);
+	return n;
+}
+
+/**
+ * twheel_ctx_create() - a new, empty timer context
+ *
+ * Context: process context.
+ * Return: the context, holding one reference, or an ERR_PTR().
+ */
+struct twheel_ctx *twheel_ctx_create(void)
+{
+	struct twheel_ctx *ctx;
+	int ret;
+
+	ctx = kzalloc(sizeof(*ctx), GFP_KERNEL_ACCOUNT);
+	if (!ctx)
+		return ERR_PTR(-ENOMEM);
+
+	init_waitqueue_head(&ctx->wqh);
+	twheel_wheel_init(&ctx->wheel, twheel_ns_to_tick(ktime_get_ns()));
+	INIT_HLIST_HEAD(&ctx->expired);
+	INIT_LIST_HEAD(&ctx->ready);
+	INIT_LIST_HEAD(&ctx->dead);
+	INIT_LIST_HEAD(&ctx->list);
+	twheel_timer_init(&ctx->cpu_timer);
+	refcount_set(&ctx->refs, 1);
+	mutex_init(&ctx->mutex);
+	ret = rhashtable_init(&ctx->conns, &twheel_conn_params);
+	if (ret) {
+		mutex_destroy(&ctx->mutex);
+		kfree(ctx);
+		return ERR_PTR(ret);
+	}
+	return ctx;
+}
+
+/**
+ * twheel_ctx_put() - drop a reference to a context
+ * @ctx: the context
+ *
+ * Context: process context.
+ */
+void twheel_ctx_put(struct twheel_ctx *ctx)
+{
+	if (!refcount_dec_and_test(&ctx->refs))
+		return;
+	mutex_destroy(&ctx->mutex);
+	kfree(ctx);
+}
+
+/**
+ * twheel_ctx_close() - cancel everything a file owns and drop its reference
+ * @ctx: the context of the file being released
+ *
+ * Context: process context, nothing else using the file.
+ */
+void twheel_ctx_close(struct twheel_ctx *ctx)
+{
+	u64 timers;
+
+	spin_lock(&ctx->wqh.lock);
+	ctx->closed = true;
+	__twheel_ctx_unschedule(ctx);
+	timers = ctx->nr_armed + ctx->nr_queued;
+	spin_unlock(&ctx->wqh.lock);
+
+	twheel_cpu_detach(ctx);
+	/* No thread looks at the connections of a closed file. */
+	rhashtable_free_and_destroy(&ctx->conns, twheel_conn_free_fn, NULL);
+	twheel_uncharge(timers);
+	twheel_ctx_put(ctx);
+}
+
+/**
+ * twheel_conn_cache_init() - create the connection cache
+ *
+ * Context: module init.
+ * Return: 0 or -ENOMEM.
+ */
+int twheel_conn_cache_init(void)
+{
+	BUILD_BUG_ON(sizeof(struct twheel_conn) > 96);
+
+	twheel_conn_cache = KMEM_CACHE(twheel_conn, SLAB_ACCOUNT);
+	return twheel_conn_cache ? 0 : -ENOMEM;
+}
+
+/**
+ * twheel_conn_cache_exit() - destroy the connection cache
+ *
+ * Context: module exit, every connection freed.
+ */
+void twheel_conn_cache_exit(void)
+{
+	kmem_cache_destroy(twheel_conn_cache);
+}

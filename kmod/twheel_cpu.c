@@ -1,0 +1,409 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * twheel: the per-CPU wheels and their expiry threads.
+ */
+
+/**
+ * DOC: Per-CPU expiry
+ *
+ * Every CPU has a &struct twheel_cpu: a wheel, an hrtimer and a kernel
+ * thread ("twheel/N", an smpboot thread, so CPU hotplug parks and unparks
+ * it). An open file is served by one CPU; the CPU's wheel holds one timer
+ * per file (&twheel_ctx.cpu_timer), queued at the tick when that file's own
+ * wheel has work next. Timers therefore live in two levels: a connection's
+ * earliest deadline in its file's wheel, the file's earliest tick in its
+ * CPU's wheel. Arming and re-arming a connection touches only the file's
+ * wheel and lock, and the CPU's lock only when the file's earliest tick
+ * moves.
+ *
+ * **Sleeping.** The thread sleeps until the hrtimer fires at the CPU wheel's
+ * next tick. There is no periodic tick: with nothing armed the hrtimer is
+ * cancelled and the thread never wakes. Whoever queues a file earlier than
+ * the hrtimer is programmed for reprograms it on the spot, so an earlier
+ * deadline wakes the thread early without a detour through the thread.
+ *
+ * **Batch expiry.** Woken, the thread advances its wheel to the current
+ * tick, which hands out every file with work due, then works on each of
+ * them in turn: it advances the file's wheel, moves every kind that is due
+ * to the file's ready list, re-queues what is left, and wakes the file's
+ * readers once for the whole batch. Files handed out sit on the CPU's
+ * @expired list under its lock until the thread takes them, so closing or
+ * moving a file can take it back at any time.
+ *
+ * **Hotplug.** When a CPU goes offline (%CPUHP_AP_ONLINE_DYN teardown, on the
+ * CPU itself, before its thread is parked) every file it serves moves to
+ * another online CPU and its timers keep their deadlines. A CPU that comes
+ * back gets its thread back from smpboot and serves files opened on it
+ * from then on.
+ */
+
+#include <linux/cpu.h>
+#include <linux/cpuhotplug.h>
+#include <linux/cpumask.h>
+#include <linux/hrtimer.h>
+#include <linux/nospec.h>
+#include <linux/percpu.h>
+#include <linux/sched.h>
+#include <linux/smpboot.h>
+
+#include "twheel.h"
+
+/**
+ * struct twheel_cpu - the wheel of files one CPU serves
+ * @lock: protects @wheel, @expired, @hrtimer_tick, and the cpu_timer of
+ *	every file this CPU serves
+ * @wheel: the files, by the tick when their own wheel has work
+ * @expired: files handed out by @wheel that the thread has not taken yet
+ * @hrtimer: wakes the thread at @hrtimer_tick
+ * @hrtimer_tick: the tick @hrtimer is programmed for, U64_MAX if none
+ * @kicked: the thread has work (set by @hrtimer, cleared by the thread)
+ * @cpu: this CPU
+ */
+struct twheel_cpu {
+	/* protects the wheel of files; taken inside a file's wqh.lock */
+	spinlock_t lock;
+	struct twheel_wheel wheel;
+	struct hlist_head expired;
+	struct hrtimer hrtimer;
+	u64 hrtimer_tick;
+	bool kicked;
+	unsigned int cpu;
+};
+
+static struct twheel_cpu __percpu *twheel_cpus;
+static DEFINE_PER_CPU(struct task_struct *, twheel_threads);
+static int twheel_hp_state;
+
+/* Every open file, for CPU hotplug to find those of a dying CPU. */
+static LIST_HEAD(twheel_ctx_list);
+static DEFINE_MUTEX(twheel_ctx_list_lock);
+
+static enum hrtimer_restart twheel_cpu_hrtimer_fn(struct hrtimer *hrtimer)
+{
+	struct twheel_cpu *base = container_of(hrtimer, struct twheel_cpu,
+					       hrtimer);
+	struct task_struct *thread = per_cpu(twheel_threads, base->cpu);
+
+	WRITE_ONCE(base->kicked, true);
+	if (thread)
+		wake_up_process(thread);
+	return HRTIMER_NORESTART;
+}
+
+/* Makes sure the thread wakes by @tick. */
+static void __twheel_cpu_kick(struct twheel_cpu *base, u64 tick)
+{
+	lockdep_assert_held(&base->lock);
+
+	if (tick >= base->hrtimer_tick)
+		return;
+	base->hrtimer_tick = tick;
+	hrtimer_start(&base->hrtimer, ns_to_ktime(twheel_tick_to_ns(tick)),
+		      HRTIMER_MODE_ABS);
+}
+
+/*
+ * A file's timer left @tick for later or for good: if the hrtimer was
+ * programmed for it, program it for what is next, so that the thread does
+ * not wake for nothing (and never wakes with nothing armed).
+ */
+static void __twheel_cpu_relax(struct twheel_cpu *base, u64 tick)
+{
+	u64 next;
+
+	lockdep_assert_held(&base->lock);
+
+	if (tick != base->hrtimer_tick)
+		return;
+	next = twheel_wheel_next(&base->wheel);
+	if (next == tick)
+		return;
+	base->hrtimer_tick = U64_MAX;
+	if (next == U64_MAX)
+		hrtimer_try_to_cancel(&base->hrtimer);
+	else
+		__twheel_cpu_kick(base, next);
+}
+
+/**
+ * __twheel_ctx_schedule() - queue a file on its CPU for its next work
+ * @ctx: the file
+ *
+ * Queues &twheel_ctx.cpu_timer at the tick when the file's wheel has work
+ * next, or takes it off the CPU's wheel when nothing is armed, and makes
+ * sure the CPU's thread wakes in time.
+ *
+ * Context: @ctx->wqh.lock held; takes the CPU's lock.
+ */
+void __twheel_ctx_schedule(struct twheel_ctx *ctx)
+{
+	struct twheel_cpu *base = per_cpu_ptr(twheel_cpus, ctx->cpu);
+	struct twheel_timer *timer = &ctx->cpu_timer;
+	u64 next;
+
+	lockdep_assert_held(&ctx->wqh.lock);
+
+	next = twheel_wheel_next(&ctx->wheel);
+	spin_lock(&base->lock);
+	if (twheel_timer_pending(timer)) {
+		u64 old = timer->expires;
+
+		if (next == U64_MAX)
+			twheel_wheel_cancel(&base->wheel, timer);
+		else if (next != old)
+			twheel_wheel_arm(&base->wheel, timer, next);
+		if (next < old)
+			__twheel_cpu_kick(base, next);
+		else if (next > old)
+			__twheel_cpu_relax(base, old);
+	} else if (hlist_unhashed(&timer->node) && next != U64_MAX) {
+		__twheel_wheel_catch_up(&base->wheel, &base->expired);
+		twheel_wheel_arm(&base->wheel, timer, next);
+		__twheel_cpu_kick(base, next);
+	}
+	/*
+	 * Otherwise the file waits on base->expired: the thread is about to
+	 * work on it and will queue it again.
+	 */
+	spin_unlock(&base->lock);
+}
+
+/**
+ * __twheel_ctx_unschedule() - take a file off its CPU
+ * @ctx: the file
+ *
+ * Afterwards the CPU's thread will not hand the file out again; a thread
+ * that already took it still holds its reference and works on it once.
+ *
+ * Context: @ctx->wqh.lock held; takes the CPU's lock.
+ */
+void __twheel_ctx_unschedule(struct twheel_ctx *ctx)
+{
+	struct twheel_cpu *base = per_cpu_ptr(twheel_cpus, ctx->cpu);
+
+	lockdep_assert_held(&ctx->wqh.lock);
+
+	spin_lock(&base->lock);
+	if (twheel_wheel_cancel(&base->wheel, &ctx->cpu_timer))
+		__twheel_cpu_relax(base, ctx->cpu_timer.expires);
+	else
+		hlist_del_init(&ctx->cpu_timer.node);
+	spin_unlock(&base->lock);
+}
+
+static void __twheel_ctx_move(struct twheel_ctx *ctx, unsigned int cpu)
+{
+	lockdep_assert_held(&ctx->wqh.lock);
+
+	if (ctx->cpu == cpu)
+		return;
+	__twheel_ctx_unschedule(ctx);
+	ctx->cpu = cpu;
+	__twheel_ctx_schedule(ctx);
+}
+
+/**
+ * twheel_ctx_set_cpu() - serve a file from another CPU
+ * @ctx: the file
+ * @cpu: the CPU, which must be online
+ *
+ * Context: process context; takes the hotplug read lock and @ctx->wqh.lock.
+ * Return: 0, or -EINVAL if @cpu is not an online CPU.
+ */
+int twheel_ctx_set_cpu(struct twheel_ctx *ctx, unsigned int cpu)
+{
+	int ret = -EINVAL;
+
+	cpus_read_lock();
+	if (cpu < nr_cpu_ids) {
+		cpu = array_index_nospec(cpu, nr_cpu_ids);
+		if (cpu_online(cpu)) {
+			spin_lock(&ctx->wqh.lock);
+			__twheel_ctx_move(ctx, cpu);
+			spin_unlock(&ctx->wqh.lock);
+			ret = 0;
+		}
+	}
+	cpus_read_unlock();
+	return ret;
+}
+
+/**
+ * twheel_cpu_attach() - serve a new file from the CPU it is opened on
+ * @ctx: the file, not yet visible to anyone
+ *
+ * Context: process context; takes the hotplug read lock.
+ */
+void twheel_cpu_attach(struct twheel_ctx *ctx)
+{
+	cpus_read_lock();
+	mutex_lock(&twheel_ctx_list_lock);
+	/* Online, and it stays online while the hotplug lock is held. */
+	ctx->cpu = raw_smp_processor_id();
+	list_add_tail(&ctx->list, &twheel_ctx_list);
+	mutex_unlock(&twheel_ctx_list_lock);
+	cpus_read_unlock();
+}
+
+/**
+ * twheel_cpu_detach() - forget a file that is being released
+ * @ctx: the file, already unscheduled
+ *
+ * Context: process context.
+ */
+void twheel_cpu_detach(struct twheel_ctx *ctx)
+{
+	mutex_lock(&twheel_ctx_list_lock);
+	list_del(&ctx->list);
+	mutex_unlock(&twheel_ctx_list_lock);
+}
+
+static int twheel_cpu_should_run(unsigned int cpu)
+{
+	return READ_ONCE(per_cpu_ptr(twheel_cpus, cpu)->kicked);
+}
+
+/* The expiry thread's work, each time it is woken. */
+static void twheel_cpu_run(unsigned int cpu)
+{
+	struct twheel_cpu *base = per_cpu_ptr(twheel_cpus, cpu);
+	struct twheel_ctx *ctx;
+	u64 next;
+
+	WRITE_ONCE(base->kicked, false);
+	spin_lock(&base->lock);
+	for (;;) {
+		twheel_wheel_advance(&base->wheel,
+				     twheel_ns_to_tick(ktime_get_ns()),
+				     &base->expired);
+		while (!hlist_empty(&base->expired)) {
+			ctx = hlist_entry(base->expired.first,
+					  struct twheel_ctx, cpu_timer.node);
+			hlist_del_init(&ctx->cpu_timer.node);
+			/* Closing the file may now happen behind our back. */
+			refcount_inc(&ctx->refs);
+			spin_unlock(&base->lock);
+
+			twheel_ctx_expire(ctx);
+			twheel_ctx_put(ctx);
+			cond_resched();
+
+			spin_lock(&base->lock);
+		}
+
+		next = twheel_wheel_next(&base->wheel);
+		if (next == U64_MAX) {
+			hrtimer_try_to_cancel(&base->hrtimer);
+			base->hrtimer_tick = U64_MAX;
+			break;
+		}
+		if (twheel_tick_to_ns(next) > ktime_get_ns()) {
+			base->hrtimer_tick = next;
+			hrtimer_start(&base->hrtimer,
+				      ns_to_ktime(twheel_tick_to_ns(next)),
+				      HRTIMER_MODE_ABS_PINNED);
+			break;
+		}
+	}
+	spin_unlock(&base->lock);
+}
+
+static void twheel_cpu_park(unsigned int cpu)
+{
+	struct twheel_cpu *base = per_cpu_ptr(twheel_cpus, cpu);
+
+	hrtimer_cancel(&base->hrtimer);
+	spin_lock(&base->lock);
+	base->hrtimer_tick = U64_MAX;
+	spin_unlock(&base->lock);
+}
+
+static struct smp_hotplug_thread twheel_cpu_threads = {
+	.store			= &twheel_threads,
+	.thread_should_run	= twheel_cpu_should_run,
+	.thread_fn		= twheel_cpu_run,
+	.park			= twheel_cpu_park,
+	.thread_comm		= "twheel/%u",
+};
+
+/* A CPU is going offline: its files move to another CPU. */
+static int twheel_cpu_offline(unsigned int cpu)
+{
+	unsigned int target = cpumask_any_but(cpu_online_mask, cpu);
+	struct twheel_ctx *ctx;
+
+	if (target >= nr_cpu_ids)
+		return 0;
+
+	mutex_lock(&twheel_ctx_list_lock);
+	list_for_each_entry(ctx, &twheel_ctx_list, list) {
+		spin_lock(&ctx->wqh.lock);
+		if (!ctx->closed && ctx->cpu == cpu)
+			__twheel_ctx_move(ctx, target);
+		spin_unlock(&ctx->wqh.lock);
+	}
+	mutex_unlock(&twheel_ctx_list_lock);
+	return 0;
+}
+
+/**
+ * twheel_cpu_init() - set up the per-CPU wheels and start their threads
+ *
+ * Context: module init.
+ * Return: 0 or a negative errno.
+ */
+int twheel_cpu_init(void)
+{
+	u64 tick = twheel_ns_to_tick(ktime_get_ns());
+	unsigned int cpu;
+	int ret;
+
+	twheel_cpus = alloc_percpu(struct twheel_cpu);
+	if (!twheel_cpus)
+		return -ENOMEM;
+
+	for_each_possible_cpu(cpu) {
+		struct twheel_cpu *base = per_cpu_ptr(twheel_cpus, cpu);
+
+		spin_lock_init(&base->lock);
+		twheel_wheel_init(&base->wheel, tick);
+		INIT_HLIST_HEAD(&base->expired);
+		hrtimer_init(&base->hrtimer, CLOCK_MONOTONIC, HRTIMER_MODE_ABS);
+		base->hrtimer.function = twheel_cpu_hrtimer_fn;
+		base->hrtimer_tick = U64_MAX;
+		base->cpu = cpu;
+	}
+
+	ret = smpboot_register_percpu_thread(&twheel_cpu_threads);
+	if (ret)
+		goto err_percpu;
+
+	ret = cpuhp_setup_state_nocalls(CPUHP_AP_ONLINE_DYN, "twheel:online",
+					NULL, twheel_cpu_offline);
+	if (ret < 0)
+		goto err_threads;
+	twheel_hp_state = ret;
+	return 0;
+
+err_threads:
+	smpboot_unregister_percpu_thread(&twheel_cpu_threads);
+err_percpu:
+	free_percpu(twheel_cpus);
+	return ret;
+}
+
+/**
+ * twheel_cpu_exit() - stop the threads and free the per-CPU wheels
+ *
+ * Context: module exit, with no file open.
+ */
+void twheel_cpu_exit(void)
+{
+	unsigned int cpu;
+
+	cpuhp_remove_state_nocalls(twheel_hp_state);
+	smpboot_unregister_percpu_thread(&twheel_cpu_threads);
+	for_each_possible_cpu(cpu)
+		hrtimer_cancel(&per_cpu_ptr(twheel_cpus, cpu)->hrtimer);
+	free_percpu(twheel_cpus);
+}
