@@ -1,0 +1,208 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Race-free cancel: once a cancel or re-arm has returned, no event of the
+ * earlier arming is ever read, even if the timer had fired and its event
+ * was waiting; and a cancel that finds nothing means the event was read.
+ */
+
+#include <pthread.h>
+#include <stdlib.h>
+
+#include "twheel_test.h"
+
+FIXTURE(race) {
+	int fd;
+};
+
+FIXTURE_SETUP(race)
+{
+	self->fd = tw_open_or_skip(O_RDWR);
+}
+
+FIXTURE_TEARDOWN(race)
+{
+	close(self->fd);
+}
+
+TEST_F(race, a_fired_unread_timer_that_is_cancelled_is_never_read)
+{
+	struct twheel_event ev;
+	struct twheel_stats st;
+	struct pollfd pfd = { .fd = self->fd, .events = POLLIN };
+
+	ASSERT_EQ(0, tw_arm(self->fd, 1, TWHEEL_KIND_RETRANSMIT, 0, 0, 0));
+	ASSERT_EQ(0, tw_wait_queued(self->fd, 1, 5000));
+	ASSERT_EQ(1, poll(&pfd, 1, 0));
+
+	EXPECT_EQ(1, tw_cancel(self->fd, 1, TWHEEL_KIND_RETRANSMIT));
+	/* Gone from the queue: not readable, nothing to read. */
+	EXPECT_EQ(0, poll(&pfd, 1, 0));
+	EXPECT_EQ(0, tw_read_events(self->fd, &ev, 1, 200));
+	ASSERT_EQ(0, tw_stats(self->fd, &st));
+	EXPECT_EQ(1, st.fired);
+	EXPECT_EQ(0, st.read);
+	EXPECT_EQ(0, st.queued);
+	EXPECT_EQ(1, st.cancels);
+}
+
+TEST_F(race, a_fired_unread_timer_that_is_rearmed_is_read_once_as_rearmed)
+{
+	struct twheel_event ev[2];
+	uint64_t t1;
+
+	ASSERT_EQ(0, tw_arm(self->fd, 1, TWHEEL_KIND_IDLE, 0, 100, 0));
+	ASSERT_EQ(0, tw_wait_queued(self->fd, 1, 5000));
+	t1 = tw_now();
+	ASSERT_EQ(1, tw_arm(self->fd, 1, TWHEEL_KIND_IDLE, 50 * NSEC_PER_MSEC, 200, 0));
+
+	ASSERT_EQ(1, tw_read_events(self->fd, ev, 2, 5000));
+	EXPECT_EQ(200, ev[0].user_data);
+	EXPECT_LE(t1 + 50 * NSEC_PER_MSEC, ev[0].deadline_ns);
+	EXPECT_EQ(0, tw_read_events(self->fd, ev, 2, 200));
+}
+
+TEST_F(race, cancelling_a_connection_drops_its_unread_events)
+{
+	struct twheel_event ev;
+	struct twheel_stats st;
+
+	for (unsigned int k = 0; k < 4; k++)
+		ASSERT_EQ(0, tw_arm(self->fd, 8, k, 0, k, 0));
+	ASSERT_EQ(0, tw_arm(self->fd, 9, TWHEEL_KIND_IDLE, 0, 99, 0));
+	ASSERT_EQ(0, tw_wait_queued(self->fd, 5, 5000));
+
+	EXPECT_EQ(1, tw_cancel_conn(self->fd, 8));
+	ASSERT_EQ(1, tw_read_events(self->fd, &ev, 1, 1000));
+	EXPECT_EQ(9, ev.conn_id);
+	EXPECT_EQ(0, tw_read_events(self->fd, &ev, 1, 200));
+	ASSERT_EQ(0, tw_stats(self->fd, &st));
+	EXPECT_EQ(4, st.cancels);
+	EXPECT_EQ(0, st.conns);
+}
+
+TEST_F(race, an_event_read_before_the_cancel_is_not_found_by_it)
+{
+	struct twheel_event ev;
+
+	ASSERT_EQ(0, tw_arm(self->fd, 1, TWHEEL_KIND_IDLE, 0, 0, 0));
+	ASSERT_EQ(1, tw_read_events(self->fd, &ev, 1, 5000));
+	EXPECT_EQ(0, tw_cancel(self->fd, 1, TWHEEL_KIND_IDLE));
+	EXPECT_EQ(0, tw_cancel_conn(self->fd, 1));
+}
+
+#define RACE_TIMERS	20000
+
+struct race_reader {
+	int fd;
+	volatile int stop;
+	unsigned char *read_count;
+	unsigned int nr_read;
+	unsigned int bad;
+};
+
+static void *race_read(void *arg)
+{
+	struct race_reader *r = arg;
+	struct twheel_event ev[64];
+
+	while (!r->stop) {
+		int n = tw_read_events(r->fd, ev, 64, 20);
+
+		for (int i = 0; i < n; i++) {
+			if (ev[i].user_data >= RACE_TIMERS) {
+				r->bad++;
+				continue;
+			}
+			r->read_count[ev[i].user_data]++;
+			r->nr_read++;
+		}
+	}
+	return NULL;
+}
+
+/*
+ * A reader thread reads while the main thread arms timers due within a
+ * couple of ticks, re-arms their slots and cancels some, racing the expiry
+ * thread and the reader. An arming is killed when a later re-arm or cancel
+ * of its slot reports it found; every arming must end up either killed and
+ * never read, or not killed and read exactly once.
+ */
+#define RACE_SLOTS	(97 * TWHEEL_NR_KINDS)
+
+TEST_F_TIMEOUT(race, each_timer_is_either_cancelled_or_read_exactly_once, 120)
+{
+	unsigned char *killed = calloc(RACE_TIMERS, 1);
+	struct race_reader r = {
+		.fd = self->fd,
+		.read_count = calloc(RACE_TIMERS, 1),
+	};
+	int last[RACE_SLOTS];
+	unsigned int nr_killed = 0, i;
+	struct twheel_stats st;
+	pthread_t th;
+
+	ASSERT_NE(NULL, killed);
+	ASSERT_NE(NULL, r.read_count);
+	for (i = 0; i < RACE_SLOTS; i++)
+		last[i] = -1;
+	ASSERT_EQ(0, pthread_create(&th, NULL, race_read, &r));
+
+	srandom(2);
+	for (i = 0; i < RACE_TIMERS; i++) {
+		/* Slot (i % 97, i % 16) comes back every 1552 armings. */
+		unsigned int slot = i % RACE_SLOTS;
+		int ret;
+
+		ret = tw_arm(self->fd, slot % 97, slot % TWHEEL_NR_KINDS,
+			     random() % (2 * NSEC_PER_MSEC), i, 0);
+		ASSERT_LE(0, ret);
+		if (ret == 1) {
+			ASSERT_LE(0, last[slot]);
+			ASSERT_EQ(0, killed[last[slot]]);
+			killed[last[slot]] = 1;
+		}
+		last[slot] = i;
+
+		/* Now and then, cancel a slot armed a few hundred ago. */
+		if (i >= 300 && random() % 2) {
+			unsigned int s = (i - 300 + random() % 200) % RACE_SLOTS;
+
+			ret = tw_cancel(self->fd, s % 97, s % TWHEEL_NR_KINDS);
+			ASSERT_LE(0, ret);
+			if (ret == 1) {
+				ASSERT_LE(0, last[s]);
+				ASSERT_EQ(0, killed[last[s]]);
+				killed[last[s]] = 1;
+			}
+		}
+	}
+
+	/* Bounded wait until everything still armed has fired and been read. */
+	for (i = 0; i < 1000; i++) {
+		ASSERT_EQ(0, tw_stats(self->fd, &st));
+		if (!st.armed && !st.queued)
+			break;
+		poll(NULL, 0, 10);
+	}
+	r.stop = 1;
+	pthread_join(th, NULL);
+	EXPECT_EQ(0, st.armed);
+	EXPECT_EQ(0, st.queued);
+	EXPECT_EQ(0, r.bad);
+
+	for (i = 0; i < RACE_TIMERS; i++) {
+		ASSERT_EQ(!killed[i], r.read_count[i])
+			TH_LOG("arming %u: killed %d, read %d times", i,
+			       killed[i], r.read_count[i]);
+		nr_killed += killed[i];
+	}
+	tw_report("%u armings: %u read, %u cancelled or re-armed before being read (%ju fired)\n",
+		       RACE_TIMERS, r.nr_read, nr_killed, (uintmax_t)st.fired);
+	EXPECT_EQ(st.read, r.nr_read);
+	/* The race happened: some timers were caught after firing. */
+	EXPECT_LT(st.read, st.fired);
+	free(killed);
+	free(r.read_count);
+}
+
+TEST_HARNESS_MAIN

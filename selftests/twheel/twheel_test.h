@@ -1,0 +1,190 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * Small helpers the twheel selftests share: opening the device, batch
+ * ioctls of one entry, reading events with a bounded wait.
+ */
+#ifndef TWHEEL_TEST_H
+#define TWHEEL_TEST_H
+
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdint.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <linux/twheel.h>
+
+#include "kselftest_harness.h"
+
+/*
+ * Prints a measurement as a TAP comment. Tests run in a child that ends
+ * with _exit(), so stdout is flushed here.
+ */
+#define tw_report(fmt, ...) do {					\
+	ksft_print_msg(fmt, ##__VA_ARGS__);				\
+	fflush(stdout);							\
+} while (0)
+
+#define NSEC_PER_MSEC	1000000ULL
+#define NSEC_PER_SEC	1000000000ULL
+
+/* Opens /dev/twheel; SKIPs the test when the module is not loaded. */
+#define tw_open_or_skip(flags) ({					\
+	int __fd = open("/dev/twheel", (flags) | O_CLOEXEC);		\
+	if (__fd < 0 && errno == ENOENT)				\
+		SKIP(return, "/dev/twheel is missing: module not loaded"); \
+	ASSERT_LE(0, __fd);						\
+	__fd;								\
+})
+
+static inline uint64_t tw_now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * NSEC_PER_SEC + ts.tv_nsec;
+}
+
+static inline int tw_batch(int fd, unsigned long cmd, const void *entries,
+			   unsigned int count, unsigned int entry_size,
+			   struct twheel_batch *b)
+{
+	memset(b, 0, sizeof(*b));
+	b->size = sizeof(*b);
+	b->entries = (uintptr_t)entries;
+	b->count = count;
+	b->entry_size = entry_size;
+	return ioctl(fd, cmd, b);
+}
+
+static inline int tw_arm_batch(int fd, const struct twheel_arm *arms,
+			       unsigned int n, struct twheel_batch *b)
+{
+	return tw_batch(fd, TWHEEL_IOC_ARM, arms, n, sizeof(*arms), b);
+}
+
+/* Arms one timer; returns -1 (errno) or the batch's found count (0 or 1). */
+static inline int tw_arm(int fd, uint64_t conn, uint32_t kind,
+			 uint64_t timeout_ns, uint64_t user_data,
+			 uint32_t flags)
+{
+	struct twheel_arm a = {
+		.conn_id = conn, .kind = kind, .timeout_ns = timeout_ns,
+		.user_data = user_data, .flags = flags,
+	};
+	struct twheel_batch b;
+	int ret = tw_arm_batch(fd, &a, 1, &b);
+
+	if (ret < 0)
+		return ret;
+	if (ret != 1) {
+		errno = -b.error;
+		return -1;
+	}
+	return b.found;
+}
+
+/* Cancels one kind; returns -1 (errno) or whether it was found (0 or 1). */
+static inline int tw_cancel(int fd, uint64_t conn, uint32_t kind)
+{
+	struct twheel_cancel c = { .conn_id = conn, .kind = kind };
+	struct twheel_batch b;
+	int ret = tw_batch(fd, TWHEEL_IOC_CANCEL, &c, 1, sizeof(c), &b);
+
+	if (ret < 0)
+		return ret;
+	if (ret != 1) {
+		errno = -b.error;
+		return -1;
+	}
+	return b.found;
+}
+
+/* Cancels a connection; returns -1 (errno) or whether it was found. */
+static inline int tw_cancel_conn(int fd, uint64_t conn)
+{
+	struct twheel_batch b;
+	int ret = tw_batch(fd, TWHEEL_IOC_CANCEL_CONN, &conn, 1, sizeof(conn),
+			   &b);
+
+	if (ret < 0)
+		return ret;
+	if (ret != 1) {
+		errno = -b.error;
+		return -1;
+	}
+	return b.found;
+}
+
+static inline int tw_stats(int fd, struct twheel_stats *st)
+{
+	memset(st, 0, sizeof(*st));
+	st->size = sizeof(*st);
+	return ioctl(fd, TWHEEL_IOC_STATS, st);
+}
+
+/*
+ * Waits up to @timeout_ms for events and reads up to @max of them without
+ * blocking. Returns the number read, 0 if none came in time, -1 on error.
+ */
+static inline int tw_read_events(int fd, struct twheel_event *ev,
+				  unsigned int max, int timeout_ms)
+{
+	struct pollfd pfd = { .fd = fd, .events = POLLIN };
+	int fl = fcntl(fd, F_GETFL);
+	ssize_t n;
+	int ret;
+
+	ret = poll(&pfd, 1, timeout_ms);
+	if (ret <= 0)
+		return ret;
+	fcntl(fd, F_SETFL, fl | O_NONBLOCK);
+	n = read(fd, ev, max * sizeof(*ev));
+	fcntl(fd, F_SETFL, fl);
+	if (n < 0)
+		return errno == EAGAIN ? 0 : -1;
+	return n / sizeof(*ev);
+}
+
+/*
+ * Reads events until @want have come or @timeout_ms passed without any.
+ * Returns the number read.
+ */
+static inline unsigned int tw_read_n(int fd, struct twheel_event *ev,
+				     unsigned int want, int timeout_ms)
+{
+	unsigned int got = 0;
+	int n;
+
+	while (got < want) {
+		n = tw_read_events(fd, ev + got, want - got, timeout_ms);
+		if (n <= 0)
+			break;
+		got += n;
+	}
+	return got;
+}
+
+/*
+ * Waits until @n events are queued, polling the file's counters for at most
+ * about @timeout_ms. Returns 0, or -1 if they did not come.
+ */
+static inline int tw_wait_queued(int fd, uint64_t n, int timeout_ms)
+{
+	struct twheel_stats st;
+
+	for (int waited = 0; waited <= timeout_ms; waited += 10) {
+		if (tw_stats(fd, &st))
+			return -1;
+		if (st.queued == n)
+			return 0;
+		poll(NULL, 0, 10);
+	}
+	return -1;
+}
+
+#endif /* TWHEEL_TEST_H */

@@ -1,0 +1,173 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * io_uring: reads of /dev/twheel through liburing, several in flight, each
+ * completing with whole records once timers fire.
+ */
+
+#include <liburing.h>
+#include <stdlib.h>
+
+#include "twheel_test.h"
+
+FIXTURE(uring) {
+	int fd;
+	struct io_uring ring;
+	int ring_ok;
+};
+
+FIXTURE_SETUP(uring)
+{
+	int ret;
+
+	self->ring_ok = 0;
+	self->fd = tw_open_or_skip(O_RDWR);
+	ret = io_uring_queue_init(32, &self->ring, 0);
+	if (ret == -ENOSYS || ret == -EPERM)
+		SKIP(return, "io_uring is not available: %s", strerror(-ret));
+	ASSERT_EQ(0, ret);
+	self->ring_ok = 1;
+}
+
+FIXTURE_TEARDOWN(uring)
+{
+	if (self->ring_ok)
+		io_uring_queue_exit(&self->ring);
+	close(self->fd);
+}
+
+static int wait_cqe(struct io_uring *ring, struct io_uring_cqe **cqe,
+		    unsigned int ms)
+{
+	struct __kernel_timespec ts = {
+		.tv_sec = ms / 1000, .tv_nsec = (ms % 1000) * 1000000L,
+	};
+
+	return io_uring_wait_cqe_timeout(ring, cqe, &ts);
+}
+
+TEST_F(uring, a_read_completes_when_a_timer_fires)
+{
+	struct twheel_event ev[4];
+	struct io_uring_sqe *sqe;
+	struct io_uring_cqe *cqe;
+	uint64_t deadline = tw_now() + 50 * NSEC_PER_MSEC;
+
+	sqe = io_uring_get_sqe(&self->ring);
+	io_uring_prep_read(sqe, self->fd, ev, sizeof(ev), 0);
+	sqe->user_data = 1;
+	ASSERT_EQ(1, io_uring_submit(&self->ring));
+	/* Nothing fired yet: the read waits (on poll, not in a worker). */
+	EXPECT_EQ(-ETIME, wait_cqe(&self->ring, &cqe, 20));
+
+	ASSERT_EQ(0, tw_arm(self->fd, 9, TWHEEL_KIND_RETRANSMIT, deadline, 3, TWHEEL_ARM_ABS));
+	ASSERT_EQ(0, wait_cqe(&self->ring, &cqe, 5000));
+	EXPECT_EQ(1, cqe->user_data);
+	ASSERT_EQ(sizeof(ev[0]), cqe->res);
+	io_uring_cqe_seen(&self->ring, cqe);
+	EXPECT_EQ(9, ev[0].conn_id);
+	EXPECT_EQ(3, ev[0].user_data);
+	EXPECT_LE(deadline, ev[0].fired_ns);
+}
+
+TEST_F(uring, several_reads_in_flight_share_the_events_exactly_once)
+{
+	enum { READS = 8, TIMERS = 200 };
+	static struct twheel_event buf[READS][64];
+	unsigned char seen[TIMERS] = { 0 };
+	struct twheel_arm a[TIMERS];
+	struct twheel_batch b;
+	unsigned int got = 0, completions = 0;
+	struct io_uring_cqe *cqe;
+	int i;
+
+	for (i = 0; i < READS; i++) {
+		struct io_uring_sqe *sqe = io_uring_get_sqe(&self->ring);
+
+		io_uring_prep_read(sqe, self->fd, buf[i], sizeof(buf[i]), 0);
+		sqe->user_data = i;
+	}
+	ASSERT_EQ(READS, io_uring_submit(&self->ring));
+
+	memset(a, 0, sizeof(a));
+	for (i = 0; i < TIMERS; i++) {
+		a[i].conn_id = i;
+		a[i].timeout_ns = (10 + i % 50) * NSEC_PER_MSEC;
+		a[i].user_data = i;
+	}
+	ASSERT_EQ(TIMERS, tw_arm_batch(self->fd, a, TIMERS, &b));
+
+	while (got < TIMERS) {
+		unsigned int r;
+
+		ASSERT_EQ(0, wait_cqe(&self->ring, &cqe, 5000))
+			TH_LOG("%u of %u events came", got, TIMERS);
+		r = cqe->user_data;
+		ASSERT_LT(r, READS);
+		ASSERT_LT(0, cqe->res);
+		/* Whole records only. */
+		ASSERT_EQ(0, cqe->res % sizeof(struct twheel_event));
+		for (unsigned int j = 0; j < cqe->res / sizeof(struct twheel_event); j++) {
+			uint64_t u = buf[r][j].user_data;
+
+			ASSERT_LT(u, TIMERS);
+			ASSERT_EQ(0, seen[u]);
+			seen[u] = 1;
+			got++;
+		}
+		io_uring_cqe_seen(&self->ring, cqe);
+		completions++;
+		/* Put the read back in flight. */
+		if (got < TIMERS) {
+			struct io_uring_sqe *sqe = io_uring_get_sqe(&self->ring);
+
+			io_uring_prep_read(sqe, self->fd, buf[r], sizeof(buf[r]), 0);
+			sqe->user_data = r;
+			ASSERT_EQ(1, io_uring_submit(&self->ring));
+		}
+	}
+	EXPECT_EQ(TIMERS, got);
+	tw_report("%u events in %u read completions\n", got, completions);
+}
+
+TEST_F(uring, a_read_smaller_than_a_record_completes_with_einval)
+{
+	char small[sizeof(struct twheel_event) - 1];
+	struct io_uring_sqe *sqe = io_uring_get_sqe(&self->ring);
+	struct io_uring_cqe *cqe;
+
+	io_uring_prep_read(sqe, self->fd, small, sizeof(small), 0);
+	ASSERT_EQ(1, io_uring_submit(&self->ring));
+	ASSERT_EQ(0, wait_cqe(&self->ring, &cqe, 5000));
+	EXPECT_EQ(-EINVAL, cqe->res);
+	io_uring_cqe_seen(&self->ring, cqe);
+}
+
+TEST_F(uring, a_pending_read_can_be_cancelled)
+{
+	struct twheel_event ev;
+	struct io_uring_sqe *sqe = io_uring_get_sqe(&self->ring);
+	struct io_uring_cqe *cqe;
+	int seen_read = 0, seen_cancel = 0;
+
+	io_uring_prep_read(sqe, self->fd, &ev, sizeof(ev), 0);
+	sqe->user_data = 1;
+	ASSERT_EQ(1, io_uring_submit(&self->ring));
+	sqe = io_uring_get_sqe(&self->ring);
+	io_uring_prep_cancel64(sqe, 1, 0);
+	sqe->user_data = 2;
+	ASSERT_EQ(1, io_uring_submit(&self->ring));
+	for (int i = 0; i < 2; i++) {
+		ASSERT_EQ(0, wait_cqe(&self->ring, &cqe, 5000));
+		if (cqe->user_data == 1) {
+			EXPECT_EQ(-ECANCELED, cqe->res);
+			seen_read = 1;
+		} else {
+			EXPECT_EQ(0, cqe->res);
+			seen_cancel = 1;
+		}
+		io_uring_cqe_seen(&self->ring, cqe);
+	}
+	EXPECT_TRUE(seen_read && seen_cancel);
+}
+
+TEST_HARNESS_MAIN
