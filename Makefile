@@ -92,6 +92,8 @@ check: deps
 check-run:
 	@start=$$(date +%s); rm -rf $(RESULTS); mkdir -p $(RESULTS); \
 	tools/run-tap $(RESULTS)/style.tap $(MAKE) --no-print-directory style; \
+	tools/run-tap $(RESULTS)/wheel-native.tap \
+		$(MAKE) --no-print-directory -C tests/wheel check BUILD=$(BUILD)/wheel; \
 	$(MAKE) --no-print-directory vm-check; \
 	echo; \
 	echo "make check: wall time $$(( $$(date +%s) - start ))s"; \
@@ -109,6 +111,14 @@ vm-shell: vm-payload
 		--kernel $(VM_KERNEL) --module kmod/twheel.ko \
 		--payload $(BUILD)/selftests/twheel:/selftests/twheel \
 		--payload $(BUILD)/tools:/tools
+
+# The wheel, built natively: differential fuzzing for FUZZ_SECONDS, and
+# the benchmark against a heap.
+fuzz:
+	$(MAKE) -C tests/wheel fuzz BUILD=$(BUILD)/wheel
+
+bench-wheel:
+	$(MAKE) -C tests/wheel bench BUILD=$(BUILD)/wheel
 
 # --- style ----------------------------------------------------------------
 
@@ -131,4 +141,4 @@ clean:
 	rm -rf $(BUILD)
 
 .PHONY: all deps module ksrc lib lib-tests selftests tools vm-payload vm-check check \
-	check-run demo vm-shell style install modules_install clean
+	check-run fuzz bench-wheel demo vm-shell style install modules_install clean
