@@ -12,12 +12,13 @@
 
 /**
  * enum twheel_stat - the counters, in the order debugfs shows them
- * @TWHEEL_STAT_ARMS: timers armed that were not armed before
- * @TWHEEL_STAT_REARMS: timers armed again while already armed
- * @TWHEEL_STAT_REARMS_IN_PLACE: the part of @TWHEEL_STAT_REARMS that left
- *	the timer where it was on the wheel
+ * @TWHEEL_STAT_ARMS: timers armed that were not armed (an unread event of
+ *	the same timer does not count as armed)
+ * @TWHEEL_STAT_REARMS: timers armed again while armed
+ * @TWHEEL_STAT_REARMS_IN_PLACE: the part of @TWHEEL_STAT_REARMS that moved
+ *	nothing on a wheel
  * @TWHEEL_STAT_CANCELS: armed timers cancelled, one per timer
- * @TWHEEL_STAT_EXPIRIES: timers that expired
+ * @TWHEEL_STAT_EXPIRIES: timers that expired (fired)
  * @TWHEEL_STAT_CASCADES: timers moved from an upper wheel level to a lower one
  * @TWHEEL_STAT_EVENTS_QUEUED: events queued for user space
  * @TWHEEL_STAT_EVENTS_READ: events user space has read
