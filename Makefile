@@ -64,7 +64,13 @@ lib:
 lib-tests: lib ksrc
 	$(MAKE) -C userlib tests OUTPUT=$(BUILD)/userlib KSFT_DIR=$(KSFT_DIR)
 
-tools: $(BUILD)/tools/twdemo
+tools: $(BUILD)/tools/twdemo twstat
+
+twstat:
+	$(MAKE) -C tools/twstat BUILD=$(BUILD)/twstat
+
+twstat-check: twstat ksrc
+	$(MAKE) -s -C tools/twstat check BUILD=$(BUILD)/twstat KSFT_DIR=$(KSFT_DIR)
 
 $(BUILD)/tools/twdemo: tools/twdemo/twdemo.c uapi/linux/twheel.h
 	@mkdir -p $(dir $@)
@@ -83,6 +89,7 @@ vm-check: vm-payload
 		--kernel $(VM_KERNEL) --module kmod/twheel.ko \
 		--payload $(BUILD)/selftests/twheel:/selftests/twheel \
 		--payload $(BUILD)/userlib/test:/tests/userlib \
+		--payload $(BUILD)/twstat:/tools/twstat \
 		--plan tools/vm/plans/check.sh \
 		--timeout 900
 
@@ -92,6 +99,7 @@ check: deps
 check-run:
 	@start=$$(date +%s); rm -rf $(RESULTS); mkdir -p $(RESULTS); \
 	tools/run-tap $(RESULTS)/style.tap $(MAKE) --no-print-directory style; \
+	tools/run-tap $(RESULTS)/twstat.tap $(MAKE) --no-print-directory twstat-check; \
 	tools/run-tap $(RESULTS)/wheel-native.tap \
 		$(MAKE) --no-print-directory -C tests/wheel check BUILD=$(BUILD)/wheel; \
 	$(MAKE) --no-print-directory vm-check; \
@@ -104,13 +112,15 @@ demo: deps
 	tools/vm/run-vm --name demo --out $(BUILD)/vm/demo \
 		--kernel $(VM_KERNEL) --module kmod/twheel.ko \
 		--payload $(BUILD)/tools:/tools \
+		--payload $(BUILD)/twstat:/tools/twstat \
 		--plan tools/vm/plans/demo.sh --timeout 600
 
 vm-shell: vm-payload
 	tools/vm/run-vm --name shell --out $(BUILD)/vm/shell --shell \
 		--kernel $(VM_KERNEL) --module kmod/twheel.ko \
 		--payload $(BUILD)/selftests/twheel:/selftests/twheel \
-		--payload $(BUILD)/tools:/tools
+		--payload $(BUILD)/tools:/tools \
+		--payload $(BUILD)/twstat:/tools/twstat
 
 # The wheel, built natively: differential fuzzing for FUZZ_SECONDS, and
 # the benchmark against a heap.
@@ -131,6 +141,8 @@ install: lib tools
 	$(MAKE) -C userlib install OUTPUT=$(BUILD)/userlib PREFIX=$(PREFIX) \
 		DESTDIR=$(DESTDIR)
 	install -D -m 0755 $(BUILD)/tools/twdemo $(DESTDIR)$(PREFIX)/bin/twdemo
+	$(MAKE) -C tools/twstat install BUILD=$(BUILD)/twstat PREFIX=$(PREFIX) \
+		DESTDIR=$(DESTDIR)
 
 modules_install: module
 	$(MAKE) -C $(KDIR) M=$(CURDIR) modules_install \
@@ -140,5 +152,5 @@ clean:
 	-$(MAKE) -C $(KDIR) M=$(CURDIR) clean
 	rm -rf $(BUILD)
 
-.PHONY: all deps module ksrc lib lib-tests selftests tools vm-payload vm-check check \
+.PHONY: all deps module ksrc lib lib-tests selftests tools twstat twstat-check vm-payload vm-check check \
 	check-run fuzz bench-wheel demo vm-shell style install modules_install clean

@@ -6,3 +6,5 @@
 echo "# /dev/twheel: $(ls -l /dev/twheel)"
 /tools/twdemo
 echo "# twdemo exited with status $?"
+/tools/twstat/twstat
+/tools/twstat/twstat --hist
