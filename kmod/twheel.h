@@ -248,7 +248,7 @@ void twheel_ctx_cancel(struct twheel_ctx *ctx, unsigned int n,
 void twheel_ctx_cancel_conn(struct twheel_ctx *ctx, unsigned int n,
 			    struct twheel_batch_res *res);
 void twheel_ctx_reap(struct twheel_ctx *ctx);
-void twheel_ctx_expire(struct twheel_ctx *ctx);
+unsigned int twheel_ctx_expire(struct twheel_ctx *ctx);
 unsigned int __twheel_ctx_pop(struct twheel_ctx *ctx, struct twheel_event *ev,
 			      unsigned int max);
 

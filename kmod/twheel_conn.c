@@ -52,9 +52,14 @@
 #include <linux/slab.h>
 
 #include "twheel.h"
+#include "twheel_stats.h"
 
-/* Connections handed out by one advance that the thread delivers between lock breaks. */
-#define TWHEEL_EXPIRE_CHUNK	64
+/*
+ * Connections the thread delivers before it looks whether someone waits for
+ * the file's lock or its CPU: a batch this size is one lock hold and one
+ * wake-up, a larger one lets readers and ioctls in between chunks.
+ */
+#define TWHEEL_EXPIRE_CHUNK	256
 
 static struct kmem_cache *twheel_conn_cache;
 
@@ -124,6 +129,8 @@ static struct twheel_slot *__twheel_conn_grow(struct twheel_conn *conn,
 {
 	struct twheel_slot *old = conn->nr_alloc ? conn->many : NULL;
 
+	twheel_stat_add(TWHEEL_STAT_MEMORY_BYTES,
+			(long)(cap - conn->nr_alloc) * sizeof(*slots));
 	memcpy(slots, twheel_conn_slots(conn),
 	       hweight16(twheel_conn_used(conn)) * sizeof(*slots));
 	conn->many = slots;
@@ -146,11 +153,17 @@ static struct twheel_conn *twheel_conn_alloc(u64 id)
 	conn->want = 0;
 	conn->nr_alloc = 0;
 	conn->fresh = 1;
+	twheel_stat_inc(TWHEEL_STAT_CONNECTIONS);
+	twheel_stat_add(TWHEEL_STAT_MEMORY_BYTES, sizeof(*conn));
 	return conn;
 }
 
 static void twheel_conn_free(struct twheel_conn *conn)
 {
+	twheel_stat_dec(TWHEEL_STAT_CONNECTIONS);
+	twheel_stat_add(TWHEEL_STAT_MEMORY_BYTES,
+			-(long)(sizeof(*conn) +
+				conn->nr_alloc * sizeof(struct twheel_slot)));
 	if (conn->nr_alloc)
 		kfree(conn->many);
 	kmem_cache_free(twheel_conn_cache, conn);
@@ -254,6 +267,7 @@ static int __twheel_conn_arm(struct twheel_ctx *ctx, struct twheel_conn *conn,
 {
 	u16 bit = BIT(arm->kind);
 	u16 used = twheel_conn_used(conn);
+	bool rearm, moved = false;
 	struct twheel_slot *slot;
 	u64 tick;
 
@@ -263,8 +277,10 @@ static int __twheel_conn_arm(struct twheel_ctx *ctx, struct twheel_conn *conn,
 		/* The batch made room for every kind it arms. */
 		if (WARN_ON_ONCE(hweight16(used) >= twheel_conn_capacity(conn)))
 			return -ENOMEM;
-		if (!__twheel_charge(ctx))
+		if (!__twheel_charge(ctx)) {
+			twheel_stat_inc(TWHEEL_STAT_QUOTA_REFUSALS);
 			return -ENOSPC;
+		}
 		if (!used) {
 			/* Off the dead list, if it was waiting there. */
 			list_del_init(&conn->link);
@@ -281,6 +297,7 @@ static int __twheel_conn_arm(struct twheel_ctx *ctx, struct twheel_conn *conn,
 			ctx->nr_armed--;
 		ctx->stats.rearms++;
 	}
+	rearm = conn->armed & bit;
 	slot->deadline = deadline;
 	slot->user_data = arm->user_data;
 	conn->armed |= bit;
@@ -288,12 +305,23 @@ static int __twheel_conn_arm(struct twheel_ctx *ctx, struct twheel_conn *conn,
 
 	tick = twheel_ns_to_tick_up(deadline);
 	if (twheel_timer_pending(&conn->timer)) {
-		if (tick < conn->timer.expires)
+		if (tick < conn->timer.expires) {
 			twheel_wheel_arm(&ctx->wheel, &conn->timer, tick);
+			moved = true;
+		}
 	} else if (hlist_unhashed(&conn->timer.node)) {
 		twheel_wheel_arm(&ctx->wheel, &conn->timer, tick);
 	}
 	/* Otherwise it is on ctx->expired: the thread looks at every slot. */
+
+	if (rearm) {
+		twheel_stat_inc(TWHEEL_STAT_REARMS);
+		if (!moved)
+			twheel_stat_inc(TWHEEL_STAT_REARMS_IN_PLACE);
+	} else {
+		twheel_stat_inc(TWHEEL_STAT_ARMS);
+		twheel_stat_inc(TWHEEL_STAT_TIMERS_ARMED);
+	}
 	return 0;
 }
 
@@ -302,7 +330,7 @@ static unsigned int __twheel_conn_cancel(struct twheel_ctx *ctx,
 					 struct twheel_conn *conn, u16 bits)
 {
 	u16 used = twheel_conn_used(conn);
-	unsigned int nr;
+	unsigned int nr, nr_armed;
 	u16 left;
 
 	lockdep_assert_held(&ctx->wqh.lock);
@@ -320,8 +348,11 @@ static unsigned int __twheel_conn_cancel(struct twheel_ctx *ctx,
 	}
 	if (conn->fired & bits)
 		__twheel_conn_unqueue(ctx, conn, conn->fired & bits);
-	ctx->nr_armed -= hweight16(conn->armed & bits);
+	nr_armed = hweight16(conn->armed & bits);
+	ctx->nr_armed -= nr_armed;
 	conn->armed &= ~bits;
+	twheel_stat_add(TWHEEL_STAT_CANCELS, nr_armed);
+	twheel_stat_add(TWHEEL_STAT_TIMERS_ARMED, -(long)nr_armed);
 
 	if (!conn->armed) {
 		/* Out of the wheel, or off ctx->expired if handed out. */
@@ -519,16 +550,16 @@ void twheel_ctx_reap(struct twheel_ctx *ctx)
 
 /*
  * Fires the kinds of @conn that are due at @now and queues its timer again
- * for the earliest one left. Returns true if it fired any.
+ * for the earliest one left. Returns how many it fired.
  */
-static bool __twheel_conn_expire(struct twheel_ctx *ctx,
-				 struct twheel_conn *conn, u64 now)
+static unsigned int __twheel_conn_expire(struct twheel_ctx *ctx,
+					 struct twheel_conn *conn, u64 now)
 {
 	struct twheel_slot *slots = twheel_conn_slots(conn);
 	u16 used = twheel_conn_used(conn);
 	u16 armed = conn->armed, due = 0;
 	u64 next = U64_MAX;
-	unsigned int nr;
+	unsigned int nr = 0;
 
 	lockdep_assert_held(&ctx->wqh.lock);
 
@@ -539,6 +570,7 @@ static bool __twheel_conn_expire(struct twheel_ctx *ctx,
 		if (slot->deadline <= now) {
 			slot->fired = now;
 			due |= BIT(kind);
+			twheel_stat_lateness(now - slot->deadline);
 		} else if (slot->deadline < next) {
 			next = slot->deadline;
 		}
@@ -557,11 +589,15 @@ static bool __twheel_conn_expire(struct twheel_ctx *ctx,
 	if (conn->armed)
 		twheel_wheel_arm(&ctx->wheel, &conn->timer,
 				 twheel_ns_to_tick_up(next));
-	return due;
+	return nr;
 }
 
-static void __twheel_ctx_wake(struct twheel_ctx *ctx)
+/* @nr events were queued since the last wake-up. */
+static void __twheel_ctx_wake(struct twheel_ctx *ctx, unsigned int nr)
 {
+	twheel_stat_add(TWHEEL_STAT_EXPIRIES, nr);
+	twheel_stat_add(TWHEEL_STAT_EVENTS_QUEUED, nr);
+	twheel_stat_add(TWHEEL_STAT_TIMERS_ARMED, -(long)nr);
 	ctx->stats.wakeups++;
 	wake_up_locked_poll(&ctx->wqh, EPOLLIN | EPOLLRDNORM);
 }
@@ -574,26 +610,28 @@ static void __twheel_ctx_wake(struct twheel_ctx *ctx)
  * once, or once per lock break when there is a great deal to fire.
  *
  * Context: process context; takes @ctx->wqh.lock.
+ * Return: the number of timers fired.
  */
-void twheel_ctx_expire(struct twheel_ctx *ctx)
+unsigned int twheel_ctx_expire(struct twheel_ctx *ctx)
 {
+	unsigned int nr = 0, fired = 0, queued = 0;
 	struct twheel_conn *conn;
-	unsigned int nr = 0;
-	bool queued = false;
-	u64 now;
+	u64 now, cascades;
 
 	spin_lock(&ctx->wqh.lock);
 	if (ctx->closed)
 		goto out;
 
 	now = ktime_get_ns();
+	cascades = ctx->wheel.cascades;
 	twheel_wheel_advance(&ctx->wheel, twheel_ns_to_tick(now),
 			     &ctx->expired);
+	twheel_stat_add(TWHEEL_STAT_CASCADES, ctx->wheel.cascades - cascades);
 	while (!hlist_empty(&ctx->expired)) {
 		conn = hlist_entry(ctx->expired.first, struct twheel_conn,
 				   timer.node);
 		hlist_del_init(&conn->timer.node);
-		queued |= __twheel_conn_expire(ctx, conn, now);
+		queued += __twheel_conn_expire(ctx, conn, now);
 
 		if (++nr % TWHEEL_EXPIRE_CHUNK)
 			continue;
@@ -601,8 +639,9 @@ void twheel_ctx_expire(struct twheel_ctx *ctx)
 			continue;
 		/* Let readers start on what is there, and ioctls in. */
 		if (queued)
-			__twheel_ctx_wake(ctx);
-		queued = false;
+			__twheel_ctx_wake(ctx, queued);
+		fired += queued;
+		queued = 0;
 		spin_unlock(&ctx->wqh.lock);
 		cond_resched();
 		spin_lock(&ctx->wqh.lock);
@@ -611,10 +650,12 @@ void twheel_ctx_expire(struct twheel_ctx *ctx)
 		now = ktime_get_ns();
 	}
 	if (queued)
-		__twheel_ctx_wake(ctx);
+		__twheel_ctx_wake(ctx, queued);
+	fired += queued;
 	__twheel_ctx_schedule(ctx);
 out:
 	spin_unlock(&ctx->wqh.lock);
+	return fired;
 }
 
 /**
@@ -665,6 +706,7 @@ unsigned int __twheel_ctx_pop(struct twheel_ctx *ctx, struct twheel_event *ev,
 	ctx->nr_queued -= n;
 	ctx->stats.read += n;
 	twheel_uncharge(n);
+	twheel_stat_add(TWHEEL_STAT_EVENTS_READ, n);
 	return n;
 }
 
@@ -698,6 +740,8 @@ struct twheel_ctx *twheel_ctx_create(void)
 		kfree(ctx);
 		return ERR_PTR(ret);
 	}
+	twheel_stat_inc(TWHEEL_STAT_CONTEXTS);
+	twheel_stat_add(TWHEEL_STAT_MEMORY_BYTES, sizeof(*ctx));
 	return ctx;
 }
 
@@ -711,6 +755,8 @@ void twheel_ctx_put(struct twheel_ctx *ctx)
 {
 	if (!refcount_dec_and_test(&ctx->refs))
 		return;
+	twheel_stat_dec(TWHEEL_STAT_CONTEXTS);
+	twheel_stat_add(TWHEEL_STAT_MEMORY_BYTES, -(long)sizeof(*ctx));
 	mutex_destroy(&ctx->mutex);
 	kfree(ctx);
 }
@@ -723,13 +769,18 @@ void twheel_ctx_put(struct twheel_ctx *ctx)
  */
 void twheel_ctx_close(struct twheel_ctx *ctx)
 {
-	u64 timers;
+	u64 timers, armed;
 
 	spin_lock(&ctx->wqh.lock);
 	ctx->closed = true;
 	__twheel_ctx_unschedule(ctx);
-	timers = ctx->nr_armed + ctx->nr_queued;
+	armed = ctx->nr_armed;
+	timers = armed + ctx->nr_queued;
 	spin_unlock(&ctx->wqh.lock);
+
+	/* Closing cancels what is armed. */
+	twheel_stat_add(TWHEEL_STAT_CANCELS, armed);
+	twheel_stat_add(TWHEEL_STAT_TIMERS_ARMED, -(long)armed);
 
 	twheel_cpu_detach(ctx);
 	/* No thread looks at the connections of a closed file. */

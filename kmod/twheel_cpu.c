@@ -47,6 +47,7 @@
 #include <linux/smpboot.h>
 
 #include "twheel.h"
+#include "twheel_stats.h"
 
 /**
  * struct twheel_cpu - the wheel of files one CPU serves
@@ -267,15 +268,19 @@ static int twheel_cpu_should_run(unsigned int cpu)
 static void twheel_cpu_run(unsigned int cpu)
 {
 	struct twheel_cpu *base = per_cpu_ptr(twheel_cpus, cpu);
+	unsigned int fired = 0;
 	struct twheel_ctx *ctx;
-	u64 next;
+	u64 next, cascades;
 
 	WRITE_ONCE(base->kicked, false);
 	spin_lock(&base->lock);
 	for (;;) {
+		cascades = base->wheel.cascades;
 		twheel_wheel_advance(&base->wheel,
 				     twheel_ns_to_tick(ktime_get_ns()),
 				     &base->expired);
+		twheel_stat_add(TWHEEL_STAT_CASCADES,
+				base->wheel.cascades - cascades);
 		while (!hlist_empty(&base->expired)) {
 			ctx = hlist_entry(base->expired.first,
 					  struct twheel_ctx, cpu_timer.node);
@@ -284,7 +289,7 @@ static void twheel_cpu_run(unsigned int cpu)
 			refcount_inc(&ctx->refs);
 			spin_unlock(&base->lock);
 
-			twheel_ctx_expire(ctx);
+			fired += twheel_ctx_expire(ctx);
 			twheel_ctx_put(ctx);
 			cond_resched();
 
@@ -306,6 +311,12 @@ static void twheel_cpu_run(unsigned int cpu)
 		}
 	}
 	spin_unlock(&base->lock);
+
+	twheel_stat_inc(TWHEEL_STAT_WAKEUPS);
+	if (!fired)
+		twheel_stat_inc(TWHEEL_STAT_WAKEUPS_IDLE);
+	twheel_stat_inc(TWHEEL_STAT_BATCHES_SCALAR);
+	twheel_stat_batch(fired);
 }
 
 static void twheel_cpu_park(unsigned int cpu)

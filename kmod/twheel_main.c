@@ -10,6 +10,7 @@
 #include <linux/time64.h>
 
 #include "twheel.h"
+#include "twheel_stats.h"
 
 static unsigned int tick_us = 1000;
 module_param(tick_us, uint, 0444);
@@ -44,9 +45,12 @@ static int __init twheel_init(void)
 				      div64_u64(1ULL << 62, twheel_tick_ns)) *
 				twheel_tick_ns;
 
-	ret = twheel_conn_cache_init();
+	ret = twheel_stats_init();
 	if (ret)
 		goto err;
+	ret = twheel_conn_cache_init();
+	if (ret)
+		goto err_stats;
 	ret = twheel_cpu_init();
 	if (ret)
 		goto err_cache;
@@ -59,6 +63,8 @@ err_cpu:
 	twheel_cpu_exit();
 err_cache:
 	twheel_conn_cache_exit();
+err_stats:
+	twheel_stats_exit();
 err:
 	return ret;
 }
@@ -68,6 +74,7 @@ static void __exit twheel_exit(void)
 	misc_deregister(&twheel_miscdev);
 	twheel_cpu_exit();
 	twheel_conn_cache_exit();
+	twheel_stats_exit();
 }
 
 module_init(twheel_init);

@@ -8,6 +8,7 @@
 #include <dirent.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <sys/utsname.h>
 
 #include "twheel_test.h"
 
@@ -43,6 +44,18 @@ static int cmp_u64(const void *a, const void *b)
  * missed wake-up (seconds), not scheduling noise.
  */
 #define LATENESS_BOUND_NS	(500 * NSEC_PER_MSEC)
+
+/*
+ * The project's debug kernel (KASAN, lockdep, kmemleak: release
+ * "*-twheel-debug") runs the kernel side ten to fifty times slower under
+ * TCG; there the lateness is measured and printed, not bounded.
+ */
+static int lateness_is_bounded(void)
+{
+	struct utsname u;
+
+	return uname(&u) || !strstr(u.release, "-debug");
+}
 
 TEST_F_TIMEOUT(expiry, ten_thousand_random_timers_fire_once_each_never_early, 120)
 {
@@ -111,12 +124,14 @@ TEST_F_TIMEOUT(expiry, ten_thousand_random_timers_fire_once_each_never_early, 12
 	EXPECT_EQ(0, st.conns);
 
 	qsort(late, n, sizeof(*late), cmp_u64);
-	tw_report("lateness over %u timers, tick %ju us: mean %ju us, median %ju us, p99 %ju us, max %ju us; %ju wake-ups\n",
-		       n, (uintmax_t)self->hs.tick_ns / 1000,
-		       (uintmax_t)(sum / n / 1000), (uintmax_t)late[n / 2] / 1000,
-		       (uintmax_t)late[n * 99 / 100] / 1000,
-		       (uintmax_t)late[n - 1] / 1000, (uintmax_t)st.wakeups);
-	EXPECT_GE(LATENESS_BOUND_NS, late[n - 1]);
+	tw_report("lateness over %u timers, tick %ju us: mean %ju us, median %ju us, p99 %ju us, max %ju us; %ju wake-ups; arming took %ju us\n",
+		  n, (uintmax_t)self->hs.tick_ns / 1000,
+		  (uintmax_t)(sum / n / 1000), (uintmax_t)late[n / 2] / 1000,
+		  (uintmax_t)late[n * 99 / 100] / 1000,
+		  (uintmax_t)late[n - 1] / 1000, (uintmax_t)st.wakeups,
+		  (uintmax_t)(t1 - t0) / 1000);
+	if (lateness_is_bounded())
+		EXPECT_GE(LATENESS_BOUND_NS, late[n - 1]);
 	free(a);
 	free(ev);
 	free(late);
@@ -132,13 +147,14 @@ TEST_F(expiry, a_zero_timeout_fires_at_the_next_tick)
 	ASSERT_EQ(1, tw_read_events(self->fd, &ev, 1, 5000));
 	EXPECT_LE(t0, ev.deadline_ns);
 	EXPECT_LE(ev.deadline_ns, ev.fired_ns);
-	EXPECT_GE(LATENESS_BOUND_NS, ev.fired_ns - ev.deadline_ns);
+	if (lateness_is_bounded())
+		EXPECT_GE(LATENESS_BOUND_NS, ev.fired_ns - ev.deadline_ns);
 }
 
 TEST_F(expiry, timers_due_together_wake_the_reader_once)
 {
-	const unsigned int n = 1000;
-	struct twheel_arm a[1000];
+	const unsigned int n = 200;
+	struct twheel_arm a[200];
 	struct twheel_event *ev = calloc(n, sizeof(*ev));
 	uint64_t deadline = tw_now() + 100 * NSEC_PER_MSEC;
 	struct twheel_batch b;
@@ -155,12 +171,8 @@ TEST_F(expiry, timers_due_together_wake_the_reader_once)
 	ASSERT_EQ(n, tw_read_n(self->fd, ev, n, 5000));
 	ASSERT_EQ(0, tw_stats(self->fd, &st));
 	EXPECT_EQ(n, st.fired);
-	/*
-	 * One batch, one wake-up; a second only if the thread had to yield
-	 * the CPU halfway through.
-	 */
-	EXPECT_LE(1, st.wakeups);
-	EXPECT_GE(2, st.wakeups);
+	/* One batch, one lock hold (below 256 connections), one wake-up. */
+	EXPECT_EQ(1, st.wakeups);
 	for (unsigned int i = 0; i < n; i++)
 		EXPECT_EQ(ev[0].fired_ns, ev[i].fired_ns);
 	free(ev);

@@ -1,0 +1,125 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The module's debugfs counters follow what the device does, and every
+ * gauge (contexts, connections, timers, memory) returns to where it was once
+ * a file is closed: nothing leaks.
+ */
+
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "twheel_test.h"
+
+#define COUNTERS "/sys/kernel/debug/twheel/counters"
+
+/* The value of counter @name, or LLONG_MIN if it is missing. */
+static long long counter(const char *name)
+{
+	char line[128], key[64];
+	long long v, ret = -1LL << 62;
+	FILE *f = fopen(COUNTERS, "r");
+
+	if (!f)
+		return ret;
+	while (fgets(line, sizeof(line), f))
+		if (sscanf(line, "%63s %lld", key, &v) == 2 && !strcmp(key, name))
+			ret = v;
+	fclose(f);
+	return ret;
+}
+
+FIXTURE(counters) {
+	int fd;
+};
+
+FIXTURE_SETUP(counters)
+{
+	self->fd = -1;
+	if (access(COUNTERS, R_OK))
+		SKIP(return, "%s is missing: no debugfs", COUNTERS);
+	self->fd = tw_open_or_skip(O_RDWR);
+}
+
+FIXTURE_TEARDOWN(counters)
+{
+	if (self->fd >= 0)
+		close(self->fd);
+}
+
+TEST_F(counters, the_gauges_count_what_a_file_holds_and_drop_back_when_it_closes)
+{
+	long long contexts, conns, armed, memory;
+	struct twheel_arm a[13];
+	struct twheel_batch b;
+	int fd;
+
+	close(self->fd);
+	self->fd = -1;
+	contexts = counter("contexts");
+	conns = counter("connections");
+	armed = counter("timers_armed");
+	memory = counter("memory_bytes");
+
+	fd = tw_open_or_skip(O_RDWR);
+	EXPECT_EQ(contexts + 1, counter("contexts"));
+	memset(a, 0, sizeof(a));
+	for (unsigned int i = 0; i < 13; i++) {
+		/* Ten connections with one kind, one with three. */
+		a[i].conn_id = i < 10 ? i : 10;
+		a[i].kind = i < 10 ? 0 : i - 10;
+		a[i].timeout_ns = 60 * NSEC_PER_SEC;
+	}
+	ASSERT_EQ(13, tw_arm_batch(fd, a, 13, &b));
+	EXPECT_EQ(conns + 11, counter("connections"));
+	EXPECT_EQ(armed + 13, counter("timers_armed"));
+	EXPECT_LE(memory + 11 * 96, counter("memory_bytes"));
+
+	/* Closing with timers armed gives everything back. */
+	close(fd);
+	EXPECT_EQ(contexts, counter("contexts"));
+	EXPECT_EQ(conns, counter("connections"));
+	EXPECT_EQ(armed, counter("timers_armed"));
+	EXPECT_EQ(memory, counter("memory_bytes"));
+}
+
+TEST_F(counters, expiries_events_and_cancels_are_counted)
+{
+	long long exp = counter("expiries"), queued = counter("events_queued");
+	long long rd = counter("events_read"), canc = counter("cancels");
+	long long arms = counter("arms"), rearms = counter("rearms");
+	long long armed = counter("timers_armed");
+	struct twheel_event ev[8];
+
+	for (unsigned int i = 0; i < 5; i++)
+		ASSERT_EQ(0, tw_arm(self->fd, i, TWHEEL_KIND_IDLE, 0, 0, 0));
+	ASSERT_EQ(0, tw_arm(self->fd, 9, TWHEEL_KIND_IDLE, 60 * NSEC_PER_SEC, 0, 0));
+	ASSERT_EQ(1, tw_arm(self->fd, 9, TWHEEL_KIND_IDLE, 60 * NSEC_PER_SEC, 0, 0));
+	ASSERT_EQ(0, tw_wait_queued(self->fd, 5, 5000));
+	EXPECT_EQ(exp + 5, counter("expiries"));
+	EXPECT_EQ(queued + 5, counter("events_queued"));
+	EXPECT_EQ(arms + 6, counter("arms"));
+	EXPECT_EQ(rearms + 1, counter("rearms"));
+	EXPECT_EQ(armed + 1, counter("timers_armed"));
+
+	ASSERT_EQ(5 * sizeof(ev[0]), read(self->fd, ev, sizeof(ev)));
+	EXPECT_EQ(rd + 5, counter("events_read"));
+	ASSERT_EQ(1, tw_cancel(self->fd, 9, TWHEEL_KIND_IDLE));
+	EXPECT_EQ(canc + 1, counter("cancels"));
+	EXPECT_EQ(armed, counter("timers_armed"));
+}
+
+TEST_F(counters, the_threads_do_not_wake_while_nothing_is_armed)
+{
+	long long wakeups;
+	struct twheel_event ev;
+
+	ASSERT_EQ(0, tw_arm(self->fd, 1, TWHEEL_KIND_IDLE, 0, 0, 0));
+	ASSERT_EQ(1, tw_read_events(self->fd, &ev, 1, 5000));
+	ASSERT_EQ(0, tw_arm(self->fd, 2, TWHEEL_KIND_IDLE, 50 * NSEC_PER_MSEC, 0, 0));
+	ASSERT_EQ(1, tw_cancel(self->fd, 2, TWHEEL_KIND_IDLE));
+	wakeups = counter("wakeups");
+	EXPECT_EQ(0, tw_read_events(self->fd, &ev, 1, 300));
+	EXPECT_EQ(wakeups, counter("wakeups"));
+}
+
+TEST_HARNESS_MAIN
