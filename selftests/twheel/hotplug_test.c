@@ -1,0 +1,226 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * CPU hotplug: when the CPU serving a file goes offline, the file moves to
+ * a live CPU and its timers still fire, each once and never early; when the
+ * CPU comes back, so does its thread.
+ */
+
+#include <dirent.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "twheel_test.h"
+
+#define CPU1_ONLINE "/sys/devices/system/cpu/cpu1/online"
+
+static int write_online(int on)
+{
+	int fd = open(CPU1_ONLINE, O_WRONLY);
+	int ret;
+
+	if (fd < 0)
+		return -1;
+	ret = write(fd, on ? "1" : "0", 1) == 1 ? 0 : -1;
+	close(fd);
+	return ret;
+}
+
+static int set_cpu(int fd, unsigned int cpu)
+{
+	struct twheel_set_cpu arg = { .size = sizeof(arg), .cpu = cpu };
+
+	return ioctl(fd, TWHEEL_IOC_SET_CPU, &arg);
+}
+
+/* Is the thread "twheel/1" there, and not parked? */
+static int thread1_state(char *state)
+{
+	char path[300], line[128];
+	DIR *proc = opendir("/proc");
+	struct dirent *de;
+	int found = 0;
+
+	if (!proc)
+		return 0;
+	while (!found && (de = readdir(proc))) {
+		FILE *f;
+
+		snprintf(path, sizeof(path), "/proc/%s/comm", de->d_name);
+		f = fopen(path, "r");
+		if (!f)
+			continue;
+		found = fgets(line, sizeof(line), f) && !strcmp(line, "twheel/1\n");
+		fclose(f);
+		if (!found)
+			continue;
+		snprintf(path, sizeof(path), "/proc/%s/stat", de->d_name);
+		f = fopen(path, "r");
+		if (f) {
+			/* "pid (comm) S ..." */
+			if (fscanf(f, "%*d (%*[^)]) %c", state) != 1)
+				*state = '?';
+			fclose(f);
+		}
+	}
+	closedir(proc);
+	return found;
+}
+
+FIXTURE(hotplug) {
+	int fd;
+};
+
+FIXTURE_SETUP(hotplug)
+{
+	self->fd = -1;
+	if (access(CPU1_ONLINE, W_OK))
+		SKIP(return, "cpu1 cannot be taken offline here");
+	self->fd = tw_open_or_skip(O_RDWR);
+	ASSERT_EQ(0, set_cpu(self->fd, 1));
+}
+
+FIXTURE_TEARDOWN(hotplug)
+{
+	write_online(1);
+	if (self->fd >= 0)
+		close(self->fd);
+}
+
+TEST_F(hotplug, a_file_moves_off_a_cpu_going_offline_and_its_timers_fire)
+{
+	struct twheel_stats st;
+	struct twheel_event ev[3];
+	uint64_t t0 = tw_now();
+
+	ASSERT_EQ(0, tw_arm(self->fd, 1, TWHEEL_KIND_IDLE, 2 * NSEC_PER_SEC, 1, 0));
+	ASSERT_EQ(0, tw_arm(self->fd, 2, TWHEEL_KIND_IDLE, 0, 2, 0));
+	ASSERT_EQ(0, tw_wait_queued(self->fd, 1, 5000));
+	ASSERT_EQ(0, write_online(0));
+	ASSERT_EQ(0, tw_stats(self->fd, &st));
+	EXPECT_NE(1, st.cpu);
+	EXPECT_EQ(1, st.armed);
+	EXPECT_EQ(1, st.queued);
+	/* A CPU that is offline cannot be chosen. */
+	EXPECT_EQ(-1, set_cpu(self->fd, 1));
+	EXPECT_EQ(EINVAL, errno);
+
+	ASSERT_EQ(2, tw_read_n(self->fd, ev, 2, 5000));
+	EXPECT_LE(t0 + 2 * NSEC_PER_SEC, ev[1].deadline_ns);
+	EXPECT_LE(ev[1].deadline_ns, ev[1].fired_ns);
+	EXPECT_EQ(0, tw_read_events(self->fd, ev, 3, 100));
+}
+
+TEST_F(hotplug, the_thread_parks_with_its_cpu_and_comes_back_with_it)
+{
+	struct twheel_event ev;
+	char state = 0;
+	int fd;
+
+	ASSERT_TRUE(thread1_state(&state));
+	ASSERT_EQ(0, write_online(0));
+	ASSERT_TRUE(thread1_state(&state));
+	EXPECT_EQ('P', state);
+	ASSERT_EQ(0, write_online(1));
+	ASSERT_TRUE(thread1_state(&state));
+	EXPECT_NE('P', state);
+
+	/* Served by cpu1 again, timers fire. */
+	fd = tw_open_or_skip(O_RDWR);
+	ASSERT_EQ(0, set_cpu(fd, 1));
+	ASSERT_EQ(0, tw_arm(fd, 1, TWHEEL_KIND_IDLE, 20 * NSEC_PER_MSEC, 0, 0));
+	ASSERT_EQ(1, tw_read_events(fd, &ev, 1, 5000));
+	close(fd);
+}
+
+struct arm_load {
+	int fd;
+	volatile int stop;
+	unsigned int armed;
+	int err;
+};
+
+/* Arms timers due within 0-300 ms, in batches, until told to stop. */
+static void *arm_loop(void *arg)
+{
+	struct arm_load *l = arg;
+	struct twheel_arm a[64];
+	struct twheel_batch b;
+
+	while (!l->stop) {
+		memset(a, 0, sizeof(a));
+		for (unsigned int i = 0; i < 64; i++) {
+			a[i].conn_id = l->armed + i;
+			a[i].timeout_ns = (random() % 300) * NSEC_PER_MSEC;
+			a[i].user_data = l->armed + i;
+		}
+		if (tw_arm_batch(l->fd, a, 64, &b) != 64) {
+			l->err = 1;
+			break;
+		}
+		l->armed += 64;
+		if (l->armed >= 60000)
+			break;
+	}
+	return NULL;
+}
+
+TEST_F_TIMEOUT(hotplug, offline_and_online_under_load_lose_nothing, 240)
+{
+	struct arm_load l = { .fd = self->fd };
+	struct twheel_event *ev = calloc(64, sizeof(*ev));
+	unsigned char *seen = calloc(60000 + 64, 1);
+	struct twheel_stats st;
+	unsigned int got = 0, cycles = 0;
+	pthread_t th;
+
+	ASSERT_NE(NULL, ev);
+	ASSERT_NE(NULL, seen);
+	ASSERT_EQ(0, pthread_create(&th, NULL, arm_loop, &l));
+	for (unsigned int round = 0; round < 6; round++) {
+		ASSERT_EQ(0, write_online(0));
+		/* Read for a while with cpu1 gone, then bring it back. */
+		for (unsigned int i = 0; i < 10; i++) {
+			int n = tw_read_events(self->fd, ev, 64, 20);
+
+			ASSERT_LE(0, n);
+			for (int j = 0; j < n; j++) {
+				ASSERT_EQ(0, seen[ev[j].user_data]);
+				seen[ev[j].user_data] = 1;
+				ASSERT_LE(ev[j].deadline_ns, ev[j].fired_ns);
+			}
+			got += n;
+		}
+		ASSERT_EQ(0, write_online(1));
+		/* Back on cpu1 for the next round. */
+		ASSERT_EQ(0, set_cpu(self->fd, 1));
+		cycles++;
+	}
+	l.stop = 1;
+	pthread_join(th, NULL);
+	ASSERT_EQ(0, l.err);
+
+	/* Everything armed fires and is read, once. */
+	for (;;) {
+		int n = tw_read_events(self->fd, ev, 64, 1000);
+
+		if (n <= 0)
+			break;
+		for (int j = 0; j < n; j++) {
+			ASSERT_EQ(0, seen[ev[j].user_data]);
+			seen[ev[j].user_data] = 1;
+			ASSERT_LE(ev[j].deadline_ns, ev[j].fired_ns);
+		}
+		got += n;
+	}
+	ASSERT_EQ(0, tw_stats(self->fd, &st));
+	EXPECT_EQ(0, st.armed);
+	EXPECT_EQ(l.armed, got);
+	EXPECT_EQ(l.armed, st.fired);
+	tw_report("%u offline/online cycles, %u timers armed, %u fired and read\n",
+		  cycles, l.armed, got);
+	free(ev);
+	free(seen);
+}
+
+TEST_HARNESS_MAIN
