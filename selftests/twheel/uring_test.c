@@ -4,7 +4,9 @@
  * completing with whole records once timers fire.
  */
 
+#include <dirent.h>
 #include <liburing.h>
+#include <stdio.h>
 #include <stdlib.h>
 
 #include "twheel_test.h"
@@ -67,6 +69,65 @@ TEST_F(uring, a_read_completes_when_a_timer_fires)
 	EXPECT_EQ(9, ev[0].conn_id);
 	EXPECT_EQ(3, ev[0].user_data);
 	EXPECT_LE(deadline, ev[0].fired_ns);
+}
+
+/* The number of io_uring worker threads ("iou-wrk-*") of this process. */
+static int io_workers(void)
+{
+	char path[300], comm[64];
+	DIR *d = opendir("/proc/self/task");
+	struct dirent *de;
+	int n = 0;
+
+	if (!d)
+		return -1;
+	while ((de = readdir(d))) {
+		FILE *f;
+
+		snprintf(path, sizeof(path), "/proc/self/task/%s/comm", de->d_name);
+		f = fopen(path, "r");
+		if (!f)
+			continue;
+		if (fgets(comm, sizeof(comm), f) && !strncmp(comm, "iou-wrk", 7))
+			n++;
+		fclose(f);
+	}
+	closedir(d);
+	return n;
+}
+
+TEST_F(uring, pending_reads_wait_on_poll_not_in_worker_threads)
+{
+	struct twheel_event ev[4][4];
+	struct io_uring_cqe *cqe;
+	unsigned int got = 0;
+
+	for (int i = 0; i < 4; i++) {
+		struct io_uring_sqe *sqe = io_uring_get_sqe(&self->ring);
+
+		io_uring_prep_read(sqe, self->fd, ev[i], sizeof(ev[i]), 0);
+		sqe->user_data = i;
+	}
+	ASSERT_EQ(4, io_uring_submit(&self->ring));
+	EXPECT_EQ(-ETIME, wait_cqe(&self->ring, &cqe, 50));
+	/* Four reads wait, and no worker thread blocks in read() for them. */
+	EXPECT_EQ(0, io_workers());
+
+	for (int i = 0; i < 4; i++)
+		ASSERT_EQ(0, tw_arm(self->fd, i, TWHEEL_KIND_IDLE, 0, 0, 0));
+	while (got < 4) {
+		ASSERT_EQ(0, wait_cqe(&self->ring, &cqe, 5000));
+		ASSERT_LT(0, cqe->res);
+		got += cqe->res / sizeof(ev[0][0]);
+		io_uring_cqe_seen(&self->ring, cqe);
+	}
+	EXPECT_EQ(4, got);
+	/*
+	 * Nor did a worker do the reads once the events came: a file that
+	 * could not be read without blocking would have had each read retried
+	 * by a worker, and workers stay around for seconds when idle.
+	 */
+	EXPECT_EQ(0, io_workers());
 }
 
 TEST_F(uring, several_reads_in_flight_share_the_events_exactly_once)

@@ -1,0 +1,135 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Allocation failures (failslab, on kernels with fault injection): an arm
+ * that cannot allocate fails with ENOMEM at its entry, the entries before it
+ * stay applied, nothing else changes, and everything works once memory is
+ * back.
+ */
+
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "twheel_test.h"
+
+#define FAILSLAB "/sys/kernel/debug/failslab/"
+
+static int write_str(const char *path, const char *s)
+{
+	int fd = open(path, O_WRONLY);
+	int ret;
+
+	if (fd < 0)
+		return -1;
+	ret = write(fd, s, strlen(s)) == (ssize_t)strlen(s) ? 0 : -1;
+	close(fd);
+	return ret;
+}
+
+FIXTURE(nomem) {
+	int fd;
+	int fail_fd;
+};
+
+FIXTURE_SETUP(nomem)
+{
+	self->fd = -1;
+	self->fail_fd = -1;
+	if (access(FAILSLAB "probability", W_OK))
+		SKIP(return, "no failslab fault injection in this kernel");
+	self->fd = tw_open_or_skip(O_RDWR);
+	/* Every slab allocation of this thread fails while it asks for it. */
+	ASSERT_EQ(0, write_str(FAILSLAB "task-filter", "Y"));
+	ASSERT_EQ(0, write_str(FAILSLAB "ignore-gfp-wait", "N"));
+	ASSERT_EQ(0, write_str(FAILSLAB "verbose", "0"));
+	ASSERT_EQ(0, write_str(FAILSLAB "space", "0"));
+	ASSERT_EQ(0, write_str(FAILSLAB "interval", "1"));
+	ASSERT_EQ(0, write_str(FAILSLAB "times", "-1"));
+	ASSERT_EQ(0, write_str(FAILSLAB "probability", "100"));
+	/* Opened now: nothing may allocate between switching on and off. */
+	self->fail_fd = open("/proc/thread-self/make-it-fail", O_WRONLY);
+	ASSERT_LE(0, self->fail_fd);
+}
+
+FIXTURE_TEARDOWN(nomem)
+{
+	if (self->fail_fd >= 0) {
+		if (write(self->fail_fd, "0", 1) != 1)
+			TH_LOG("could not switch fault injection off");
+		close(self->fail_fd);
+		write_str(FAILSLAB "probability", "0");
+	}
+	if (self->fd >= 0)
+		close(self->fd);
+}
+
+static void failing(struct __test_metadata *_metadata, int fail_fd, int on)
+{
+	ASSERT_EQ(1, pwrite(fail_fd, on ? "1" : "0", 1, 0));
+}
+
+TEST_F(nomem, a_new_connection_that_cannot_be_allocated_is_enomem_at_its_entry)
+{
+	struct twheel_arm a[4];
+	struct twheel_batch b;
+	struct twheel_stats st;
+	struct twheel_event ev[4];
+	int ret;
+
+	/* Connections 0-2 exist; 3 would be new. */
+	memset(a, 0, sizeof(a));
+	for (unsigned int i = 0; i < 4; i++) {
+		a[i].conn_id = i;
+		a[i].timeout_ns = 60 * NSEC_PER_SEC;
+	}
+	ASSERT_EQ(3, tw_arm_batch(self->fd, a, 3, &b));
+	for (unsigned int i = 0; i < 4; i++)
+		a[i].timeout_ns = 20 * NSEC_PER_MSEC;
+
+	failing(_metadata, self->fail_fd, 1);
+	ret = tw_arm_batch(self->fd, a, 4, &b);
+	failing(_metadata, self->fail_fd, 0);
+	ASSERT_EQ(3, ret);
+	EXPECT_EQ(-ENOMEM, b.error);
+	EXPECT_EQ(3, b.found);
+	ASSERT_EQ(0, tw_stats(self->fd, &st));
+	EXPECT_EQ(3, st.conns);
+	EXPECT_EQ(3, st.armed);
+
+	/* The three re-armed ones fire, and nothing else. */
+	ASSERT_EQ(3, tw_read_n(self->fd, ev, 3, 5000));
+	EXPECT_EQ(0, tw_read_events(self->fd, ev, 4, 100));
+	/* With memory back, connection 3 can be armed. */
+	EXPECT_EQ(0, tw_arm(self->fd, 3, TWHEEL_KIND_IDLE, 0, 0, 0));
+	EXPECT_EQ(1, tw_read_events(self->fd, ev, 4, 5000));
+}
+
+TEST_F(nomem, a_second_kind_that_cannot_get_room_is_enomem_and_the_first_stays)
+{
+	struct twheel_event ev[2];
+	int ret;
+
+	ASSERT_EQ(0, tw_arm(self->fd, 1, TWHEEL_KIND_IDLE, 30 * NSEC_PER_MSEC, 7, 0));
+	failing(_metadata, self->fail_fd, 1);
+	ret = tw_arm(self->fd, 1, TWHEEL_KIND_RETRANSMIT, 0, 8, 0);
+	failing(_metadata, self->fail_fd, 0);
+	EXPECT_EQ(-1, ret);
+	EXPECT_EQ(ENOMEM, errno);
+	ASSERT_EQ(1, tw_read_events(self->fd, ev, 2, 5000));
+	EXPECT_EQ(7, ev[0].user_data);
+	EXPECT_EQ(0, tw_read_events(self->fd, ev, 2, 100));
+}
+
+TEST_F(nomem, an_open_that_cannot_allocate_is_enomem)
+{
+	int fd;
+
+	failing(_metadata, self->fail_fd, 1);
+	fd = open("/dev/twheel", O_RDWR | O_CLOEXEC);
+	failing(_metadata, self->fail_fd, 0);
+	EXPECT_EQ(-1, fd);
+	EXPECT_EQ(ENOMEM, errno);
+	if (fd >= 0)
+		close(fd);
+}
+
+TEST_HARNESS_MAIN
