@@ -31,9 +31,11 @@
  * %SLAB_ACCOUNT cache, plus its hash bucket (11 to 27 bytes, by the table's
  * load). Its second kind moves its slots to an array sized for 2, 4, 8 or
  * 16 kinds, kept until the connection is freed. A connection with nothing
- * armed or fired is unlinked by whoever emptied it (the thread never does:
- * it only fires timers) and freed by the next ioctl that holds the file's
- * mutex, so lookups, which run under that mutex, never see freed memory.
+ * armed or fired is put on the file's dead list by whoever emptied it (the
+ * thread never does: it only fires timers) and freed by whoever next holds
+ * the file's mutex: the ioctl that emptied it, or the read() that did if
+ * the mutex is free. Lookups run under that mutex, so they never see freed
+ * memory.
  *
  * **Batches.** An arm batch is applied in chunks: first, without the
  * spinlock, every entry of the chunk is checked and its connection found or

@@ -105,13 +105,25 @@ static ssize_t twheel_read_iter(struct kiocb *iocb, struct iov_iter *to)
 		if (!n)
 			break;
 		size = n * sizeof(ev[0]);
-		if (copy_to_iter(ev, size, to) != size)
-			return done ?: -EFAULT;
+		if (copy_to_iter(ev, size, to) != size) {
+			if (!done)
+				done = -EFAULT;
+			break;
+		}
 		done += size;
 		room -= n;
 		if (!room)
 			break;
 		spin_lock(&ctx->wqh.lock);
+	}
+
+	/*
+	 * Free the connections this read left empty, unless an ioctl holds
+	 * the mutex: then it frees them itself when it is done.
+	 */
+	if (!list_empty_careful(&ctx->dead) && mutex_trylock(&ctx->mutex)) {
+		twheel_ctx_reap(ctx);
+		mutex_unlock(&ctx->mutex);
 	}
 	return done;
 }
