@@ -16,6 +16,7 @@ FIXTURE(arm) {
 
 FIXTURE_SETUP(arm)
 {
+	self->fd = -1;
 	self->fd = tw_open_or_skip(O_RDWR);
 	memset(&self->hs, 0, sizeof(self->hs));
 	self->hs.size = sizeof(self->hs);
@@ -25,7 +26,8 @@ FIXTURE_SETUP(arm)
 
 FIXTURE_TEARDOWN(arm)
 {
-	close(self->fd);
+	if (self->fd >= 0)
+		close(self->fd);
 }
 
 static void fill_arms(struct twheel_arm *a, unsigned int n, uint64_t conn0,
@@ -46,6 +48,9 @@ TEST_F(arm, a_batch_arms_every_entry_and_returns_their_count)
 	struct twheel_batch b;
 	struct twheel_stats st;
 
+	if (tw_setup_skipped(_metadata))
+		return;
+
 	fill_arms(a, 100, 1, 60 * NSEC_PER_SEC);
 	ASSERT_EQ(100, tw_arm_batch(self->fd, a, 100, &b));
 	EXPECT_EQ(100, b.applied);
@@ -64,6 +69,9 @@ TEST_F(arm, every_kind_of_one_connection_is_a_timer_of_its_own)
 	struct twheel_batch b;
 	struct twheel_stats st;
 
+	if (tw_setup_skipped(_metadata))
+		return;
+
 	fill_arms(a, TWHEEL_NR_KINDS, 7, 60 * NSEC_PER_SEC);
 	for (unsigned int i = 0; i < TWHEEL_NR_KINDS; i++)
 		a[i].conn_id = 7;
@@ -78,6 +86,9 @@ TEST_F(arm, arming_an_armed_kind_replaces_it_and_counts_as_found)
 	struct twheel_event ev[4];
 	struct twheel_stats st;
 	uint64_t t0 = tw_now();
+
+	if (tw_setup_skipped(_metadata))
+		return;
 
 	ASSERT_EQ(0, tw_arm(self->fd, 1, TWHEEL_KIND_IDLE, 60 * NSEC_PER_SEC, 111, 0));
 	ASSERT_EQ(1, tw_arm(self->fd, 1, TWHEEL_KIND_IDLE, 20 * NSEC_PER_MSEC, 222, 0));
@@ -98,6 +109,9 @@ TEST_F(arm, an_absolute_deadline_is_kept_as_given)
 	struct twheel_event ev;
 	uint64_t deadline = tw_now() + 30 * NSEC_PER_MSEC;
 
+	if (tw_setup_skipped(_metadata))
+		return;
+
 	ASSERT_EQ(0, tw_arm(self->fd, 5, TWHEEL_KIND_CONNECT, deadline, 9,
 			    TWHEEL_ARM_ABS));
 	ASSERT_EQ(1, tw_read_events(self->fd, &ev, 1, 5000));
@@ -112,6 +126,9 @@ TEST_F(arm, an_absolute_deadline_in_the_past_fires_at_once)
 {
 	struct twheel_event ev;
 
+	if (tw_setup_skipped(_metadata))
+		return;
+
 	ASSERT_EQ(0, tw_arm(self->fd, 5, TWHEEL_KIND_USER, 1, 0, TWHEEL_ARM_ABS));
 	ASSERT_EQ(1, tw_read_events(self->fd, &ev, 1, 5000));
 	EXPECT_EQ(1, ev.deadline_ns);
@@ -122,6 +139,9 @@ TEST_F(arm, a_bad_kind_stops_the_batch_with_einval_and_keeps_what_came_before)
 	struct twheel_arm a[3];
 	struct twheel_batch b;
 	struct twheel_stats st;
+
+	if (tw_setup_skipped(_metadata))
+		return;
 
 	fill_arms(a, 3, 1, 60 * NSEC_PER_SEC);
 	a[1].kind = TWHEEL_NR_KINDS;
@@ -138,6 +158,9 @@ TEST_F(arm, unknown_entry_flags_stop_the_batch_with_einval)
 	struct twheel_arm a[2];
 	struct twheel_batch b;
 
+	if (tw_setup_skipped(_metadata))
+		return;
+
 	fill_arms(a, 2, 1, 60 * NSEC_PER_SEC);
 	a[0].flags = 1U << 31;
 	ASSERT_EQ(0, tw_arm_batch(self->fd, a, 2, &b));
@@ -153,6 +176,9 @@ TEST_F(arm, a_timeout_beyond_the_longest_stops_the_batch_with_erange)
 	struct twheel_arm a;
 	struct twheel_batch b;
 	struct twheel_stats st;
+
+	if (tw_setup_skipped(_metadata))
+		return;
 
 	fill_arms(&a, 1, 1, self->hs.max_timeout_ns + 1);
 	ASSERT_EQ(0, tw_arm_batch(self->fd, &a, 1, &b));
@@ -175,6 +201,9 @@ TEST_F(arm, nonzero_batch_flags_or_reserved_fields_are_einval)
 {
 	struct twheel_arm a;
 	struct twheel_batch b;
+
+	if (tw_setup_skipped(_metadata))
+		return;
 
 	fill_arms(&a, 1, 1, NSEC_PER_SEC);
 	memset(&b, 0, sizeof(b));
@@ -207,6 +236,9 @@ TEST_F(arm, a_batch_struct_smaller_than_its_first_version_is_einval)
 {
 	struct twheel_batch b;
 
+	if (tw_setup_skipped(_metadata))
+		return;
+
 	memset(&b, 0, sizeof(b));
 	b.size = TWHEEL_BATCH_SIZE_VER0 - 8;
 	EXPECT_EQ(-1, ioctl(self->fd, TWHEEL_IOC_ARM, &b));
@@ -217,6 +249,9 @@ TEST_F(arm, a_batch_struct_with_a_nonzero_unknown_tail_is_e2big)
 {
 	unsigned char buf[sizeof(struct twheel_batch) + 8];
 	struct twheel_batch *b = (void *)buf;
+
+	if (tw_setup_skipped(_metadata))
+		return;
 
 	memset(buf, 0, sizeof(buf));
 	b->size = sizeof(buf);
@@ -231,6 +266,9 @@ TEST_F(arm, an_entry_size_below_the_first_version_is_einval)
 {
 	struct twheel_arm a[2];
 	struct twheel_batch b;
+
+	if (tw_setup_skipped(_metadata))
+		return;
 
 	fill_arms(a, 2, 1, NSEC_PER_SEC);
 	EXPECT_EQ(-1, tw_batch(self->fd, TWHEEL_IOC_ARM, a, 2,
@@ -248,6 +286,9 @@ TEST_F(arm, longer_entries_with_a_zero_tail_are_accepted_and_a_nonzero_tail_is_e
 	} w[3];
 	struct twheel_batch b;
 	struct twheel_stats st;
+
+	if (tw_setup_skipped(_metadata))
+		return;
 
 	memset(w, 0, sizeof(w));
 	for (unsigned int i = 0; i < 3; i++) {
@@ -268,6 +309,9 @@ TEST_F(arm, a_batch_over_the_maximum_is_e2big_and_arms_nothing)
 	struct twheel_batch b;
 	struct twheel_stats st;
 
+	if (tw_setup_skipped(_metadata))
+		return;
+
 	fill_arms(&a, 1, 1, NSEC_PER_SEC);
 	EXPECT_EQ(-1, tw_batch(self->fd, TWHEEL_IOC_ARM, &a,
 			       self->hs.max_batch + 1, sizeof(a), &b));
@@ -282,6 +326,9 @@ TEST_F(arm, a_batch_of_the_maximum_size_is_applied_whole)
 	struct twheel_arm *a;
 	struct twheel_batch b;
 	struct twheel_stats st;
+
+	if (tw_setup_skipped(_metadata))
+		return;
 
 	ASSERT_LE(4096, n);
 	a = calloc(n, sizeof(*a));
@@ -305,6 +352,9 @@ TEST_F(arm, an_empty_batch_does_nothing)
 {
 	struct twheel_batch b;
 
+	if (tw_setup_skipped(_metadata))
+		return;
+
 	EXPECT_EQ(0, tw_batch(self->fd, TWHEEL_IOC_ARM, NULL, 0,
 			      sizeof(struct twheel_arm), &b));
 	EXPECT_EQ(0, b.applied);
@@ -313,6 +363,9 @@ TEST_F(arm, an_empty_batch_does_nothing)
 
 TEST_F(arm, an_unreadable_batch_struct_is_efault)
 {
+	if (tw_setup_skipped(_metadata))
+		return;
+
 	EXPECT_EQ(-1, ioctl(self->fd, TWHEEL_IOC_ARM, NULL));
 	EXPECT_EQ(EFAULT, errno);
 	EXPECT_EQ(-1, ioctl(self->fd, TWHEEL_IOC_ARM, (void *)0xffffffff81000000UL));
@@ -327,6 +380,9 @@ TEST_F(arm, an_unreadable_entry_stops_the_batch_with_efault_after_the_readable_o
 	struct twheel_batch b;
 	struct twheel_stats st;
 	char *map;
+
+	if (tw_setup_skipped(_metadata))
+		return;
 
 	/* One readable page of entries followed by an unreadable one. */
 	map = mmap(NULL, 2 * pagesz, PROT_READ | PROT_WRITE,
@@ -356,6 +412,9 @@ TEST_F(arm, an_unwritable_result_is_efault_after_the_batch_was_applied)
 	struct twheel_stats st;
 	char *map;
 
+	if (tw_setup_skipped(_metadata))
+		return;
+
 	map = mmap(NULL, pagesz, PROT_READ | PROT_WRITE,
 		   MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	ASSERT_NE(MAP_FAILED, map);
@@ -377,6 +436,9 @@ TEST_F(arm, an_unwritable_result_is_efault_after_the_batch_was_applied)
 TEST_F(arm, unknown_commands_are_enotty)
 {
 	struct twheel_batch b = { .size = sizeof(b) };
+
+	if (tw_setup_skipped(_metadata))
+		return;
 
 	EXPECT_EQ(-1, ioctl(self->fd, _IOWR(TWHEEL_IOC_MAGIC, 0x1e,
 					    struct twheel_batch), &b));

@@ -99,6 +99,9 @@ TEST_F_TIMEOUT(million, a_million_timers_arm_fire_once_and_close, 600)
 	struct twheel_stats st;
 	unsigned int got = 0;
 
+	if (tw_setup_skipped(_metadata))
+		return;
+
 	/* Ids spread over 64 bits, as a daemon's random connection ids. */
 	for (unsigned int i = 0; i < MILLION; i++) {
 		self->a[i].conn_id = (uint64_t)i * 0x9e3779b97f4a7c15ULL;

@@ -17,6 +17,7 @@ FIXTURE_SETUP(set_cpu)
 {
 	struct twheel_handshake hs = { .size = sizeof(hs) };
 
+	self->fd = -1;
 	self->fd = tw_open_or_skip(O_RDWR);
 	ASSERT_EQ(0, ioctl(self->fd, TWHEEL_IOC_HANDSHAKE, &hs));
 	if (!(hs.features & TWHEEL_FEAT_SET_CPU))
@@ -26,7 +27,8 @@ FIXTURE_SETUP(set_cpu)
 
 FIXTURE_TEARDOWN(set_cpu)
 {
-	close(self->fd);
+	if (self->fd >= 0)
+		close(self->fd);
 }
 
 static int set_cpu(int fd, unsigned int cpu)
@@ -50,6 +52,9 @@ TEST_F(set_cpu, a_file_starts_on_the_cpu_it_was_opened_on)
 	cpu_set_t set;
 	int fd;
 
+	if (tw_setup_skipped(_metadata))
+		return;
+
 	CPU_ZERO(&set);
 	CPU_SET(0, &set);
 	ASSERT_EQ(0, sched_setaffinity(0, sizeof(set), &set));
@@ -63,6 +68,9 @@ TEST_F(set_cpu, each_online_cpu_can_serve_the_file_and_its_timers_follow)
 	uint64_t t0 = tw_now();
 	struct twheel_event ev[64];
 	unsigned int got = 0, n = 0;
+
+	if (tw_setup_skipped(_metadata))
+		return;
 
 	for (int cpu = 0; cpu < self->ncpus; cpu++) {
 		if (set_cpu(self->fd, cpu))
@@ -92,6 +100,9 @@ TEST_F(set_cpu, moving_a_file_with_thousands_of_timers_loses_none)
 	struct twheel_batch b;
 	unsigned int got;
 
+	if (tw_setup_skipped(_metadata))
+		return;
+
 	if (self->ncpus < 2)
 		SKIP(return, "one CPU only");
 	memset(a, 0, sizeof(a));
@@ -115,6 +126,9 @@ TEST_F(set_cpu, moving_a_file_with_thousands_of_timers_loses_none)
 TEST_F(set_cpu, a_cpu_that_does_not_exist_or_bad_input_is_einval)
 {
 	struct twheel_set_cpu arg = { .size = sizeof(arg) };
+
+	if (tw_setup_skipped(_metadata))
+		return;
 
 	EXPECT_EQ(-1, set_cpu(self->fd, 4096));
 	EXPECT_EQ(EINVAL, errno);
