@@ -49,6 +49,28 @@ TEST_F(handshake, reports_the_api_version_and_features)
 		EXPECT_EQ(0, hs.reserved[i]);
 }
 
+TEST_F(handshake, reports_the_limits_and_features_in_force)
+{
+	struct twheel_handshake hs = { .size = sizeof(hs) };
+	__u64 all = TWHEEL_FEAT_HANDSHAKE | TWHEEL_FEAT_TIMERS |
+		    TWHEEL_FEAT_POLL | TWHEEL_FEAT_NEXT | TWHEEL_FEAT_STATS |
+		    TWHEEL_FEAT_SET_CPU;
+
+	if (_metadata->skip)
+		return;
+	ASSERT_EQ(0, ioctl(self->fd, TWHEEL_IOC_HANDSHAKE, &hs));
+	EXPECT_EQ(all, hs.features & all);
+	EXPECT_LT(0, hs.tick_ns);
+	/* The default tick is 1 ms; the module parameter allows 1 us to 1 s. */
+	EXPECT_GE(1000000000ULL, hs.tick_ns);
+	EXPECT_LE(3600ULL * 1000000000ULL, hs.max_timeout_ns);
+	EXPECT_LE(4096, hs.max_batch);
+	EXPECT_LE(1U << 20, hs.quota_timers);
+	EXPECT_LE(hs.quota_timers, hs.max_timers);
+	EXPECT_EQ(sizeof(struct twheel_event), hs.event_size);
+	EXPECT_EQ(TWHEEL_EVENT_SIZE, hs.event_size);
+}
+
 TEST_F(handshake, fills_only_what_an_older_caller_knows)
 {
 	unsigned char buf[sizeof(struct twheel_handshake) + 16];
