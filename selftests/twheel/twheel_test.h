@@ -13,6 +13,7 @@
 #include <stdint.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/utsname.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -53,6 +54,18 @@
 static inline int tw_setup_skipped(const struct __test_metadata *m)
 {
 	return m->skip;
+}
+
+/*
+ * Is this the project's debug kernel (KASAN, lockdep, kmemleak: release
+ * "*-twheel-debug")? Under TCG it runs the kernel side ten to fifty times
+ * slower, so tests measure there but bound times only elsewhere.
+ */
+static inline int tw_debug_kernel(void)
+{
+	struct utsname u;
+
+	return !uname(&u) && strstr(u.release, "-debug");
 }
 
 static inline uint64_t tw_now(void)
