@@ -90,6 +90,7 @@ vm-check: vm-payload
 		--kernel $(VM_KERNEL) --module kmod/twheel.ko \
 		--payload $(BUILD)/selftests/twheel:/selftests/twheel \
 		--payload $(BUILD)/userlib/test:/tests/userlib \
+		--payload $(BUILD)/tools:/tools \
 		--payload $(BUILD)/twstat:/tools/twstat \
 		--plan tools/vm/plans/check.sh \
 		--timeout 900

@@ -8,3 +8,12 @@
 
 run_selftests /selftests/twheel
 run_selftests /tests/userlib
+
+# The demo daemon at a small size: every timer it expects fires exactly
+# once, never early, and nothing it cancelled comes back.
+if /tools/twdemo 2000 > /tmp/twdemo.out 2>&1; then
+	echo "ok 1 twdemo: 2000 simulated connections, every expected timer fired exactly once"
+else
+	echo "not ok 1 twdemo: 2000 simulated connections, every expected timer fired exactly once"
+fi
+sed 's/^/# /' /tmp/twdemo.out
