@@ -587,7 +587,7 @@ TEST_F_TIMEOUT(fuzz, random_ioctls_get_documented_errnos_and_the_file_still_work
 	f.nr_cpus = sysconf(_SC_NPROCESSORS_ONLN);
 	seed = env ? strtoull(env, NULL, 0) : tw_now();
 	f.rng = seed ? seed : 1;
-	iters = tw_debug_kernel() ? 20000 : 200000;
+	iters = tw_debug_kernel() ? 100000 : 200000;
 	tw_report("seed %ju (replay with TWHEEL_FUZZ_SEED=%ju), %lu iterations\n",
 		  (uintmax_t)seed, (uintmax_t)seed, iters);
 

@@ -920,8 +920,8 @@ TEST_F_TIMEOUT(stress, concurrent_arms_cancels_reads_and_closes_keep_every_guara
 	if (!s->seed)
 		s->seed = 1;
 	/* The debug kernel runs the kernel side 10-50x slower under TCG. */
-	s->run_ns = (debug ? 2 : 4) * NSEC_PER_SEC;
-	s->max_ops = debug ? 3000 : 200000;
+	s->run_ns = (debug ? 3 : 4) * NSEC_PER_SEC;
+	s->max_ops = debug ? 30000 : 200000;
 	tw_report("seed %u (replay with TWHEEL_STRESS_SEED=%u), %d workers x %d connections x %d kinds, %s kernel, tick %ju us\n",
 		  s->seed, s->seed, NR_WORKERS, CONNS, KINDS,
 		  debug ? "debug" : "stock", (uintmax_t)hs.tick_ns / 1000);
