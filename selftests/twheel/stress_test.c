@@ -467,11 +467,10 @@ static void op_arm_batch(struct worker *w)
 	t1 = tw_now();
 	for (int i = 0; i < n; i++) {
 		s->armings[ids[i]].t_ret = t1;
-		if (i < ret) {
+		if (i < ret)
 			w->live[cs[i]][ks[i]] = ids[i];
-		} else {
+		else	/* never armed */
 			s->armings[ids[i]].end = END_REMOVED;
-		}
 	}
 	if (ret != n)
 		fail(s, "batch of %d arms: returned %d, error %d (expected all applied)",
