@@ -29,6 +29,12 @@ FIXTURE_SETUP(handshake)
 	ASSERT_GE(self->fd, 0);
 }
 
+/*
+ * The harness of Linux 6.1 still runs the test after its setup skipped:
+ * every test starts by returning if that happened.
+ */
+#define RETURN_IF_SKIPPED() do { if (_metadata->skip) return; } while (0)
+
 FIXTURE_TEARDOWN(handshake)
 {
 	if (self->fd >= 0)
@@ -38,6 +44,8 @@ FIXTURE_TEARDOWN(handshake)
 TEST_F(handshake, reports_the_api_version_and_features)
 {
 	struct twheel_handshake hs = { .size = sizeof(hs) };
+
+	RETURN_IF_SKIPPED();
 
 	ASSERT_EQ(0, ioctl(self->fd, TWHEEL_IOC_HANDSHAKE, &hs));
 	EXPECT_EQ(sizeof(hs), hs.size);
@@ -56,8 +64,8 @@ TEST_F(handshake, reports_the_limits_and_features_in_force)
 		    TWHEEL_FEAT_POLL | TWHEEL_FEAT_NEXT | TWHEEL_FEAT_STATS |
 		    TWHEEL_FEAT_SET_CPU;
 
-	if (_metadata->skip)
-		return;
+	RETURN_IF_SKIPPED();
+
 	ASSERT_EQ(0, ioctl(self->fd, TWHEEL_IOC_HANDSHAKE, &hs));
 	EXPECT_EQ(all, hs.features & all);
 	EXPECT_LT(0, hs.tick_ns);
@@ -77,6 +85,8 @@ TEST_F(handshake, fills_only_what_an_older_caller_knows)
 	struct twheel_handshake *hs = (void *)buf;
 	size_t small = offsetof(struct twheel_handshake, tick_ns);
 
+	RETURN_IF_SKIPPED();
+
 	memset(buf, 0, sizeof(buf));
 	memset(buf + small, 0xa5, sizeof(buf) - small);
 	hs->size = small;
@@ -93,6 +103,8 @@ TEST_F(handshake, accepts_a_newer_callers_zeroed_tail)
 	unsigned char buf[sizeof(struct twheel_handshake) + 64];
 	struct twheel_handshake *hs = (void *)buf;
 
+	RETURN_IF_SKIPPED();
+
 	memset(buf, 0, sizeof(buf));
 	hs->size = sizeof(buf);
 	ASSERT_EQ(0, ioctl(self->fd, TWHEEL_IOC_HANDSHAKE, hs));
@@ -106,6 +118,8 @@ TEST_F(handshake, rejects_a_newer_callers_nonzero_tail_with_e2big)
 	unsigned char buf[sizeof(struct twheel_handshake) + 8];
 	struct twheel_handshake *hs = (void *)buf;
 
+	RETURN_IF_SKIPPED();
+
 	memset(buf, 0, sizeof(buf));
 	hs->size = sizeof(buf);
 	buf[sizeof(buf) - 1] = 1;
@@ -116,6 +130,8 @@ TEST_F(handshake, rejects_a_newer_callers_nonzero_tail_with_e2big)
 TEST_F(handshake, rejects_nonzero_input_fields_with_einval)
 {
 	struct twheel_handshake hs = { .size = sizeof(hs) };
+
+	RETURN_IF_SKIPPED();
 
 	hs.reserved[3] = 1;
 	EXPECT_EQ(-1, ioctl(self->fd, TWHEEL_IOC_HANDSHAKE, &hs));
@@ -132,6 +148,8 @@ TEST_F(handshake, rejects_a_size_too_small_to_answer_with_einval)
 {
 	struct twheel_handshake hs = { .size = 0 };
 
+	RETURN_IF_SKIPPED();
+
 	EXPECT_EQ(-1, ioctl(self->fd, TWHEEL_IOC_HANDSHAKE, &hs));
 	EXPECT_EQ(EINVAL, errno);
 	hs.size = offsetof(struct twheel_handshake, features);
@@ -143,6 +161,8 @@ TEST_F(handshake, rejects_a_size_beyond_a_page_with_e2big)
 {
 	struct twheel_handshake hs = { .size = 1 << 20 };
 
+	RETURN_IF_SKIPPED();
+
 	/* The rest of that megabyte is not ours: the size alone decides. */
 	EXPECT_EQ(-1, ioctl(self->fd, TWHEEL_IOC_HANDSHAKE, &hs));
 	EXPECT_EQ(E2BIG, errno);
@@ -152,6 +172,8 @@ TEST_F(handshake, reports_efault_for_bad_pointers)
 {
 	void *unmapped;
 	long pagesz = sysconf(_SC_PAGESIZE);
+
+	RETURN_IF_SKIPPED();
 
 	EXPECT_EQ(-1, ioctl(self->fd, TWHEEL_IOC_HANDSHAKE, NULL));
 	EXPECT_EQ(EFAULT, errno);
@@ -172,6 +194,8 @@ TEST_F(handshake, reports_efault_for_bad_pointers)
 TEST_F(handshake, rejects_unknown_commands_with_enotty)
 {
 	struct twheel_handshake hs = { .size = sizeof(hs) };
+
+	RETURN_IF_SKIPPED();
 
 	EXPECT_EQ(-1, ioctl(self->fd, _IOWR(TWHEEL_IOC_MAGIC, 0x1f,
 					    struct twheel_handshake), &hs));

@@ -16,6 +16,11 @@
 
 #include "kselftest_harness.h"
 
+/*
+ * Opens /dev/twheel, or marks the test skipped and returns -1. The harness of
+ * Linux 6.1 does not end the test on SKIP() outside its body, so the callers
+ * return when _metadata->skip is set.
+ */
 static int open_twheel(struct __test_metadata *_metadata, int flags)
 {
 	int fd = open("/dev/twheel", flags | O_CLOEXEC);
@@ -45,6 +50,8 @@ TEST(open_and_close_succeed_in_every_access_mode)
 	for (unsigned int i = 0; i < sizeof(modes) / sizeof(modes[0]); i++) {
 		int fd = open_twheel(_metadata, modes[i]);
 
+		if (_metadata->skip)
+			return;
 		ASSERT_GE(fd, 0) TH_LOG("open mode %#x: %s", modes[i],
 					strerror(errno));
 		EXPECT_EQ(0, close(fd));
@@ -58,6 +65,8 @@ TEST(each_open_file_answers_the_handshake_on_its_own)
 	int fa, fb;
 
 	fa = open_twheel(_metadata, O_RDWR);
+	if (_metadata->skip)
+		return;
 	ASSERT_GE(fa, 0);
 	fb = open_twheel(_metadata, O_RDWR);
 	ASSERT_GE(fb, 0);
@@ -79,6 +88,8 @@ TEST(thousands_of_files_open_and_close)
 	ASSERT_EQ(0, setrlimit(RLIMIT_NOFILE, &rl));
 	for (n = 0; n < 4000; n++) {
 		fds[n] = open_twheel(_metadata, O_RDWR);
+		if (_metadata->skip)
+			return;
 		ASSERT_GE(fds[n], 0) TH_LOG("open #%d: %s", n, strerror(errno));
 	}
 	for (n = 0; n < 4000; n++)

@@ -15,9 +15,5 @@ if [ -e /sys/kernel/debug/kmemleak ]; then
 fi
 
 report_kunit twheel_wheel
-# A million timers under KASAN and lockdep in an emulated CPU take longer
-# than the run is given; the stock kernel runs that test at full size.
-SELFTEST_EXCLUDE=million_test \
-SELFTEST_EXCLUDE_WHY="too slow under KASAN in TCG; runs on the stock kernel" \
-	run_selftests /selftests/twheel
+run_selftests /selftests/twheel
 run_selftests /tests/userlib
