@@ -1,10 +1,11 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * Concurrency stress with an exact oracle. Worker threads arm, re-arm,
- * cancel and cancel whole connections on one shared file while three
- * readers (poll + read(RWF_NOWAIT), a blocking read(), io_uring) drain it;
- * the workers also open, use and close files of their own, and a forked
- * process works on a file of its own with the same connection ids.
+ * cancel, cancel whole connections and move it to other CPUs (SET_CPU) on
+ * one shared file while three readers (poll + read(RWF_NOWAIT), a blocking
+ * read(), io_uring) drain it; the workers also open, use and close files
+ * of their own, and a forked process works on a file of its own with the
+ * same connection ids.
  *
  * The oracle is exact despite the concurrency because each connection
  * belongs to one worker, which therefore knows which arming of each kind is
@@ -93,6 +94,7 @@ struct group {
 struct stress {
 	int fd;
 	uint64_t tick_ns;
+	unsigned int nr_cpus;
 	uint64_t run_ns;
 	unsigned int max_ops;
 	unsigned int seed;
@@ -117,10 +119,14 @@ struct stress {
 	atomic_int blocking_exited;
 };
 
-enum { OP_ARM, OP_ARM_BATCH, OP_ARM_ABS, OP_CANCEL, OP_CANCEL_CONN, OP_SIDE };
+enum {
+	OP_ARM, OP_ARM_BATCH, OP_ARM_ABS, OP_CANCEL, OP_CANCEL_CONN, OP_SET_CPU,
+	OP_SIDE,
+};
 
 static const char * const op_names[] = {
-	"arm", "arm_batch", "arm_abs", "cancel", "cancel_conn", "side_file",
+	"arm", "arm_batch", "arm_abs", "cancel", "cancel_conn", "set_cpu",
+	"side_file",
 };
 
 static void fail(struct stress *s, const char *fmt, ...)
@@ -552,6 +558,34 @@ static void op_cancel_conn(struct worker *w)
 	}
 }
 
+/* Moves the shared file, with everything it holds, to another CPU. */
+static void op_set_cpu(struct worker *w)
+{
+	struct stress *s = w->s;
+	struct twheel_set_cpu sc = {
+		.size = sizeof(sc), .cpu = rnd(&w->rng) % s->nr_cpus,
+	};
+
+	char path[64];
+	FILE *f;
+	int online = 1;
+
+	if (!ioctl(s->fd, TWHEEL_IOC_SET_CPU, &sc))
+		return;
+	/* EINVAL is right for a CPU that is offline. */
+	snprintf(path, sizeof(path), "/sys/devices/system/cpu/cpu%u/online",
+		 sc.cpu);
+	f = fopen(path, "r");
+	if (f) {
+		if (fscanf(f, "%d", &online) != 1)
+			online = 1;
+		fclose(f);
+	}
+	if (errno != EINVAL || online)
+		fail(s, "SET_CPU to online CPU %u: %s (expected success)",
+		     sc.cpu, strerror(errno));
+}
+
 /*
  * A file of the worker's own, with the same connection ids as its share of
  * the main file: arm, read some, leave some fired unread and some armed,
@@ -623,8 +657,10 @@ static void *worker_main(void *arg)
 			op = OP_ARM_ABS;
 		else if (r < 350)
 			op = OP_CANCEL;
-		else if (r < 399)
+		else if (r < 397)
 			op = OP_CANCEL_CONN;
+		else if (r < 399)
+			op = OP_SET_CPU;
 		else
 			op = OP_SIDE;
 		switch (op) {
@@ -642,6 +678,9 @@ static void *worker_main(void *arg)
 			break;
 		case OP_CANCEL_CONN:
 			op_cancel_conn(w);
+			break;
+		case OP_SET_CPU:
+			op_set_cpu(w);
 			break;
 		default:
 			op_side_file(w);
@@ -915,6 +954,7 @@ TEST_F_TIMEOUT(stress, concurrent_arms_cancels_reads_and_closes_keep_every_guara
 	s->fd = self->fd;
 	ASSERT_EQ(0, ioctl(s->fd, TWHEEL_IOC_HANDSHAKE, &hs));
 	s->tick_ns = hs.tick_ns;
+	s->nr_cpus = sysconf(_SC_NPROCESSORS_CONF);
 	s->seed = env ? strtoul(env, NULL, 0) : (unsigned int)tw_now();
 	if (!s->seed)
 		s->seed = 1;
