@@ -15,32 +15,6 @@
 #define QUOTA		"/sys/module/twheel/parameters/quota"
 #define COUNTERS	"/sys/kernel/debug/twheel/counters"
 
-static long read_param(const char *path)
-{
-	FILE *f = fopen(path, "r");
-	long v = -1;
-
-	if (f) {
-		if (fscanf(f, "%ld", &v) != 1)
-			v = -1;
-		fclose(f);
-	}
-	return v;
-}
-
-static int write_param(const char *path, long v)
-{
-	FILE *f = fopen(path, "w");
-	int ret;
-
-	if (!f)
-		return -1;
-	ret = fprintf(f, "%ld\n", v) > 0 ? 0 : -1;
-	if (fclose(f))
-		ret = -1;
-	return ret;
-}
-
 /* A module-wide counter from debugfs, or LONG_MIN without debugfs. */
 static long counter(const char *name)
 {
@@ -80,7 +54,7 @@ FIXTURE(fault) {
 FIXTURE_SETUP(fault)
 {
 	self->fd = -1;
-	self->quota = read_param(QUOTA);
+	self->quota = tw_read_param(QUOTA);
 	self->fd = tw_open_or_skip(O_RDWR | O_NONBLOCK);
 }
 
@@ -89,7 +63,7 @@ FIXTURE_TEARDOWN(fault)
 	if (self->fd >= 0)
 		close(self->fd);
 	if (self->quota >= 0)
-		write_param(QUOTA, self->quota);
+		tw_write_param(QUOTA, self->quota);
 }
 
 TEST_F_TIMEOUT(fault, a_file_that_never_reads_fills_its_quota_and_loses_nothing, 180)
@@ -111,7 +85,7 @@ TEST_F_TIMEOUT(fault, a_file_that_never_reads_fills_its_quota_and_loses_nothing,
 		SKIP(return, "cannot change %s", QUOTA);
 	ASSERT_NE(NULL, ev);
 	ASSERT_NE(NULL, seen);
-	ASSERT_EQ(0, write_param(QUOTA, quota));
+	ASSERT_EQ(0, tw_write_param(QUOTA, quota));
 	mem0 = counter("memory_bytes");
 
 	/* Keep arming short timers, never reading, until the quota says no. */

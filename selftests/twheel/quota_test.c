@@ -13,32 +13,6 @@
 #define QUOTA "/sys/module/twheel/parameters/quota"
 #define MAX_TIMERS "/sys/module/twheel/parameters/max_timers"
 
-static long read_param(const char *path)
-{
-	FILE *f = fopen(path, "r");
-	long v = -1;
-
-	if (f) {
-		if (fscanf(f, "%ld", &v) != 1)
-			v = -1;
-		fclose(f);
-	}
-	return v;
-}
-
-static int write_param(const char *path, long v)
-{
-	FILE *f = fopen(path, "w");
-	int ret;
-
-	if (!f)
-		return -1;
-	ret = fprintf(f, "%ld\n", v) > 0 ? 0 : -1;
-	if (fclose(f))
-		ret = -1;
-	return ret;
-}
-
 FIXTURE(quota) {
 	int fd;
 	long quota, max_timers;
@@ -47,8 +21,8 @@ FIXTURE(quota) {
 FIXTURE_SETUP(quota)
 {
 	self->fd = -1;
-	self->quota = read_param(QUOTA);
-	self->max_timers = read_param(MAX_TIMERS);
+	self->quota = tw_read_param(QUOTA);
+	self->max_timers = tw_read_param(MAX_TIMERS);
 	if (self->quota < 0 || access(QUOTA, W_OK))
 		SKIP(return, "cannot change %s", QUOTA);
 	self->fd = tw_open_or_skip(O_RDWR);
@@ -57,8 +31,8 @@ FIXTURE_SETUP(quota)
 FIXTURE_TEARDOWN(quota)
 {
 	if (self->quota >= 0) {
-		write_param(QUOTA, self->quota);
-		write_param(MAX_TIMERS, self->max_timers);
+		tw_write_param(QUOTA, self->quota);
+		tw_write_param(MAX_TIMERS, self->max_timers);
 	}
 	if (self->fd >= 0)
 		close(self->fd);
@@ -86,7 +60,7 @@ TEST_F(quota, an_arm_over_the_quota_is_enospc_and_changes_nothing)
 	if (tw_setup_skipped(_metadata))
 		return;
 
-	ASSERT_EQ(0, write_param(QUOTA, 10));
+	ASSERT_EQ(0, tw_write_param(QUOTA, 10));
 	memset(a, 0, sizeof(a));
 	for (unsigned int i = 0; i < 12; i++) {
 		a[i].conn_id = i;
@@ -119,7 +93,7 @@ TEST_F(quota, unread_events_count_until_they_are_read)
 	if (tw_setup_skipped(_metadata))
 		return;
 
-	ASSERT_EQ(0, write_param(QUOTA, 4));
+	ASSERT_EQ(0, tw_write_param(QUOTA, 4));
 	for (unsigned int i = 0; i < 4; i++)
 		ASSERT_EQ(0, tw_arm(self->fd, i, TWHEEL_KIND_IDLE, 0, 0, 0));
 	ASSERT_EQ(0, tw_wait_queued(self->fd, 4, 5000));
@@ -139,7 +113,7 @@ TEST_F(quota, the_system_wide_cap_counts_every_file)
 	if (tw_setup_skipped(_metadata))
 		return;
 
-	ASSERT_EQ(0, write_param(MAX_TIMERS, 5));
+	ASSERT_EQ(0, tw_write_param(MAX_TIMERS, 5));
 	for (unsigned int i = 0; i < 3; i++)
 		ASSERT_EQ(0, tw_arm(self->fd, i, TWHEEL_KIND_IDLE, 60 * NSEC_PER_SEC, 0, 0));
 	for (unsigned int i = 0; i < 2; i++)

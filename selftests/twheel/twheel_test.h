@@ -13,6 +13,7 @@
 #include <stdint.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/uio.h>
 #include <sys/utsname.h>
 #include <time.h>
 #include <unistd.h>
@@ -162,16 +163,19 @@ static inline int tw_read_events(int fd, struct twheel_event *ev,
 				  unsigned int max, int timeout_ms)
 {
 	struct pollfd pfd = { .fd = fd, .events = POLLIN };
-	int fl = fcntl(fd, F_GETFL);
+	struct iovec iov = { .iov_base = ev, .iov_len = max * sizeof(*ev) };
 	ssize_t n;
 	int ret;
 
 	ret = poll(&pfd, 1, timeout_ms);
 	if (ret <= 0)
 		return ret;
-	fcntl(fd, F_SETFL, fl | O_NONBLOCK);
-	n = read(fd, ev, max * sizeof(*ev));
-	fcntl(fd, F_SETFL, fl);
+	/*
+	 * Another reader of the same file may take the events first. Not
+	 * blocking is asked per call: O_NONBLOCK belongs to the open file,
+	 * which a forked reader shares, and toggling it would race.
+	 */
+	n = preadv2(fd, &iov, 1, -1, RWF_NOWAIT);
 	if (n < 0)
 		return errno == EAGAIN ? 0 : -1;
 	return n / sizeof(*ev);
@@ -212,6 +216,34 @@ static inline int tw_wait_queued(int fd, uint64_t n, int timeout_ms)
 		poll(NULL, 0, 10);
 	}
 	return -1;
+}
+
+/* A number read from a file such as a module parameter, or -1. */
+static inline long tw_read_param(const char *path)
+{
+	FILE *f = fopen(path, "r");
+	long v = -1;
+
+	if (f) {
+		if (fscanf(f, "%ld", &v) != 1)
+			v = -1;
+		fclose(f);
+	}
+	return v;
+}
+
+/* Writes a number to a file such as a module parameter: 0 or -1. */
+static inline int tw_write_param(const char *path, long v)
+{
+	FILE *f = fopen(path, "w");
+	int ret;
+
+	if (!f)
+		return -1;
+	ret = fprintf(f, "%ld\n", v) > 0 ? 0 : -1;
+	if (fclose(f))
+		ret = -1;
+	return ret;
 }
 
 #endif /* TWHEEL_TEST_H */
