@@ -95,6 +95,27 @@ static int in_set(int err, const int *set, unsigned int n)
 }
 
 /*
+ * Counts a call. If it failed, checks its errno against @errs (what the
+ * documentation allows, @expected in words), counts the errno and returns
+ * true; otherwise counts a success and returns false.
+ */
+static bool call_failed(struct fuzz *f, const char *what, unsigned long cmd,
+			long ret, int err, const int *errs, unsigned int n,
+			const char *expected)
+{
+	f->calls++;
+	if (ret >= 0) {
+		f->ok++;
+		return false;
+	}
+	if (!in_set(err, errs, n))
+		bad_result(f, what, cmd, ret, err, expected);
+	if (err < 160)
+		f->errors[err]++;
+	return true;
+}
+
+/*
  * Copies @len bytes of @arg where the pointer kind says and returns the
  * pointer to pass; *@checkable says whether the kernel's output may be read
  * back from @arg afterwards (only for PTR_GOOD).
@@ -323,16 +344,9 @@ static void fuzz_batch(struct fuzz *f, unsigned long cmd, unsigned long nr_cmd)
 	errno = 0;
 	ret = ioctl(f->fd, nr_cmd, p);
 	err = errno;
-	f->calls++;
-	if (ret < 0) {
-		if (!in_set(err, call_errs, 3))
-			bad_result(f, "batch", nr_cmd, ret, err,
-				   "EFAULT, EINVAL or E2BIG");
-		if (err < 160)
-			f->errors[err]++;
+	if (call_failed(f, "batch", nr_cmd, ret, err, call_errs, 3,
+			"EFAULT, EINVAL or E2BIG"))
 		return;
-	}
-	f->ok++;
 	if (ret > count) {
 		bad_result(f, "batch", nr_cmd, ret, 0, "at most count entries applied");
 		return;
@@ -398,16 +412,9 @@ static void fuzz_sized(struct fuzz *f, unsigned long cmd, unsigned long nr_cmd)
 	errno = 0;
 	ret = ioctl(f->fd, nr_cmd, p);
 	err = errno;
-	f->calls++;
-	if (ret < 0) {
-		if (!in_set(err, call_errs, 3))
-			bad_result(f, "sized", nr_cmd, ret, err,
-				   "EFAULT, EINVAL or E2BIG");
-		if (err < 160)
-			f->errors[err]++;
+	if (call_failed(f, "sized", nr_cmd, ret, err, call_errs, 3,
+			"EFAULT, EINVAL or E2BIG"))
 		return;
-	}
-	f->ok++;
 	if (ret != 0)
 		bad_result(f, "sized", nr_cmd, ret, 0, "0 on success");
 	if (out && cmd != TWHEEL_IOC_SET_CPU && *(uint32_t *)out > right)
@@ -445,15 +452,9 @@ static void fuzz_read(struct fuzz *f)
 		ret = preadv2(f->fd, &iov, 1, -1, RWF_NOWAIT);
 	}
 	err = errno;
-	f->calls++;
-	if (ret < 0) {
-		if (!in_set(err, errs, 3))
-			bad_result(f, "read", 0, ret, err, "EINVAL, EAGAIN or EFAULT");
-		if (err < 160)
-			f->errors[err]++;
+	if (call_failed(f, "read", 0, ret, err, errs, 3,
+			"EINVAL, EAGAIN or EFAULT"))
 		return;
-	}
-	f->ok++;
 	if (ret % sizeof(struct twheel_event) || (size_t)ret > len)
 		bad_result(f, "read", 0, ret, 0, "whole records that fit");
 }
