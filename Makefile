@@ -83,15 +83,18 @@ VM_STOCK := $(BUILD)/vm/stock
 # Everything the VM needs: the module, the selftests, the tools.
 vm-payload: module selftests lib-tests tools
 
+# What every VM gets besides the modules and the plan.
+VM_PAYLOADS := --payload $(BUILD)/selftests/twheel:/selftests/twheel \
+	       --payload $(BUILD)/userlib/test:/tests/userlib \
+	       --payload $(BUILD)/tools:/tools \
+	       --payload $(BUILD)/twstat:/tools/twstat
+
 # A build failure before the VM boots leaves no results: check-run wraps
 # these in run-tap, which turns that into a failure.
 vm-check: vm-payload
 	tools/vm/run-vm --name stock --out $(VM_STOCK) \
 		--kernel $(VM_KERNEL) --module kmod/twheel.ko \
-		--payload $(BUILD)/selftests/twheel:/selftests/twheel \
-		--payload $(BUILD)/userlib/test:/tests/userlib \
-		--payload $(BUILD)/tools:/tools \
-		--payload $(BUILD)/twstat:/tools/twstat \
+		$(VM_PAYLOADS) \
 		--plan tools/vm/plans/check.sh \
 		--timeout 900
 
@@ -118,14 +121,12 @@ debug-module: debug-kernel
 	cp -r uapi/linux $(DEBUG_SRC)/uapi/
 	. $(DEBUG_ENV) && $(MAKE) -C $$KDIR M=$(DEBUG_SRC) modules
 
-vm-check-debug: debug-module selftests lib-tests twstat
+vm-check-debug: debug-module selftests lib-tests tools
 	. $(DEBUG_ENV) && tools/vm/run-vm --name debug --out $(VM_DEBUG) \
 		--kernel $$KERNEL \
 		--module $(DEBUG_SRC)/kmod/twheel.ko \
 		--module $(DEBUG_SRC)/kmod/twheel_wheel_test.ko \
-		--payload $(BUILD)/selftests/twheel:/selftests/twheel \
-		--payload $(BUILD)/userlib/test:/tests/userlib \
-		--payload $(BUILD)/twstat:/tools/twstat \
+		$(VM_PAYLOADS) \
 		--plan tools/vm/plans/check-debug.sh \
 		--post-plan tools/vm/plans/leak-scan.sh \
 		--timeout 1800
@@ -153,16 +154,13 @@ demo: deps
 	@$(MAKE) --no-print-directory vm-payload
 	tools/vm/run-vm --name demo --out $(BUILD)/vm/demo \
 		--kernel $(VM_KERNEL) --module kmod/twheel.ko \
-		--payload $(BUILD)/tools:/tools \
-		--payload $(BUILD)/twstat:/tools/twstat \
+		$(VM_PAYLOADS) \
 		--plan tools/vm/plans/demo.sh --timeout 600
 
 vm-shell: vm-payload
 	tools/vm/run-vm --name shell --out $(BUILD)/vm/shell --shell \
 		--kernel $(VM_KERNEL) --module kmod/twheel.ko \
-		--payload $(BUILD)/selftests/twheel:/selftests/twheel \
-		--payload $(BUILD)/tools:/tools \
-		--payload $(BUILD)/twstat:/tools/twstat
+		$(VM_PAYLOADS)
 
 # The wheel, built natively: differential fuzzing for FUZZ_SECONDS, and
 # the benchmark against a heap.

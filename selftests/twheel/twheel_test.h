@@ -95,6 +95,25 @@ static inline int tw_arm_batch(int fd, const struct twheel_arm *arms,
 	return tw_batch(fd, TWHEEL_IOC_ARM, arms, n, sizeof(*arms), b);
 }
 
+/*
+ * A batch of one entry: returns -1 with errno set to the entry's error, or
+ * whether the entry found its timer (0 or 1).
+ */
+static inline int tw_batch_one(int fd, unsigned long cmd, const void *entry,
+			       unsigned int entry_size)
+{
+	struct twheel_batch b;
+	int ret = tw_batch(fd, cmd, entry, 1, entry_size, &b);
+
+	if (ret < 0)
+		return ret;
+	if (ret != 1) {
+		errno = -b.error;
+		return -1;
+	}
+	return b.found;
+}
+
 /* Arms one timer; returns -1 (errno) or the batch's found count (0 or 1). */
 static inline int tw_arm(int fd, uint64_t conn, uint32_t kind,
 			 uint64_t timeout_ns, uint64_t user_data,
@@ -104,48 +123,22 @@ static inline int tw_arm(int fd, uint64_t conn, uint32_t kind,
 		.conn_id = conn, .kind = kind, .timeout_ns = timeout_ns,
 		.user_data = user_data, .flags = flags,
 	};
-	struct twheel_batch b;
-	int ret = tw_arm_batch(fd, &a, 1, &b);
 
-	if (ret < 0)
-		return ret;
-	if (ret != 1) {
-		errno = -b.error;
-		return -1;
-	}
-	return b.found;
+	return tw_batch_one(fd, TWHEEL_IOC_ARM, &a, sizeof(a));
 }
 
 /* Cancels one kind; returns -1 (errno) or whether it was found (0 or 1). */
 static inline int tw_cancel(int fd, uint64_t conn, uint32_t kind)
 {
 	struct twheel_cancel c = { .conn_id = conn, .kind = kind };
-	struct twheel_batch b;
-	int ret = tw_batch(fd, TWHEEL_IOC_CANCEL, &c, 1, sizeof(c), &b);
 
-	if (ret < 0)
-		return ret;
-	if (ret != 1) {
-		errno = -b.error;
-		return -1;
-	}
-	return b.found;
+	return tw_batch_one(fd, TWHEEL_IOC_CANCEL, &c, sizeof(c));
 }
 
 /* Cancels a connection; returns -1 (errno) or whether it was found. */
 static inline int tw_cancel_conn(int fd, uint64_t conn)
 {
-	struct twheel_batch b;
-	int ret = tw_batch(fd, TWHEEL_IOC_CANCEL_CONN, &conn, 1, sizeof(conn),
-			   &b);
-
-	if (ret < 0)
-		return ret;
-	if (ret != 1) {
-		errno = -b.error;
-		return -1;
-	}
-	return b.found;
+	return tw_batch_one(fd, TWHEEL_IOC_CANCEL_CONN, &conn, sizeof(conn));
 }
 
 static inline int tw_stats(int fd, struct twheel_stats *st)
