@@ -140,6 +140,9 @@ struct twheel_ctx_stats {
  * @nr_armed: timers armed
  * @nr_queued: events waiting to be read
  * @nr_conns: connections with a timer armed or an event waiting
+ * @next_ns: while @next_valid, the earliest armed deadline (U64_MAX: none)
+ * @next_valid: @next_ns is exact; arming keeps it so, removing the timer it
+ *	names (a cancel, a re-arm for later, a firing) clears it
  * @stats: counters for TWHEEL_IOC_STATS
  * @cpu_timer: waits in the wheel of CPU @cpu at the tick when @wheel has
  *	work next; protected by that CPU's &twheel_cpu.lock
@@ -163,6 +166,8 @@ struct twheel_ctx {
 	u64 nr_armed;
 	u64 nr_queued;
 	u64 nr_conns;
+	u64 next_ns;
+	bool next_valid;
 	struct twheel_ctx_stats stats;
 
 	struct twheel_timer cpu_timer;
@@ -249,6 +254,7 @@ void twheel_ctx_cancel_conn(struct twheel_ctx *ctx, unsigned int n,
 			    struct twheel_batch_res *res);
 void twheel_ctx_reap(struct twheel_ctx *ctx);
 unsigned int twheel_ctx_expire(struct twheel_ctx *ctx);
+u64 __twheel_ctx_next(struct twheel_ctx *ctx);
 unsigned int __twheel_ctx_pop(struct twheel_ctx *ctx, struct twheel_event *ev,
 			      unsigned int max);
 

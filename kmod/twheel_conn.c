@@ -100,6 +100,22 @@ static struct twheel_slot *__twheel_conn_slot(struct twheel_conn *conn,
 							kind)];
 }
 
+/* The earliest deadline among the kinds of @conn in @kinds, U64_MAX if none. */
+static u64 __twheel_conn_min(struct twheel_conn *conn, u16 kinds)
+{
+	struct twheel_slot *slots = twheel_conn_slots(conn);
+	u16 used = twheel_conn_used(conn);
+	u64 min = U64_MAX;
+
+	for (; kinds; kinds &= kinds - 1) {
+		u64 deadline = slots[twheel_slot_idx(used, __ffs(kinds))].deadline;
+
+		if (deadline < min)
+			min = deadline;
+	}
+	return min;
+}
+
 /* Makes room for @kind, not in use; the caller then marks it armed. */
 static struct twheel_slot *__twheel_conn_slot_insert(struct twheel_conn *conn,
 						     unsigned int kind)
@@ -300,6 +316,12 @@ static int __twheel_conn_arm(struct twheel_ctx *ctx, struct twheel_conn *conn,
 		ctx->stats.rearms++;
 	}
 	rearm = conn->armed & bit;
+	if (ctx->next_valid) {
+		if (deadline <= ctx->next_ns)
+			ctx->next_ns = deadline;
+		else if (rearm && slot->deadline == ctx->next_ns)
+			ctx->next_valid = false;
+	}
 	slot->deadline = deadline;
 	slot->user_data = arm->user_data;
 	conn->armed |= bit;
@@ -341,6 +363,9 @@ static unsigned int __twheel_conn_cancel(struct twheel_ctx *ctx,
 	if (!bits)
 		return 0;
 	nr = hweight16(bits);
+	if (ctx->next_valid &&
+	    __twheel_conn_min(conn, conn->armed & bits) == ctx->next_ns)
+		ctx->next_valid = false;
 
 	for (left = bits; left; left &= left - 1) {
 		unsigned int kind = __ffs(left);
@@ -579,6 +604,8 @@ static unsigned int __twheel_conn_expire(struct twheel_ctx *ctx,
 	}
 
 	if (due) {
+		/* What fired may have been the file's earliest deadline. */
+		ctx->next_valid = false;
 		nr = hweight16(due);
 		if (!conn->fired)
 			list_add_tail(&conn->link, &ctx->ready);
@@ -661,6 +688,68 @@ out:
 }
 
 /**
+ * __twheel_ctx_next() - the earliest deadline armed in a file
+ * @ctx: the file
+ *
+ * Exact, not a bound: the deadline as it was armed, which is when the next
+ * event becomes due. Arming keeps the answer up to date at no cost; after
+ * the timer it names is cancelled, re-armed for later or fires, the next
+ * call finds it again. A connection waits in the file's wheel at the tick
+ * of its earliest deadline or earlier (a kind re-armed for later moves it
+ * only when that tick comes), so the search walks the connections the
+ * expiry thread has handed out and not yet delivered, then the wheel's
+ * earliest slot, where every other slot holds later ticks. A connection
+ * found there too early is queued at its true tick on the way, work its
+ * timer would otherwise cost when it came due; if that empties the slot, the
+ * search goes on with the next one.
+ *
+ * Context: @ctx->wqh.lock held. O(1) while the answer stands; otherwise
+ * O(connections handed out + connections in the earliest slot + the number
+ * of them that moved).
+ * Return: the deadline, CLOCK_MONOTONIC ns, or U64_MAX if nothing is armed.
+ */
+u64 __twheel_ctx_next(struct twheel_ctx *ctx)
+{
+	struct twheel_conn *conn;
+	struct hlist_head *first;
+	struct hlist_node *tmp;
+	u64 next = U64_MAX;
+
+	lockdep_assert_held(&ctx->wqh.lock);
+
+	if (ctx->next_valid)
+		return ctx->next_ns;
+
+	hlist_for_each_entry(conn, &ctx->expired, timer.node)
+		next = min(next, __twheel_conn_min(conn, conn->armed));
+
+	while ((first = twheel_wheel_first(&ctx->wheel))) {
+		u64 in_slot = U64_MAX;
+
+		hlist_for_each_entry_safe(conn, tmp, first, timer.node) {
+			u64 earliest = __twheel_conn_min(conn, conn->armed);
+			u64 tick = twheel_ns_to_tick_up(earliest);
+			u32 idx = conn->timer.idx;
+
+			if (tick > conn->timer.expires) {
+				twheel_wheel_arm(&ctx->wheel, &conn->timer, tick);
+				if (conn->timer.idx != idx)
+					continue;	/* it left this slot */
+			}
+			in_slot = min(in_slot, earliest);
+		}
+		if (in_slot != U64_MAX) {
+			next = min(next, in_slot);
+			break;
+		}
+	}
+
+	ctx->next_ns = next;
+	ctx->next_valid = true;
+	return next;
+}
+
+/**
  * __twheel_ctx_pop() - take events off a file's ready list
  * @ctx: the file
  * @ev: where to put them
@@ -733,6 +822,8 @@ struct twheel_ctx *twheel_ctx_create(void)
 	INIT_LIST_HEAD(&ctx->ready);
 	INIT_LIST_HEAD(&ctx->dead);
 	INIT_LIST_HEAD(&ctx->list);
+	ctx->next_ns = U64_MAX;
+	ctx->next_valid = true;
 	twheel_timer_init(&ctx->cpu_timer);
 	refcount_set(&ctx->refs, 1);
 	mutex_init(&ctx->mutex);

@@ -331,7 +331,6 @@ static long twheel_ioc_next(struct twheel_ctx *ctx,
 {
 	struct twheel_next next;
 	long size;
-	u64 tick;
 
 	BUILD_BUG_ON(sizeof(next) != TWHEEL_NEXT_SIZE_VER0);
 
@@ -343,15 +342,10 @@ static long twheel_ioc_next(struct twheel_ctx *ctx,
 	memset(&next, 0, sizeof(next));
 	next.size = size;
 	spin_lock(&ctx->wqh.lock);
-	if (!hlist_empty(&ctx->expired))
-		/* The thread is delivering what fell due by wheel.now - 1. */
-		tick = ctx->wheel.now - 1;
-	else
-		tick = twheel_wheel_next(&ctx->wheel);
+	next.next_ns = __twheel_ctx_next(ctx);
 	next.armed = ctx->nr_armed;
 	next.queued = ctx->nr_queued;
 	spin_unlock(&ctx->wqh.lock);
-	next.next_ns = tick == U64_MAX ? U64_MAX : twheel_tick_to_ns(tick);
 
 	if (copy_to_user(uarg, &next, size))
 		return -EFAULT;

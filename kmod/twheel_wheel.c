@@ -240,6 +240,39 @@ bool twheel_wheel_cancel(struct twheel_wheel *wheel,
 	return true;
 }
 
+/*
+ * The slot with the earliest work, as level * TWHEEL_WHEEL_LVL_SLOTS + slot,
+ * and its first tick in @tick; TWHEEL_TIMER_IDLE and U64_MAX if none.
+ */
+static unsigned int twheel_wheel_first_slot(const struct twheel_wheel *wheel,
+					    u64 *tick)
+{
+	unsigned int lvl, idx = TWHEEL_TIMER_IDLE;
+	u64 next = U64_MAX;
+
+	for (lvl = 0; lvl < TWHEEL_WHEEL_LEVELS; lvl++) {
+		u64 pending = wheel->pending[lvl];
+		u64 first, range;
+
+		if (!pending)
+			continue;
+
+		first = twheel_wheel_first_range(wheel->now, lvl);
+		range = first + __ffs64(ror64(pending, first &
+						      TWHEEL_WHEEL_LVL_MASK));
+		range <<= TWHEEL_WHEEL_LVL_SHIFT(lvl);
+		if (range < next) {
+			next = range;
+			idx = lvl * TWHEEL_WHEEL_LVL_SLOTS +
+			      ((range >> TWHEEL_WHEEL_LVL_SHIFT(lvl)) &
+			       TWHEEL_WHEEL_LVL_MASK);
+		}
+	}
+
+	*tick = next;
+	return idx;
+}
+
 /**
  * twheel_wheel_next() - the next tick at which the wheel has work
  * @wheel: the wheel
@@ -255,25 +288,36 @@ bool twheel_wheel_cancel(struct twheel_wheel *wheel,
  */
 u64 twheel_wheel_next(const struct twheel_wheel *wheel)
 {
-	u64 next = U64_MAX;
-	unsigned int lvl;
+	u64 next;
 
-	for (lvl = 0; lvl < TWHEEL_WHEEL_LEVELS; lvl++) {
-		u64 pending = wheel->pending[lvl];
-		u64 first, range;
-
-		if (!pending)
-			continue;
-
-		first = twheel_wheel_first_range(wheel->now, lvl);
-		range = first + __ffs64(ror64(pending, first &
-						      TWHEEL_WHEEL_LVL_MASK));
-		range <<= TWHEEL_WHEEL_LVL_SHIFT(lvl);
-		if (range < next)
-			next = range;
-	}
-
+	twheel_wheel_first_slot(wheel, &next);
 	return next;
+}
+
+/**
+ * twheel_wheel_first() - the slot that holds the earliest timer
+ * @wheel: the wheel
+ *
+ * The slot that twheel_wheel_next() names. No timer outside it expires
+ * before the earliest timer in it (every other slot covers later ticks), so
+ * the earliest expiry of the wheel is the minimum over this one list. The
+ * caller may walk it and re-arm or cancel the timers it finds (with the
+ * walk's _safe form): a timer re-armed for a later tick leaves the slot.
+ *
+ * Context: the wheel's lock held. O(levels): one bit scan per level.
+ * Return: the slot's list, or NULL when no timer is pending (or only
+ * timers armed for tick U64_MAX, which never expire).
+ */
+struct hlist_head *twheel_wheel_first(struct twheel_wheel *wheel)
+{
+	unsigned int idx;
+	u64 tick;
+
+	idx = twheel_wheel_first_slot(wheel, &tick);
+	if (idx == TWHEEL_TIMER_IDLE)
+		return NULL;
+	return &wheel->slots[idx / TWHEEL_WHEEL_LVL_SLOTS]
+			    [idx % TWHEEL_WHEEL_LVL_SLOTS];
 }
 
 /**

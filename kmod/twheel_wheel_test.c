@@ -499,6 +499,56 @@ static void twheel_wheel_test_next_never_passes_the_earliest_expiry(struct kunit
 	}
 }
 
+static void twheel_wheel_test_first_slot_holds_the_earliest_timer(struct kunit *test)
+{
+	struct twheel_wheel *wheel = test->priv;
+	struct twheel_timer *timers;
+	unsigned int i, op, n = 64;
+	u64 state = 99;
+
+	timers = kunit_kcalloc(test, n, sizeof(*timers), GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, timers);
+	for (i = 0; i < n; i++)
+		twheel_timer_init(&timers[i]);
+	KUNIT_ASSERT_NULL(test, twheel_wheel_first(wheel));
+
+	for (op = 0; op < 5000; op++) {
+		struct twheel_timer *timer = &timers[twheel_test_random(&state) % n];
+		u64 r = twheel_test_random(&state);
+		u64 earliest = U64_MAX, in_first = U64_MAX;
+		struct hlist_head *first;
+		struct hlist_node *node;
+
+		if (r % 4 == 0)
+			twheel_wheel_cancel(wheel, timer);
+		else if (r % 4 == 1)
+			twheel_test_advance(test, wheel, wheel->now + (r >> 8) % 3000);
+		else
+			twheel_wheel_arm(wheel, timer,
+					 wheel->now + (r >> 8) % (1ULL << (r >> 58)));
+
+		for (i = 0; i < n; i++) {
+			if (twheel_timer_pending(&timers[i]) &&
+			    timers[i].expires < earliest)
+				earliest = timers[i].expires;
+		}
+		first = twheel_wheel_first(wheel);
+		if (earliest == U64_MAX) {
+			KUNIT_ASSERT_NULL(test, first);
+			continue;
+		}
+		KUNIT_ASSERT_NOT_NULL(test, first);
+		KUNIT_ASSERT_FALSE(test, hlist_empty(first));
+		for (node = first->first; node; node = node->next) {
+			timer = hlist_entry(node, struct twheel_timer, node);
+			if (timer->expires < in_first)
+				in_first = timer->expires;
+		}
+		/* The minimum over that one slot is the minimum of the wheel. */
+		KUNIT_ASSERT_EQ(test, in_first, earliest);
+	}
+}
+
 static void twheel_wheel_test_advancing_to_next_always_finds_work(struct kunit *test)
 {
 	struct twheel_wheel *wheel = test->priv;
@@ -712,6 +762,7 @@ static struct kunit_case twheel_wheel_test_cases[] = {
 	KUNIT_CASE(twheel_wheel_test_tick_u64_max_is_never_reached),
 	KUNIT_CASE(twheel_wheel_test_next_is_exact_within_the_first_level),
 	KUNIT_CASE(twheel_wheel_test_next_never_passes_the_earliest_expiry),
+	KUNIT_CASE(twheel_wheel_test_first_slot_holds_the_earliest_timer),
 	KUNIT_CASE(twheel_wheel_test_advancing_to_next_always_finds_work),
 	KUNIT_CASE(twheel_wheel_test_huge_gap_expires_everything_without_cascading),
 	KUNIT_CASE(twheel_wheel_test_a_gap_moves_each_timer_at_most_once),

@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * TWHEEL_IOC_NEXT: the time the file next has work, a bound that no timer
- * fires before and that is never later than the earliest deadline.
+ * TWHEEL_IOC_NEXT: the earliest deadline armed in the file, exactly, after
+ * every kind of change (arms, re-arms for earlier and later, cancels of one
+ * kind and of a connection, firing), checked against a model.
  */
 
 #include "twheel_test.h"
@@ -36,11 +37,6 @@ static int get_next(int fd, struct twheel_next *n)
 	return ioctl(fd, TWHEEL_IOC_NEXT, n);
 }
 
-static uint64_t round_up(uint64_t ns, uint64_t tick)
-{
-	return (ns + tick - 1) / tick * tick;
-}
-
 TEST_F(next, nothing_armed_is_never)
 {
 	struct twheel_next n;
@@ -55,64 +51,146 @@ TEST_F(next, nothing_armed_is_never)
 	EXPECT_EQ(0, n.queued);
 }
 
-TEST_F(next, it_bounds_the_earliest_deadline_from_below)
+TEST_F(next, it_is_the_earliest_deadline_exactly)
+{
+	uint64_t now = tw_now() + 100 * NSEC_PER_SEC;
+	/* Far apart and far away: in the wheel's higher levels, not due. */
+	uint64_t d_idle = now + 30 * NSEC_PER_SEC + 17;
+	uint64_t d_other = now + 20 * NSEC_PER_SEC + 3;
+	uint64_t d_rtx = now + 25 * NSEC_PER_SEC + 999;
+	struct twheel_next n;
+
+	if (tw_setup_skipped(_metadata))
+		return;
+
+	ASSERT_EQ(0, tw_arm(self->fd, 1, TWHEEL_KIND_IDLE, d_idle, 0, TWHEEL_ARM_ABS));
+	ASSERT_EQ(0, get_next(self->fd, &n));
+	EXPECT_EQ(d_idle, n.next_ns);
+	EXPECT_EQ(1, n.armed);
+
+	/* An earlier deadline on another connection. */
+	ASSERT_EQ(0, tw_arm(self->fd, 2, TWHEEL_KIND_IDLE, d_other, 0, TWHEEL_ARM_ABS));
+	ASSERT_EQ(0, get_next(self->fd, &n));
+	EXPECT_EQ(d_other, n.next_ns);
+
+	/* A later one changes nothing. */
+	ASSERT_EQ(0, tw_arm(self->fd, 1, TWHEEL_KIND_RETRANSMIT, d_rtx, 0, TWHEEL_ARM_ABS));
+	ASSERT_EQ(0, get_next(self->fd, &n));
+	EXPECT_EQ(d_other, n.next_ns);
+	EXPECT_EQ(3, n.armed);
+
+	/* Cancelling the earliest uncovers the next one. */
+	ASSERT_EQ(1, tw_cancel_conn(self->fd, 2));
+	ASSERT_EQ(0, get_next(self->fd, &n));
+	EXPECT_EQ(d_rtx, n.next_ns);
+
+	/* Re-arming the earliest for later: its connection's other kind. */
+	ASSERT_EQ(1, tw_arm(self->fd, 1, TWHEEL_KIND_RETRANSMIT, d_idle + 5, 0,
+			    TWHEEL_ARM_ABS));
+	ASSERT_EQ(0, get_next(self->fd, &n));
+	EXPECT_EQ(d_idle, n.next_ns);
+
+	/* Cancelling one kind. */
+	ASSERT_EQ(1, tw_cancel(self->fd, 1, TWHEEL_KIND_IDLE));
+	ASSERT_EQ(0, get_next(self->fd, &n));
+	EXPECT_EQ(d_idle + 5, n.next_ns);
+	EXPECT_EQ(1, n.armed);
+}
+
+TEST_F(next, it_moves_on_when_a_timer_fires)
 {
 	uint64_t now = tw_now();
-	uint64_t d1 = now + 3 * NSEC_PER_SEC, d2 = now + 200 * NSEC_PER_MSEC;
+	uint64_t d1 = now + 200 * NSEC_PER_MSEC, d2 = now + 3 * NSEC_PER_SEC + 1;
 	struct twheel_next n;
 	struct twheel_event ev;
 
 	if (tw_setup_skipped(_metadata))
 		return;
 
-	ASSERT_EQ(0, tw_arm(self->fd, 1, TWHEEL_KIND_IDLE, d1, 0, TWHEEL_ARM_ABS));
+	ASSERT_EQ(0, tw_arm(self->fd, 1, TWHEEL_KIND_IDLE, d2, 0, TWHEEL_ARM_ABS));
+	ASSERT_EQ(0, tw_arm(self->fd, 2, TWHEEL_KIND_CONNECT, d1, 0, TWHEEL_ARM_ABS));
 	ASSERT_EQ(0, get_next(self->fd, &n));
-	EXPECT_EQ(1, n.armed);
-	EXPECT_GE(round_up(d1, self->tick), n.next_ns);
-	EXPECT_LE(now - self->tick, n.next_ns);
+	EXPECT_EQ(d1, n.next_ns);
 
-	/* An earlier deadline brings it forward. */
-	ASSERT_EQ(0, tw_arm(self->fd, 2, TWHEEL_KIND_IDLE, d2, 0, TWHEEL_ARM_ABS));
-	ASSERT_EQ(0, get_next(self->fd, &n));
-	EXPECT_EQ(2, n.armed);
-	EXPECT_GE(round_up(d2, self->tick), n.next_ns);
-
-	/* Nothing fires before it. */
+	/* Nothing fires before it; then the other deadline is next. */
 	ASSERT_EQ(1, tw_read_events(self->fd, &ev, 1, 5000));
-	EXPECT_LE(n.next_ns, ev.fired_ns);
 	EXPECT_EQ(2, ev.conn_id);
+	EXPECT_LE(n.next_ns, ev.fired_ns);
+	ASSERT_EQ(0, get_next(self->fd, &n));
+	EXPECT_EQ(d2, n.next_ns);
+	EXPECT_EQ(1, n.armed);
 }
 
-TEST_F(next, a_lone_timer_due_in_the_current_block_is_reported_to_the_tick)
+#define NEXT_MODEL_CONNS	97
+#define NEXT_MODEL_KINDS	4
+#define NEXT_MODEL_OPS		4000
+
+static uint64_t next_model_random(uint64_t *s)
 {
-	uint64_t d, t0, t1, block;
+	*s ^= *s << 13;
+	*s ^= *s >> 7;
+	*s ^= *s << 17;
+	return *s;
+}
+
+TEST_F(next, random_operations_match_a_model)
+{
+	static uint64_t model[NEXT_MODEL_CONNS][NEXT_MODEL_KINDS];
+	uint64_t seed = tw_now() | 1, s = seed;
+	/* A minute or more away, so that nothing fires during the test. */
+	uint64_t base = tw_now() + 60 * NSEC_PER_SEC;
+	unsigned int op, c, k, checked = 0;
 	struct twheel_next n;
 
 	if (tw_setup_skipped(_metadata))
 		return;
+	tw_report("seed %llu\n", (unsigned long long)seed);
+	memset(model, 0xff, sizeof(model));
 
-	/*
-	 * A timer due in the same block of 64 ticks as the wheel's clock
-	 * waits in the wheel's first level, where the bound is exact. Start
-	 * early enough in a block (at most 64 ticks of waiting) that the
-	 * deadline, 8 ticks on, falls in it.
-	 */
-	for (unsigned int i = 0; i < 64; i++) {
-		if (tw_now() / self->tick % 64 < 48)
+	for (op = 0; op < NEXT_MODEL_OPS; op++) {
+		uint64_t r = next_model_random(&s), want = UINT64_MAX, armed = 0;
+
+		c = r % NEXT_MODEL_CONNS;
+		k = (r >> 8) % NEXT_MODEL_KINDS;
+		switch ((r >> 16) % 8) {
+		case 0:
+			ASSERT_LE(0, tw_cancel(self->fd, c, k));
+			model[c][k] = UINT64_MAX;
 			break;
-		poll(NULL, 0, self->tick / NSEC_PER_MSEC ?: 1);
+		case 1:
+			ASSERT_LE(0, tw_cancel_conn(self->fd, c));
+			memset(model[c], 0xff, sizeof(model[c]));
+			break;
+		default: {
+			/* Spread over seconds to hours, to the nanosecond. */
+			uint64_t d = base + (r >> 24) % (1ULL << (20 + (r >> 59)));
+
+			ASSERT_LE(0, tw_arm(self->fd, c, k, d, op, TWHEEL_ARM_ABS));
+			model[c][k] = d;
+			break;
+		}
+		}
+
+		for (c = 0; c < NEXT_MODEL_CONNS; c++) {
+			for (k = 0; k < NEXT_MODEL_KINDS; k++) {
+				if (model[c][k] == UINT64_MAX)
+					continue;
+				armed++;
+				if (model[c][k] < want)
+					want = model[c][k];
+			}
+		}
+		/* Ask after most operations, not all: the answer is kept. */
+		if (r >> 63)
+			continue;
+		ASSERT_EQ(0, get_next(self->fd, &n));
+		ASSERT_EQ(armed, n.armed);
+		ASSERT_EQ(want, n.next_ns) {
+			TH_LOG("operation %u, seed %llu", op, (unsigned long long)seed);
+		}
+		checked++;
 	}
-	t0 = tw_now();
-	d = t0 + 8 * self->tick;
-	block = (d + self->tick - 1) / self->tick / 64;
-	ASSERT_EQ(0, tw_arm(self->fd, 1, TWHEEL_KIND_IDLE, d, 0, TWHEEL_ARM_ABS));
-	ASSERT_EQ(0, get_next(self->fd, &n));
-	t1 = tw_now();
-	/* The wheel's clock is the tick the arm happened in, t0 to t1. */
-	if (t0 / self->tick / 64 != block || t1 / self->tick / 64 != block ||
-	    t1 >= d)
-		SKIP(return, "the arm did not happen in its deadline's block of ticks");
-	EXPECT_EQ(round_up(d, self->tick), n.next_ns);
+	tw_report("%u answers checked against the model\n", checked);
 }
 
 TEST_F(next, queued_events_are_counted_and_no_longer_armed)

@@ -182,9 +182,9 @@ struct twheel_event {
  * @size: in: sizeof(struct twheel_next) as the caller knows it; out: the
  *	number of bytes the kernel filled
  * @flags: in: must be zero
- * @next_ns: out: no timer of this file fires before this time; it is never
- *	later than the earliest armed deadline rounded up to a tick, and
- *	U64_MAX when nothing is armed
+ * @next_ns: out: the earliest deadline armed in this file, CLOCK_MONOTONIC
+ *	ns, exactly as it was armed (its event becomes due then and is
+ *	delivered at the next tick boundary); U64_MAX when nothing is armed
  * @armed: out: timers armed
  * @queued: out: events waiting to be read
  */

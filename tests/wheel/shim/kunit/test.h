@@ -144,6 +144,7 @@ void kunit_shim_fail(struct kunit *test, bool assertion, const char *file,
 #define KUNIT_ASSERT_GE(t, l, r)	KUNIT_SHIM_BINARY(t, true, l, >=, r)
 #define KUNIT_ASSERT_PTR_EQ(t, l, r)	KUNIT_SHIM_PTR(t, true, l, ==, r)
 #define KUNIT_ASSERT_NOT_NULL(t, p)	KUNIT_SHIM_CHECK(t, true, (p) != NULL, #p " != NULL")
+#define KUNIT_ASSERT_NULL(t, p)		KUNIT_SHIM_CHECK(t, true, (p) == NULL, #p " == NULL")
 #define KUNIT_FAIL(t, fmt, ...) \
 	kunit_shim_fail(t, false, __FILE__, __LINE__, fmt, ##__VA_ARGS__)
 
