@@ -57,6 +57,8 @@ $(KSRC)/.stamp:
 selftests: ksrc
 	$(MAKE) -C selftests/twheel KSFT_DIR=$(KSFT_DIR) \
 		OUTPUT=$(BUILD)/selftests/twheel
+	$(MAKE) -C selftests/twheel KSFT_DIR=$(KSFT_DIR) M32=1 \
+		OUTPUT=$(BUILD)/selftests/twheel32
 
 lib:
 	$(MAKE) -C userlib OUTPUT=$(BUILD)/userlib PREFIX=$(PREFIX)
@@ -85,6 +87,7 @@ vm-payload: module selftests lib-tests tools
 
 # What every VM gets besides the modules and the plan.
 VM_PAYLOADS := --payload $(BUILD)/selftests/twheel:/selftests/twheel \
+	       --payload $(BUILD)/selftests/twheel32:/selftests/twheel32 \
 	       --payload $(BUILD)/userlib/test:/tests/userlib \
 	       --payload $(BUILD)/tools:/tools \
 	       --payload $(BUILD)/twstat:/tools/twstat

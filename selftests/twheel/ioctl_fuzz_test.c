@@ -465,8 +465,11 @@ static const unsigned long valid_cmds[] = {
 	TWHEEL_IOC_SET_CPU,
 };
 
-/* The command a number means to the driver: dir, type and nr, not size. */
-static long match_cmd(unsigned long nr_cmd)
+/*
+ * The command a number means to the driver (dir, type and nr, not size), or
+ * 0 if none. Not a signed type: with -m32 the commands are negative longs.
+ */
+static unsigned long match_cmd(unsigned long nr_cmd)
 {
 	for (unsigned int i = 0; i < 7; i++) {
 		unsigned long c = valid_cmds[i];
@@ -476,7 +479,7 @@ static long match_cmd(unsigned long nr_cmd)
 		    _IOC_NR(c) == _IOC_NR(nr_cmd))
 			return c;
 	}
-	return -1;
+	return 0;
 }
 
 /* Ioctl types the VFS itself answers before the driver sees them. */
@@ -505,8 +508,7 @@ static void fuzz_unknown(struct fuzz *f, unsigned long nr_cmd)
 
 static void fuzz_one(struct fuzz *f)
 {
-	unsigned long c = valid_cmds[rnd(f, 7)], nr_cmd;
-	long match;
+	unsigned long c = valid_cmds[rnd(f, 7)], nr_cmd, match;
 
 	switch (rnd(f, 16)) {
 	case 0:		/* another size */
@@ -537,7 +539,7 @@ static void fuzz_one(struct fuzz *f)
 		nr_cmd = c;
 	}
 	match = match_cmd(nr_cmd);
-	if (match < 0) {
+	if (!match) {
 		fuzz_unknown(f, nr_cmd);
 		return;
 	}

@@ -35,6 +35,20 @@
 #define NSEC_PER_SEC	1000000000ULL
 
 /*
+ * The uapi has one layout for 64-bit and 32-bit programs (no compat
+ * structs): the tests are also built with -m32, where these would catch a
+ * field that i386's 4-byte alignment of __u64 moved.
+ */
+_Static_assert(sizeof(struct twheel_handshake) == TWHEEL_HANDSHAKE_SIZE_VER0, "handshake");
+_Static_assert(sizeof(struct twheel_arm) == TWHEEL_ARM_SIZE_VER0, "arm");
+_Static_assert(sizeof(struct twheel_cancel) == TWHEEL_CANCEL_SIZE_VER0, "cancel");
+_Static_assert(sizeof(struct twheel_batch) == TWHEEL_BATCH_SIZE_VER0, "batch");
+_Static_assert(sizeof(struct twheel_event) == TWHEEL_EVENT_SIZE, "event");
+_Static_assert(sizeof(struct twheel_next) == TWHEEL_NEXT_SIZE_VER0, "next");
+_Static_assert(sizeof(struct twheel_stats) == TWHEEL_STATS_SIZE_VER0, "stats");
+_Static_assert(sizeof(struct twheel_set_cpu) == TWHEEL_SET_CPU_SIZE_VER0, "set_cpu");
+
+/*
  * Opens /dev/twheel; SKIPs the test when the module is not loaded. SKIP
  * returns before the result is assigned, so a fixture sets its descriptor
  * to -1 first, for its teardown.

@@ -16,4 +16,6 @@ fi
 
 report_kunit twheel_wheel
 run_selftests /selftests/twheel
+# The same tests as 32-bit programs: the compat ioctl path.
+run_selftests /selftests/twheel32
 run_selftests /tests/userlib

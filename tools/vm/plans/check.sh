@@ -7,6 +7,8 @@
 . /lib/twheel/guest-lib.sh
 
 run_selftests /selftests/twheel
+# The same tests as 32-bit programs: the compat ioctl path.
+run_selftests /selftests/twheel32
 run_selftests /tests/userlib
 
 # The demo daemon at a small size: every timer it expects fires exactly
