@@ -725,18 +725,25 @@ u64 __twheel_ctx_next(struct twheel_ctx *ctx)
 
 	while ((first = twheel_wheel_first(&ctx->wheel))) {
 		u64 in_slot = U64_MAX;
+		unsigned int way;
 
-		hlist_for_each_entry_safe(conn, tmp, first, timer.node) {
-			u64 earliest = __twheel_conn_min(conn, conn->armed);
-			u64 tick = twheel_ns_to_tick_up(earliest);
-			u32 idx = conn->timer.idx;
+		for (way = 0; way < TWHEEL_WHEEL_WAYS; way++) {
+			hlist_for_each_entry_safe(conn, tmp, &first[way],
+						  timer.node) {
+				u64 earliest = __twheel_conn_min(conn,
+								 conn->armed);
+				u64 tick = twheel_ns_to_tick_up(earliest);
+				u32 idx = conn->timer.idx;
 
-			if (tick > conn->timer.expires) {
-				twheel_wheel_arm(&ctx->wheel, &conn->timer, tick);
-				if (conn->timer.idx != idx)
-					continue;	/* it left this slot */
+				if (tick > conn->timer.expires) {
+					twheel_wheel_arm(&ctx->wheel,
+							 &conn->timer, tick);
+					/* Gone to a later slot? */
+					if (conn->timer.idx != idx)
+						continue;
+				}
+				in_slot = min(in_slot, earliest);
 			}
-			in_slot = min(in_slot, earliest);
 		}
 		if (in_slot != U64_MAX) {
 			next = min(next, in_slot);

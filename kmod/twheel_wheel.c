@@ -51,6 +51,15 @@
  * timeout), which suits kernel timeouts but not a protocol's
  * retransmission timer.
  *
+ * **Two chains per slot.** A slot is two lists, filled in turn. Walking a
+ * list is a chain of dependent loads; with a million timers each one is a
+ * cache miss, and a slot's timers are cascaded and expired one chain after
+ * the other. Walking two chains in step keeps two misses in flight, which
+ * is where the time goes when a large wheel cascades (measured in
+ * ``make bench-wheel``, see Documentation/wheel.rst). Arming, cancelling and
+ * the bitmaps are unchanged: a slot's bit is set while either list holds a
+ * timer.
+ *
  * **Invariant.** Every queued timer waits in a slot whose first tick has not
  * been processed, and within one level the queued timers span at most 64
  * consecutive slot-sized ranges, starting with the first unprocessed one.
@@ -90,6 +99,8 @@ static_assert(TWHEEL_WHEEL_LEVELS * TWHEEL_WHEEL_LVL_SLOTS < TWHEEL_TIMER_IDLE,
 	      "slot indices must not collide with the idle marker");
 static_assert(TWHEEL_WHEEL_RANGE_BITS < 64,
 	      "the top level must not cover the whole tick space");
+static_assert(TWHEEL_WHEEL_WAYS == 2,
+	      "twheel_wheel_advance() walks a slot's two lists in step");
 
 /*
  * The tick whose slot a timer armed for @expires waits in: @expires itself,
@@ -140,9 +151,22 @@ static void twheel_wheel_enqueue(struct twheel_wheel *wheel,
 	unsigned int lvl = idx / TWHEEL_WHEEL_LVL_SLOTS;
 	unsigned int slot = idx % TWHEEL_WHEEL_LVL_SLOTS;
 
-	hlist_add_head(&timer->node, &wheel->slots[lvl][slot]);
+	/* Alternate between the slot's chains: they stay equally long. */
+	hlist_add_head(&timer->node,
+		       &wheel->slots[lvl][slot][wheel->turn++ % TWHEEL_WHEEL_WAYS]);
 	wheel->pending[lvl] |= BIT_ULL(slot);
 	timer->idx = idx;
+}
+
+static bool twheel_wheel_slot_empty(const struct hlist_head *ways)
+{
+	unsigned int way;
+
+	for (way = 0; way < TWHEEL_WHEEL_WAYS; way++) {
+		if (!hlist_empty(&ways[way]))
+			return false;
+	}
+	return true;
 }
 
 /* Unlinks @timer from its slot; the caller sets its new idx. */
@@ -153,7 +177,7 @@ static void twheel_wheel_dequeue(struct twheel_wheel *wheel,
 	unsigned int slot = timer->idx % TWHEEL_WHEEL_LVL_SLOTS;
 
 	__hlist_del(&timer->node);
-	if (hlist_empty(&wheel->slots[lvl][slot]))
+	if (twheel_wheel_slot_empty(wheel->slots[lvl][slot]))
 		wheel->pending[lvl] &= ~BIT_ULL(slot);
 }
 
@@ -166,15 +190,18 @@ static void twheel_wheel_dequeue(struct twheel_wheel *wheel,
  */
 void twheel_wheel_init(struct twheel_wheel *wheel, u64 now)
 {
-	unsigned int lvl, slot;
+	unsigned int lvl, slot, way;
 
 	wheel->now = now;
 	wheel->count = 0;
 	wheel->cascades = 0;
+	wheel->turn = 0;
 	for (lvl = 0; lvl < TWHEEL_WHEEL_LEVELS; lvl++) {
 		wheel->pending[lvl] = 0;
-		for (slot = 0; slot < TWHEEL_WHEEL_LVL_SLOTS; slot++)
-			INIT_HLIST_HEAD(&wheel->slots[lvl][slot]);
+		for (slot = 0; slot < TWHEEL_WHEEL_LVL_SLOTS; slot++) {
+			for (way = 0; way < TWHEEL_WHEEL_WAYS; way++)
+				INIT_HLIST_HEAD(&wheel->slots[lvl][slot][way]);
+		}
 	}
 }
 
@@ -298,14 +325,15 @@ u64 twheel_wheel_next(const struct twheel_wheel *wheel)
  * twheel_wheel_first() - the slot that holds the earliest timer
  * @wheel: the wheel
  *
- * The slot that twheel_wheel_next() names. No timer outside it expires
- * before the earliest timer in it (every other slot covers later ticks), so
- * the earliest expiry of the wheel is the minimum over this one list. The
- * caller may walk it and re-arm or cancel the timers it finds (with the
- * walk's _safe form): a timer re-armed for a later tick leaves the slot.
+ * The slot that twheel_wheel_next() names, as its %TWHEEL_WHEEL_WAYS lists.
+ * No timer outside it expires before the earliest timer in it (every other
+ * slot covers later ticks), so the earliest expiry of the wheel is the
+ * minimum over these lists. The caller may walk them and re-arm or cancel
+ * the timers it finds (with the walk's _safe form): a timer re-armed for a
+ * later tick leaves the slot.
  *
  * Context: the wheel's lock held. O(levels): one bit scan per level.
- * Return: the slot's list, or NULL when no timer is pending (or only
+ * Return: the slot's lists, or NULL when no timer is pending (or only
  * timers armed for tick U64_MAX, which never expire).
  */
 struct hlist_head *twheel_wheel_first(struct twheel_wheel *wheel)
@@ -316,8 +344,45 @@ struct hlist_head *twheel_wheel_first(struct twheel_wheel *wheel)
 	idx = twheel_wheel_first_slot(wheel, &tick);
 	if (idx == TWHEEL_TIMER_IDLE)
 		return NULL;
-	return &wheel->slots[idx / TWHEEL_WHEEL_LVL_SLOTS]
-			    [idx % TWHEEL_WHEEL_LVL_SLOTS];
+	return wheel->slots[idx / TWHEEL_WHEEL_LVL_SLOTS]
+			   [idx % TWHEEL_WHEEL_LVL_SLOTS];
+}
+
+/*
+ * Takes the first timer off @batch, a slot of level @lvl being processed:
+ * onto @expired if it is due by @now (returns 1), else down a level, or
+ * onto @requeue if it comes back to @lvl (a clamped timer in the top level).
+ */
+static __always_inline unsigned int
+twheel_wheel_move(struct twheel_wheel *wheel, struct hlist_head *batch,
+		  unsigned int lvl, u64 now, struct hlist_head *expired,
+		  struct hlist_head *requeue)
+{
+	struct twheel_timer *timer = hlist_entry(batch->first,
+						 struct twheel_timer, node);
+	unsigned int idx;
+
+	__hlist_del(&timer->node);
+	if (timer->expires <= now) {
+		timer->idx = TWHEEL_TIMER_IDLE;
+		hlist_add_head(&timer->node, expired);
+		wheel->count--;
+		return 1;
+	}
+
+	wheel->cascades++;
+	idx = twheel_wheel_idx(wheel->now,
+			       twheel_wheel_key(wheel, timer->expires));
+	/*
+	 * Only a clamped timer can come back to the level being processed
+	 * (the top one); queue it once this level is done so that it cannot
+	 * be seen twice.
+	 */
+	if (idx / TWHEEL_WHEEL_LVL_SLOTS < lvl)
+		twheel_wheel_enqueue(wheel, timer, idx);
+	else
+		hlist_add_head(&timer->node, requeue);
+	return 0;
 }
 
 /**
@@ -344,7 +409,7 @@ unsigned int twheel_wheel_advance(struct twheel_wheel *wheel, u64 now,
 	unsigned int lvl, moved = 0;
 	struct twheel_timer *timer;
 	HLIST_HEAD(requeue);
-	HLIST_HEAD(batch);
+	struct hlist_head batch[TWHEEL_WHEEL_WAYS] = { };
 
 	if (now == U64_MAX)
 		now = U64_MAX - 1;
@@ -377,37 +442,25 @@ unsigned int twheel_wheel_advance(struct twheel_wheel *wheel, u64 now,
 			unsigned int slot = __ffs64(due);
 
 			due &= due - 1;
-			hlist_move_list(&wheel->slots[lvl][slot], &batch);
-			while (!hlist_empty(&batch)) {
-				unsigned int idx;
-
-				timer = hlist_entry(batch.first,
-						    struct twheel_timer, node);
-				__hlist_del(&timer->node);
-
-				if (timer->expires <= now) {
-					timer->idx = TWHEEL_TIMER_IDLE;
-					hlist_add_head(&timer->node, expired);
-					wheel->count--;
-					moved++;
-					continue;
-				}
-
-				wheel->cascades++;
-				idx = twheel_wheel_idx(wheel->now,
-						       twheel_wheel_key(wheel,
-									timer->expires));
-				/*
-				 * Only a clamped timer can come back to the
-				 * level being processed (the top one); queue it
-				 * once this level is done so that it cannot be
-				 * seen twice.
-				 */
-				if (idx / TWHEEL_WHEEL_LVL_SLOTS < lvl)
-					twheel_wheel_enqueue(wheel, timer, idx);
-				else
-					hlist_add_head(&timer->node, &requeue);
+			hlist_move_list(&wheel->slots[lvl][slot][0], &batch[0]);
+			hlist_move_list(&wheel->slots[lvl][slot][1], &batch[1]);
+			/*
+			 * Walk the two chains in step: the next timer of
+			 * each is an independent load, so their cache misses
+			 * overlap instead of adding up.
+			 */
+			while (batch[0].first && batch[1].first) {
+				moved += twheel_wheel_move(wheel, &batch[0], lvl,
+							   now, expired, &requeue);
+				moved += twheel_wheel_move(wheel, &batch[1], lvl,
+							   now, expired, &requeue);
 			}
+			while (batch[0].first)
+				moved += twheel_wheel_move(wheel, &batch[0], lvl,
+							   now, expired, &requeue);
+			while (batch[1].first)
+				moved += twheel_wheel_move(wheel, &batch[1], lvl,
+							   now, expired, &requeue);
 		}
 	}
 

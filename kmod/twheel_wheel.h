@@ -21,6 +21,8 @@
 #define TWHEEL_WHEEL_LVL_SLOTS	BIT(TWHEEL_WHEEL_LVL_BITS)
 #define TWHEEL_WHEEL_LVL_MASK	(TWHEEL_WHEEL_LVL_SLOTS - 1)
 #define TWHEEL_WHEEL_LEVELS	7
+/* Each slot is this many lists, filled in turn and walked in step. */
+#define TWHEEL_WHEEL_WAYS	2
 #define TWHEEL_WHEEL_LVL_SHIFT(lvl)	((lvl) * TWHEEL_WHEEL_LVL_BITS)
 #define TWHEEL_WHEEL_LVL_GRAN(lvl)	BIT_ULL(TWHEEL_WHEEL_LVL_SHIFT(lvl))
 /* 2^42 ticks: 139 years at a 1 ms tick, 1.39 years at a 10 us tick. */
@@ -63,7 +65,8 @@ struct twheel_timer {
  * @count: number of timers queued on the wheel
  * @cascades: number of times a timer was moved to a lower level (or queued
  *	again after clamping) instead of expiring; a statistic
- * @slots: per level, the lists of timers waiting in each slot
+ * @turn: which of a slot's lists the next timer queued goes to
+ * @slots: per level and slot, the lists of the timers waiting there
  *
  * The wheel does no locking and never sleeps or allocates: every call on a
  * wheel, and on the timers queued on it, must be serialised by its owner.
@@ -74,7 +77,9 @@ struct twheel_wheel {
 	u64 pending[TWHEEL_WHEEL_LEVELS];
 	unsigned int count;
 	u64 cascades;
-	struct hlist_head slots[TWHEEL_WHEEL_LEVELS][TWHEEL_WHEEL_LVL_SLOTS];
+	unsigned int turn;
+	struct hlist_head slots[TWHEEL_WHEEL_LEVELS][TWHEEL_WHEEL_LVL_SLOTS]
+			       [TWHEEL_WHEEL_WAYS];
 };
 
 /**

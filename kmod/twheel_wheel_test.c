@@ -84,6 +84,32 @@ static void twheel_test_follow_next(struct kunit *test,
 }
 
 /*
+ * Checks one timer found in slot @slot of level @lvl, whose range of ticks
+ * starts at @range (in units of the level's granularity).
+ */
+static void twheel_test_check_timer(struct kunit *test,
+				    const struct twheel_wheel *wheel,
+				    const struct hlist_node *node,
+				    unsigned int lvl, unsigned int slot, u64 range)
+{
+	const struct twheel_timer *timer = hlist_entry(node, struct twheel_timer,
+						       node);
+
+	KUNIT_ASSERT_EQ(test, timer->idx, lvl * TWHEEL_WHEEL_LVL_SLOTS + slot);
+	if (timer->expires < wheel->now) {
+		/* Armed for a tick already processed. */
+		KUNIT_ASSERT_EQ(test, lvl, 0U);
+		KUNIT_ASSERT_EQ(test, range, wheel->now);
+	} else if (lvl < TWHEEL_WHEEL_LEVELS - 1) {
+		KUNIT_ASSERT_EQ(test, range,
+				timer->expires >> TWHEEL_WHEEL_LVL_SHIFT(lvl));
+	} else {
+		KUNIT_ASSERT_LE(test, range,
+				timer->expires >> TWHEEL_WHEEL_LVL_SHIFT(lvl));
+	}
+}
+
+/*
  * Walks every slot and checks the wheel's invariants: a pending bit for
  * exactly the non-empty slots, each timer's idx naming its slot, the count,
  * and every timer waiting in an unprocessed slot no later than its expiry.
@@ -94,35 +120,24 @@ static void twheel_test_check_wheel(struct kunit *test,
 	unsigned int lvl, slot, count = 0;
 
 	for (lvl = 0; lvl < TWHEEL_WHEEL_LEVELS; lvl++) {
-		unsigned int shift = TWHEEL_WHEEL_LVL_SHIFT(lvl);
 		u64 first = twheel_wheel_first_range(wheel->now, lvl);
 
 		for (slot = 0; slot < TWHEEL_WHEEL_LVL_SLOTS; slot++) {
-			const struct hlist_head *head = &wheel->slots[lvl][slot];
+			const struct hlist_head *ways = wheel->slots[lvl][slot];
 			u64 range = first + ((slot - first) & TWHEEL_WHEEL_LVL_MASK);
 			const struct hlist_node *node;
+			unsigned int way, in_slot = 0;
 
-			KUNIT_ASSERT_EQ(test, !hlist_empty(head),
-					!!(wheel->pending[lvl] & BIT_ULL(slot)));
-			for (node = head->first; node; node = node->next) {
-				const struct twheel_timer *timer =
-					hlist_entry(node, struct twheel_timer, node);
-
-				count++;
-				KUNIT_ASSERT_EQ(test, timer->idx,
-						lvl * TWHEEL_WHEEL_LVL_SLOTS + slot);
-				if (timer->expires < wheel->now) {
-					/* Armed for a tick already processed. */
-					KUNIT_ASSERT_EQ(test, lvl, 0U);
-					KUNIT_ASSERT_EQ(test, range, wheel->now);
-				} else if (lvl < TWHEEL_WHEEL_LEVELS - 1) {
-					KUNIT_ASSERT_EQ(test, range,
-							timer->expires >> shift);
-				} else {
-					KUNIT_ASSERT_LE(test, range,
-							timer->expires >> shift);
+			for (way = 0; way < TWHEEL_WHEEL_WAYS; way++) {
+				for (node = ways[way].first; node; node = node->next) {
+					twheel_test_check_timer(test, wheel, node,
+								lvl, slot, range);
+					in_slot++;
 				}
 			}
+			KUNIT_ASSERT_EQ(test, in_slot != 0,
+					!!(wheel->pending[lvl] & BIT_ULL(slot)));
+			count += in_slot;
 		}
 	}
 	KUNIT_ASSERT_EQ(test, count, wheel->count);
@@ -176,25 +191,34 @@ static void twheel_wheel_test_rearm_moves_the_only_copy(struct kunit *test)
 static void twheel_wheel_test_rearm_within_a_slot_leaves_the_timer_in_place(struct kunit *test)
 {
 	struct twheel_wheel *wheel = test->priv;
-	struct twheel_timer a, b;
+	struct twheel_timer a, b, c;
 
-	/* Ticks 64..127 share one slot of level 1. */
+	/*
+	 * Ticks 64..127 share one slot of level 1. Its two lists are filled
+	 * in turn: a and c in the first, b in the second.
+	 */
 	twheel_timer_init(&a);
 	twheel_timer_init(&b);
+	twheel_timer_init(&c);
 	twheel_wheel_arm(wheel, &a, 100);
 	twheel_wheel_arm(wheel, &b, 110);
-	KUNIT_ASSERT_PTR_EQ(test, wheel->slots[1][1].first, &b.node);
+	twheel_wheel_arm(wheel, &c, 105);
+	KUNIT_ASSERT_PTR_EQ(test, wheel->slots[1][1][0].first, &c.node);
+	KUNIT_ASSERT_PTR_EQ(test, c.node.next, &a.node);
+	KUNIT_ASSERT_PTR_EQ(test, wheel->slots[1][1][1].first, &b.node);
 
-	/* Before: b, a. Re-queueing a would put it first. */
+	/* Re-queueing a would put it first in the second list. */
 	KUNIT_EXPECT_TRUE(test, twheel_wheel_arm(wheel, &a, 120));
-	KUNIT_EXPECT_PTR_EQ(test, wheel->slots[1][1].first, &b.node);
-	KUNIT_EXPECT_PTR_EQ(test, b.node.next, &a.node);
+	KUNIT_EXPECT_PTR_EQ(test, wheel->slots[1][1][0].first, &c.node);
+	KUNIT_EXPECT_PTR_EQ(test, c.node.next, &a.node);
+	KUNIT_EXPECT_PTR_EQ(test, wheel->slots[1][1][1].first, &b.node);
+	KUNIT_EXPECT_PTR_EQ(test, b.node.next, NULL);
 	KUNIT_EXPECT_EQ(test, a.expires, 120ULL);
 
 	/* Tick 130 is in the next slot: now it moves. */
 	KUNIT_EXPECT_TRUE(test, twheel_wheel_arm(wheel, &a, 130));
-	KUNIT_EXPECT_PTR_EQ(test, wheel->slots[1][2].first, &a.node);
-	KUNIT_EXPECT_PTR_EQ(test, b.node.next, NULL);
+	KUNIT_EXPECT_EQ(test, a.idx, TWHEEL_WHEEL_LVL_SLOTS + 2);
+	KUNIT_EXPECT_PTR_EQ(test, c.node.next, NULL);
 	twheel_test_check_wheel(test, wheel);
 }
 
@@ -538,11 +562,12 @@ static void twheel_wheel_test_first_slot_holds_the_earliest_timer(struct kunit *
 			continue;
 		}
 		KUNIT_ASSERT_NOT_NULL(test, first);
-		KUNIT_ASSERT_FALSE(test, hlist_empty(first));
-		for (node = first->first; node; node = node->next) {
-			timer = hlist_entry(node, struct twheel_timer, node);
-			if (timer->expires < in_first)
-				in_first = timer->expires;
+		for (i = 0; i < TWHEEL_WHEEL_WAYS; i++) {
+			for (node = first[i].first; node; node = node->next) {
+				timer = hlist_entry(node, struct twheel_timer, node);
+				if (timer->expires < in_first)
+					in_first = timer->expires;
+			}
 		}
 		/* The minimum over that one slot is the minimum of the wheel. */
 		KUNIT_ASSERT_EQ(test, in_first, earliest);

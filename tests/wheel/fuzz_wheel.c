@@ -150,21 +150,24 @@ static void fuzz_check_wheel(void)
 
 	for (lvl = 0; lvl < TWHEEL_WHEEL_LEVELS; lvl++) {
 		for (slot = 0; slot < TWHEEL_WHEEL_LVL_SLOTS; slot++) {
-			struct hlist_head *head = &wheel.slots[lvl][slot];
-			struct hlist_node *node;
+			unsigned int way, in_slot = 0;
 
-			FUZZ_CHECK(!hlist_empty(head) ==
-				   !!(wheel.pending[lvl] & BIT_ULL(slot)));
-			for (node = head->first; node; node = node->next) {
-				struct twheel_timer *timer =
-					hlist_entry(node, struct twheel_timer, node);
-				unsigned int id = timer - timers;
+			for (way = 0; way < TWHEEL_WHEEL_WAYS; way++) {
+				struct hlist_node *node = wheel.slots[lvl][slot][way].first;
 
-				FUZZ_CHECK(id < FUZZ_TIMERS && model.armed[id]);
-				FUZZ_CHECK(timer->expires == model.expires[id]);
-				FUZZ_CHECK(timer->idx == lvl * TWHEEL_WHEEL_LVL_SLOTS + slot);
-				count++;
+				for (; node; node = node->next) {
+					struct twheel_timer *timer =
+						hlist_entry(node, struct twheel_timer, node);
+					unsigned int id = timer - timers;
+
+					FUZZ_CHECK(id < FUZZ_TIMERS && model.armed[id]);
+					FUZZ_CHECK(timer->expires == model.expires[id]);
+					FUZZ_CHECK(timer->idx == lvl * TWHEEL_WHEEL_LVL_SLOTS + slot);
+					in_slot++;
+				}
 			}
+			FUZZ_CHECK(!!in_slot == !!(wheel.pending[lvl] & BIT_ULL(slot)));
+			count += in_slot;
 		}
 	}
 	FUZZ_CHECK(count == wheel.count);
