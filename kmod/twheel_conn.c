@@ -215,8 +215,11 @@ static struct twheel_conn *twheel_conn_get(struct twheel_ctx *ctx, u64 id,
 		*err = -ENOMEM;
 		return NULL;
 	}
-	ret = rhashtable_insert_fast(&ctx->conns, &conn->node,
-				     twheel_conn_params);
+	if (twheel_fail_conn_insert())
+		ret = -EBUSY;
+	else
+		ret = rhashtable_insert_fast(&ctx->conns, &conn->node,
+					     twheel_conn_params);
 	if (ret) {
 		twheel_conn_free(conn);
 		/* -EBUSY: a chain too long while the table grows; passes. */
