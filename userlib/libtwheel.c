@@ -29,12 +29,12 @@ static int twheel_ioctl(int fd, unsigned long cmd, void *arg)
 	return ret;
 }
 
-int twheel_open(struct twheel **twp, unsigned int flags)
+int twheel_open(struct twheel **twp, unsigned int flags, int cpu)
 {
 	int saved = errno, oflags = O_RDWR | O_CLOEXEC, ret;
 	struct twheel *tw;
 
-	if (!twp || (flags & ~TWHEEL_OPEN_FLAGS))
+	if (!twp || (flags & ~TWHEEL_OPEN_FLAGS) || cpu < TWHEEL_CPU_ANY)
 		return -EINVAL;
 	if (flags & TWHEEL_OPEN_NONBLOCK)
 		oflags |= O_NONBLOCK;

@@ -20,7 +20,7 @@ TEST(open_reports_the_modules_handshake)
 	struct twheel *tw;
 	int ret;
 
-	ret = twheel_open(&tw, 0);
+	ret = twheel_open(&tw, 0, TWHEEL_CPU_ANY);
 	if (ret == -ENOENT)
 		SKIP(return, "/dev/twheel is missing: module not loaded");
 	ASSERT_EQ(0, ret);
@@ -35,7 +35,7 @@ TEST(nonblock_open_gives_a_nonblocking_fd)
 {
 	struct twheel *tw;
 
-	ASSERT_EQ(0, twheel_open(&tw, TWHEEL_OPEN_NONBLOCK));
+	ASSERT_EQ(0, twheel_open(&tw, TWHEEL_OPEN_NONBLOCK, TWHEEL_CPU_ANY));
 	EXPECT_TRUE(fcntl(twheel_fd(tw), F_GETFL) & O_NONBLOCK);
 	EXPECT_TRUE(fcntl(twheel_fd(tw), F_GETFD) & FD_CLOEXEC);
 	twheel_close(tw);
@@ -47,8 +47,8 @@ TEST(bad_arguments_give_einval_and_leave_errno_alone)
 	struct twheel_handshake info;
 
 	errno = 1234;
-	EXPECT_EQ(-EINVAL, twheel_open(NULL, 0));
-	EXPECT_EQ(-EINVAL, twheel_open(&tw, 1U << 31));
+	EXPECT_EQ(-EINVAL, twheel_open(NULL, 0, TWHEEL_CPU_ANY));
+	EXPECT_EQ(-EINVAL, twheel_open(&tw, 1U << 31, TWHEEL_CPU_ANY));
 	EXPECT_EQ(-EINVAL, twheel_get_info(NULL, &info));
 	EXPECT_EQ(-EINVAL, twheel_fd(NULL));
 	EXPECT_EQ(1234, errno);
@@ -64,7 +64,7 @@ TEST(open_failure_is_a_negative_errno_not_errno)
 	/* With no descriptor left, the open fails with -EMFILE. */
 	ASSERT_EQ(0, setrlimit(RLIMIT_NOFILE, &rl));
 	errno = 1234;
-	EXPECT_EQ(-EMFILE, twheel_open(&tw, 0));
+	EXPECT_EQ(-EMFILE, twheel_open(&tw, 0, TWHEEL_CPU_ANY));
 	EXPECT_EQ(1234, errno);
 }
 
