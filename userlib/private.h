@@ -1,0 +1,42 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later OR MIT */
+/*
+ * libtwheel internals shared by its source files; not installed.
+ */
+#ifndef LIBTWHEEL_PRIVATE_H
+#define LIBTWHEEL_PRIVATE_H
+
+#include <errno.h>
+
+#include "libtwheel.h"
+
+/* The open connections of a struct twheel, by id (conn.c). */
+struct twheel_conn_table {
+	struct twheel_conn **buckets;	/* chains through twheel_conn.next */
+	unsigned int mask;		/* number of buckets - 1 */
+	unsigned int nr;		/* connections open */
+	uint64_t last_token;		/* user_data of the latest arming */
+	unsigned int dispatch_mark;	/* changes at every twheel_dispatch() */
+	uint64_t *ready;		/* ids twheel_dispatch() calls back */
+	unsigned int ready_size;
+};
+
+struct twheel {
+	int fd;
+	struct twheel_handshake info;
+	struct twheel_conn_table conns;
+};
+
+/*
+ * errno is saved on entry to every function that makes a system call and
+ * restored on the way out, so that the caller's errno is never touched.
+ */
+#define TWHEEL_SAVE_ERRNO	int twheel_saved_errno = errno
+#define TWHEEL_RESTORE_ERRNO	(errno = twheel_saved_errno)
+
+/* Runs ioctl @cmd on @tw and returns its result, or -errno. */
+long twheel_do_ioctl(struct twheel *tw, unsigned long cmd, void *arg);
+
+/* Frees every connection of @tw without telling the device (conn.c). */
+void twheel_conns_free(struct twheel *tw);
+
+#endif /* LIBTWHEEL_PRIVATE_H */
