@@ -7,7 +7,7 @@
 #   make demo            boot the VM and show twheel at work
 #   make vm-shell        an interactive shell in the test VM
 #   make style           checkpatch, sparse and kernel-doc over the module
-#   make install         library, headers, tools (PREFIX, DESTDIR)
+#   make install         library, headers, man pages, tools (PREFIX, DESTDIR)
 #   make modules_install the module (DESTDIR)
 #
 # The module is never loaded into the kernel of the machine that builds it:
@@ -63,6 +63,14 @@ lib:
 
 lib-tests: lib ksrc
 	$(MAKE) -C userlib tests OUTPUT=$(BUILD)/userlib KSFT_DIR=$(KSFT_DIR)
+
+# The library's native checks (TAP): its man pages render and cover every
+# exported symbol; an install into a scratch DESTDIR builds and links.
+man-check:
+	@$(MAKE) -s -C userlib check-man
+
+lib-check:
+	@$(MAKE) -s -C userlib check-install OUTPUT=$(BUILD)/userlib
 
 tools: $(BUILD)/tools/twdemo twstat
 
@@ -138,6 +146,8 @@ check-run:
 	@start=$$(date +%s); rm -rf $(RESULTS); mkdir -p $(RESULTS); \
 	tools/run-tap $(RESULTS)/style.tap $(MAKE) --no-print-directory style; \
 	tools/run-tap $(RESULTS)/twstat.tap $(MAKE) --no-print-directory twstat-check; \
+	tools/run-tap $(RESULTS)/man.tap $(MAKE) --no-print-directory man-check; \
+	tools/run-tap $(RESULTS)/lib.tap $(MAKE) --no-print-directory lib-check; \
 	tools/run-tap $(RESULTS)/wheel-native.tap \
 		$(MAKE) --no-print-directory -C tests/wheel check BUILD=$(BUILD)/wheel; \
 	tools/run-tap $(RESULTS)/vm-stock.tap \
@@ -192,5 +202,5 @@ clean:
 	-$(MAKE) -C $(KDIR) M=$(CURDIR) clean
 	rm -rf $(BUILD)
 
-.PHONY: all deps module ksrc lib lib-tests selftests tools twstat twstat-check vm-payload vm-check check \
+.PHONY: all deps module ksrc lib lib-tests man-check lib-check selftests tools twstat twstat-check vm-payload vm-check check \
 	check-run debug-kernel debug-module vm-check-debug fuzz bench-wheel demo vm-shell style install modules_install clean
