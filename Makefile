@@ -29,7 +29,7 @@ VM_KERNEL ?= /boot/vmlinuz-$(KREL)
 CC ?= gcc
 TOOLS_CFLAGS := -O2 -g -Wall -Wextra -static -Iuapi
 
-all: module lib selftests tools
+all: module lib selftests tools examples
 
 deps:
 	@tools/install-deps
@@ -74,6 +74,9 @@ lib-check:
 
 tools: $(BUILD)/tools/twdemo twstat
 
+examples: lib
+	$(MAKE) -C examples OUTPUT=$(BUILD)/examples LIBTWHEEL=$(BUILD)/userlib
+
 twstat:
 	$(MAKE) -C tools/twstat BUILD=$(BUILD)/twstat
 
@@ -88,14 +91,15 @@ $(BUILD)/tools/twdemo: tools/twdemo/twdemo.c uapi/linux/twheel.h
 
 VM_STOCK := $(BUILD)/vm/stock
 
-# Everything the VM needs: the module, the selftests, the tools.
-vm-payload: module selftests lib-tests tools
+# Everything the VM needs: the module, the selftests, the tools, the examples.
+vm-payload: module selftests lib-tests tools examples
 
 # What every VM gets besides the modules and the plan.
 VM_PAYLOADS := --payload $(BUILD)/selftests/twheel:/selftests/twheel \
 	       --payload $(BUILD)/userlib/test:/tests/userlib \
 	       --payload $(BUILD)/tools:/tools \
-	       --payload $(BUILD)/twstat:/tools/twstat
+	       --payload $(BUILD)/twstat:/tools/twstat \
+	       --payload $(BUILD)/examples:/examples
 
 # A build failure before the VM boots leaves no results: check-run wraps
 # these in run-tap, which turns that into a failure.
@@ -202,5 +206,5 @@ clean:
 	-$(MAKE) -C $(KDIR) M=$(CURDIR) clean
 	rm -rf $(BUILD)
 
-.PHONY: all deps module ksrc lib lib-tests man-check lib-check selftests tools twstat twstat-check vm-payload vm-check check \
+.PHONY: all deps module ksrc lib lib-tests man-check lib-check selftests tools examples twstat twstat-check vm-payload vm-check check \
 	check-run debug-kernel debug-module vm-check-debug fuzz bench-wheel demo vm-shell style install modules_install clean
