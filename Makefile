@@ -27,7 +27,6 @@ KREL = $(shell sed -n 's/.*UTS_RELEASE "\(.*\)"/\1/p' $(KDIR)/include/generated/
 VM_KERNEL ?= /boot/vmlinuz-$(KREL)
 
 CC ?= gcc
-TOOLS_CFLAGS := -O2 -g -Wall -Wextra -static -Iuapi
 
 all: module lib selftests tools examples
 
@@ -72,7 +71,10 @@ man-check:
 lib-check:
 	@$(MAKE) -s -C userlib check-install OUTPUT=$(BUILD)/userlib
 
-tools: $(BUILD)/tools/twdemo twstat
+tools: twdemo twstat
+
+twdemo: lib
+	$(MAKE) -C tools/twdemo BUILD=$(BUILD)/tools LIBTWHEEL=$(BUILD)/userlib
 
 examples: lib
 	$(MAKE) -C examples OUTPUT=$(BUILD)/examples LIBTWHEEL=$(BUILD)/userlib
@@ -82,10 +84,6 @@ twstat:
 
 twstat-check: twstat ksrc
 	$(MAKE) -s -C tools/twstat check BUILD=$(BUILD)/twstat KSFT_DIR=$(KSFT_DIR)
-
-$(BUILD)/tools/twdemo: tools/twdemo/twdemo.c uapi/linux/twheel.h
-	@mkdir -p $(dir $@)
-	$(CC) $(TOOLS_CFLAGS) -o $@ $<
 
 # --- tests ----------------------------------------------------------------
 
@@ -164,9 +162,12 @@ check-run:
 		"(debug kernel phase $$(( $$(date +%s) - stock ))s)"; \
 	tools/tap-summary $(RESULTS)/*.tap
 
+# The demo VM's name; its console log and output go to build/vm/$(DEMO_NAME).
+DEMO_NAME ?= demo
+
 demo: deps
 	@$(MAKE) --no-print-directory vm-payload
-	tools/vm/run-vm --name demo --out $(BUILD)/vm/demo \
+	tools/vm/run-vm --name $(DEMO_NAME) --out $(BUILD)/vm/$(DEMO_NAME) \
 		--kernel $(VM_KERNEL) --module kmod/twheel.ko \
 		$(VM_PAYLOADS) \
 		--plan tools/vm/plans/demo.sh --timeout 600
@@ -206,5 +207,5 @@ clean:
 	-$(MAKE) -C $(KDIR) M=$(CURDIR) clean
 	rm -rf $(BUILD)
 
-.PHONY: all deps module ksrc lib lib-tests man-check lib-check selftests tools examples twstat twstat-check vm-payload vm-check check \
+.PHONY: all deps module ksrc lib lib-tests man-check lib-check selftests tools twdemo examples twstat twstat-check vm-payload vm-check check \
 	check-run debug-kernel debug-module vm-check-debug fuzz bench-wheel demo vm-shell style install modules_install clean
