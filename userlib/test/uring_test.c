@@ -77,6 +77,26 @@ TEST(several_reads_in_flight_in_the_callers_ring)
 	EXPECT_EQ(1, twheel_cqe_events(cqe, buf[r], &ev));
 	EXPECT_EQ(9, ev[0].conn_id);
 	io_uring_cqe_seen(&ring, cqe);
+	/*
+	 * Cancel the other reads and wait for them: a ring torn down with
+	 * reads in flight keeps the device open until its exit work runs.
+	 */
+	sqe = io_uring_get_sqe(&ring);
+	ASSERT_NE(NULL, sqe);
+	io_uring_prep_cancel_fd(sqe, twheel_fd(tw), IORING_ASYNC_CANCEL_ALL);
+	io_uring_sqe_set_data64(sqe, UINT64_MAX);
+	ASSERT_EQ(1, io_uring_submit(&ring));
+	for (int left = READS - 1; left > 0; left--) {
+		ASSERT_EQ(0, io_uring_wait_cqe_timeout(&ring, &cqe, &ts));
+		if (io_uring_cqe_get_data64(cqe) == UINT64_MAX) {
+			/* The cancel itself: how many it cancelled. */
+			EXPECT_EQ(READS - 1, cqe->res);
+			left++;
+		} else {
+			EXPECT_EQ(-ECANCELED, cqe->res);
+		}
+		io_uring_cqe_seen(&ring, cqe);
+	}
 	io_uring_queue_exit(&ring);
 	twheel_close(tw);
 }
