@@ -44,12 +44,12 @@ struct twheel_batch_buf {
 int twheel_batch_new(struct twheel *tw, struct twheel_batch_buf **bp)
 {
 	struct twheel_batch_buf *b;
-	TWHEEL_SAVE_ERRNO;
+	int saved_errno = errno;
 
 	if (!tw || !bp)
 		return -EINVAL;
 	b = calloc(1, sizeof(*b));
-	TWHEEL_RESTORE_ERRNO;
+	errno = saved_errno;
 	if (!b)
 		return -ENOMEM;
 	b->tw = tw;
@@ -69,7 +69,7 @@ void twheel_batch_free(struct twheel_batch_buf *b)
 static struct twheel_batch_entry *twheel_batch_add(struct twheel_batch_buf *b)
 {
 	struct twheel_batch_entry *e;
-	TWHEEL_SAVE_ERRNO;
+	int saved_errno = errno;
 	unsigned int size;
 
 	if (b->nr == b->size) {
@@ -77,7 +77,7 @@ static struct twheel_batch_entry *twheel_batch_add(struct twheel_batch_buf *b)
 			return NULL;
 		size = b->size ? b->size * 2 : 64;
 		e = realloc(b->entries, size * sizeof(*e));
-		TWHEEL_RESTORE_ERRNO;
+		errno = saved_errno;
 		if (!e)
 			return NULL;
 		b->entries = e;
@@ -185,7 +185,7 @@ int twheel_batch_flush(struct twheel_batch_buf *b,
 {
 	struct twheel_batch_result total = { 0 }, run;
 	unsigned int from, to;
-	TWHEEL_SAVE_ERRNO;
+	int saved_errno = errno;
 	void *p;
 	int ret = 0;
 
@@ -194,7 +194,7 @@ int twheel_batch_flush(struct twheel_batch_buf *b,
 	/* The scratch array holds the longest run: at most every entry. */
 	if (b->scratch_size < b->nr) {
 		p = realloc(b->scratch.p, b->size * sizeof(struct twheel_arm));
-		TWHEEL_RESTORE_ERRNO;
+		errno = saved_errno;
 		if (!p)
 			return -ENOMEM;
 		b->scratch.p = p;

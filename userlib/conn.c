@@ -80,10 +80,10 @@ static int twheel_conn_table_grow(struct twheel_conn_table *t)
 	unsigned int size = t->buckets ? (t->mask + 1) * 2 : 64, i, h;
 	struct twheel_conn **buckets, *conn, *next;
 	struct twheel_conn_table grown = *t;
-	TWHEEL_SAVE_ERRNO;
+	int saved_errno = errno;
 
 	buckets = calloc(size, sizeof(*buckets));
-	TWHEEL_RESTORE_ERRNO;
+	errno = saved_errno;
 	if (!buckets)
 		return -ENOMEM;
 	grown.buckets = buckets;
@@ -117,7 +117,7 @@ int twheel_conn_open(struct twheel *tw, uint64_t conn_id, void *user,
 {
 	struct twheel_conn_table *t;
 	struct twheel_conn *conn;
-	TWHEEL_SAVE_ERRNO;
+	int saved_errno = errno;
 	unsigned int h;
 	int ret;
 
@@ -132,7 +132,7 @@ int twheel_conn_open(struct twheel *tw, uint64_t conn_id, void *user,
 			return ret;
 	}
 	conn = calloc(1, sizeof(*conn));
-	TWHEEL_RESTORE_ERRNO;
+	errno = saved_errno;
 	if (!conn)
 		return -ENOMEM;
 	conn->tw = tw;
@@ -199,7 +199,7 @@ unsigned int twheel_conn_armed(const struct twheel_conn *conn)
 static int twheel_conn_slots(struct twheel_conn *conn, unsigned int kind)
 {
 	struct twheel_conn_slot *slots;
-	TWHEEL_SAVE_ERRNO;
+	int saved_errno = errno;
 	unsigned int nr;
 
 	if (kind < conn->nr_slots)
@@ -208,7 +208,7 @@ static int twheel_conn_slots(struct twheel_conn *conn, unsigned int kind)
 	for (nr = 4; nr <= kind; nr *= 2)
 		;
 	slots = realloc(conn->slots, nr * sizeof(*slots));
-	TWHEEL_RESTORE_ERRNO;
+	errno = saved_errno;
 	if (!slots)
 		return -ENOMEM;
 	memset(slots + conn->nr_slots, 0,
@@ -372,7 +372,7 @@ int twheel_dispatch(struct twheel *tw, const struct twheel_event *events,
 	struct twheel_conn_table *t;
 	unsigned int i, nr_ready = 0;
 	struct twheel_conn *conn;
-	TWHEEL_SAVE_ERRNO;
+	int saved_errno = errno;
 	uint64_t *ready;
 	int delivered = 0;
 
@@ -381,7 +381,7 @@ int twheel_dispatch(struct twheel *tw, const struct twheel_event *events,
 	t = &tw->conns;
 	if (fn && t->ready_size < nr) {
 		ready = realloc(t->ready, nr * sizeof(*ready));
-		TWHEEL_RESTORE_ERRNO;
+		errno = saved_errno;
 		if (!ready)
 			return -ENOMEM;
 		t->ready = ready;

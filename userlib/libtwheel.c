@@ -24,13 +24,13 @@
 
 long twheel_do_ioctl(struct twheel *tw, unsigned long cmd, void *arg)
 {
-	TWHEEL_SAVE_ERRNO;
+	int saved_errno = errno;
 	long ret;
 
 	ret = ioctl(tw->fd, cmd, arg);
 	if (ret < 0)
 		ret = -errno;
-	TWHEEL_RESTORE_ERRNO;
+	errno = saved_errno;
 	return ret;
 }
 
@@ -44,7 +44,7 @@ static int twheel_handshake(struct twheel *tw)
 int twheel_open(struct twheel **twp, unsigned int flags, int cpu)
 {
 	int oflags = O_RDWR | O_CLOEXEC, ret;
-	TWHEEL_SAVE_ERRNO;
+	int saved_errno = errno;
 	struct twheel *tw;
 
 	if (!twp || (flags & ~TWHEEL_OPEN_FLAGS) || cpu < TWHEEL_CPU_ANY)
@@ -54,7 +54,7 @@ int twheel_open(struct twheel **twp, unsigned int flags, int cpu)
 
 	tw = calloc(1, sizeof(*tw));
 	if (!tw) {
-		TWHEEL_RESTORE_ERRNO;
+		errno = saved_errno;
 		return -ENOMEM;
 	}
 	tw->fd = open("/dev/twheel", oflags);
@@ -75,7 +75,7 @@ int twheel_open(struct twheel **twp, unsigned int flags, int cpu)
 		if (ret)
 			goto err_close;
 	}
-	TWHEEL_RESTORE_ERRNO;
+	errno = saved_errno;
 	*twp = tw;
 	return 0;
 
@@ -83,20 +83,20 @@ err_close:
 	close(tw->fd);
 err_free:
 	free(tw);
-	TWHEEL_RESTORE_ERRNO;
+	errno = saved_errno;
 	return ret;
 }
 
 void twheel_close(struct twheel *tw)
 {
-	TWHEEL_SAVE_ERRNO;
+	int saved_errno = errno;
 
 	if (!tw)
 		return;
 	twheel_conns_free(tw);
 	close(tw->fd);
 	free(tw);
-	TWHEEL_RESTORE_ERRNO;
+	errno = saved_errno;
 }
 
 int twheel_fd(const struct twheel *tw)
@@ -257,7 +257,7 @@ int twheel_get_stats(struct twheel *tw, struct twheel_stats *stats)
 int twheel_reap(struct twheel *tw, struct twheel_event *events,
 		unsigned int max)
 {
-	TWHEEL_SAVE_ERRNO;
+	int saved_errno = errno;
 	struct iovec iov;
 	ssize_t n;
 	int ret;
@@ -280,7 +280,7 @@ int twheel_reap(struct twheel *tw, struct twheel_event *events,
 		ret = 0;
 	else
 		ret = -errno;
-	TWHEEL_RESTORE_ERRNO;
+	errno = saved_errno;
 	return ret;
 }
 
@@ -297,7 +297,7 @@ int twheel_wait(struct twheel *tw, struct twheel_event *events,
 {
 	int64_t end = 0, left;
 	struct pollfd pfd;
-	TWHEEL_SAVE_ERRNO;
+	int saved_errno = errno;
 	int ret;
 
 	if (!tw || !events || !max || timeout_ms < -1)
@@ -327,6 +327,6 @@ int twheel_wait(struct twheel *tw, struct twheel_event *events,
 			break;
 		}
 	}
-	TWHEEL_RESTORE_ERRNO;
+	errno = saved_errno;
 	return ret;
 }

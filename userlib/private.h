@@ -27,11 +27,9 @@ struct twheel {
 };
 
 /*
- * errno is saved on entry to every function that makes a system call and
- * restored on the way out, so that the caller's errno is never touched.
+ * Every function that makes a system call or allocates keeps the caller's
+ * errno in saved_errno on entry and puts it back before returning.
  */
-#define TWHEEL_SAVE_ERRNO	int twheel_saved_errno = errno
-#define TWHEEL_RESTORE_ERRNO	(errno = twheel_saved_errno)
 
 /* Runs ioctl @cmd on @tw and returns its result, or -errno. */
 long twheel_do_ioctl(struct twheel *tw, unsigned long cmd, void *arg);

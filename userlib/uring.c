@@ -16,6 +16,7 @@
 #include <liburing.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "private.h"
 
@@ -93,7 +94,7 @@ int twheel_ring_init(struct twheel_ring **ringp, struct twheel *tw,
 		     unsigned int nr_reads, unsigned int events_per_read)
 {
 	struct twheel_ring *r;
-	TWHEEL_SAVE_ERRNO;
+	int saved_errno = errno;
 	unsigned int i;
 	int ret;
 
@@ -126,7 +127,7 @@ int twheel_ring_init(struct twheel_ring **ringp, struct twheel *tw,
 	ret = io_uring_queue_init(nr_reads, &r->ring, 0);
 	if (ret < 0) {
 		twheel_ring_free(r);
-		TWHEEL_RESTORE_ERRNO;
+		errno = saved_errno;
 		return ret;
 	}
 	for (i = 0; i < nr_reads; i++)
@@ -135,17 +136,17 @@ int twheel_ring_init(struct twheel_ring **ringp, struct twheel *tw,
 	if (ret < 0) {
 		io_uring_queue_exit(&r->ring);
 		twheel_ring_free(r);
-		TWHEEL_RESTORE_ERRNO;
+		errno = saved_errno;
 		return ret;
 	}
-	TWHEEL_RESTORE_ERRNO;
+	errno = saved_errno;
 	*ringp = r;
 	return 0;
 
 err_free:
 	twheel_ring_free(r);
 err_nomem:
-	TWHEEL_RESTORE_ERRNO;
+	errno = saved_errno;
 	return -ENOMEM;
 }
 
@@ -168,41 +169,26 @@ static void twheel_ring_collect(struct twheel_ring *r)
 	}
 }
 
-int twheel_ring_wait(struct twheel_ring *ring, struct twheel_event *events,
-		     unsigned int max, int timeout_ms)
+/*
+ * Hands out up to @max events of completed reads, oldest first, and puts
+ * every drained read back in flight. Returns the number handed out, or the
+ * -errno of a failed read met before any event.
+ */
+static int twheel_ring_take(struct twheel_ring *r, struct twheel_event *events,
+			    unsigned int max)
 {
-	struct __kernel_timespec ts;
-	struct io_uring_cqe *cqe;
 	struct twheel_ring_read *rd;
 	unsigned int n = 0, take, i;
-	TWHEEL_SAVE_ERRNO;
-	int ret = 0;
+	int err = 0;
 
-	if (!ring || !events || !max || timeout_ms < -1)
-		return -EINVAL;
-
-	twheel_ring_collect(ring);
-	if (!ring->count) {
-		if (timeout_ms < 0) {
-			ret = io_uring_wait_cqe(&ring->ring, &cqe);
-		} else {
-			ts.tv_sec = timeout_ms / 1000;
-			ts.tv_nsec = (long long)(timeout_ms % 1000) * 1000000;
-			ret = io_uring_wait_cqe_timeout(&ring->ring, &cqe, &ts);
-		}
-		if (ret < 0)
-			goto out;
-		twheel_ring_collect(ring);
-	}
-
-	while (ring->count && n < max) {
-		i = ring->fifo[ring->head];
-		rd = &ring->reads[i];
+	while (r->count && n < max && !err) {
+		i = r->fifo[r->head];
+		rd = &r->reads[i];
 		if (rd->nr < 0) {
 			/* Report a failed read unless events come first. */
 			if (n)
 				break;
-			ret = rd->nr;
+			err = rd->nr;
 		} else {
 			take = rd->nr - rd->taken;
 			if (take > max - n)
@@ -214,20 +200,56 @@ int twheel_ring_wait(struct twheel_ring *ring, struct twheel_event *events,
 			if (rd->taken < (unsigned int)rd->nr)
 				break;
 		}
-		ring->head = (ring->head + 1) % ring->nr_reads;
-		ring->count--;
-		twheel_ring_submit_read(ring, i);
+		r->head = (r->head + 1) % r->nr_reads;
+		r->count--;
+		twheel_ring_submit_read(r, i);
+	}
+	if (r->in_flight)
+		io_uring_submit(&r->ring);
+	return n ? (int)n : err;
+}
+
+static int64_t twheel_ring_now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+int twheel_ring_wait(struct twheel_ring *ring, struct twheel_event *events,
+		     unsigned int max, int timeout_ms)
+{
+	int saved_errno = errno;
+	struct __kernel_timespec ts;
+	struct io_uring_cqe *cqe;
+	int64_t end = 0, left;
+	int ret;
+
+	if (!ring || !events || !max || timeout_ms < -1)
+		return -EINVAL;
+	if (timeout_ms > 0)
+		end = twheel_ring_now_ms() + timeout_ms;
+	for (;;) {
+		twheel_ring_collect(ring);
+		ret = twheel_ring_take(ring, events, max);
+		/* A read may complete empty when another reader was first. */
+		if (ret)
+			break;
+		if (timeout_ms < 0) {
+			ret = io_uring_wait_cqe(&ring->ring, &cqe);
+		} else {
+			left = timeout_ms ? end - twheel_ring_now_ms() : 0;
+			if (left < 0)
+				left = 0;
+			ts.tv_sec = left / 1000;
+			ts.tv_nsec = (left % 1000) * 1000000;
+			ret = io_uring_wait_cqe_timeout(&ring->ring, &cqe, &ts);
+		}
 		if (ret < 0)
 			break;
 	}
-	if (ring->in_flight)
-		io_uring_submit(&ring->ring);
-	if (n)
-		ret = n;
-	else if (!ret)
-		ret = -ETIME;
-out:
-	TWHEEL_RESTORE_ERRNO;
+	errno = saved_errno;
 	return ret;
 }
 
@@ -240,7 +262,7 @@ void twheel_ring_exit(struct twheel_ring *ring)
 {
 	struct io_uring_sqe *sqe;
 	struct io_uring_cqe *cqe;
-	TWHEEL_SAVE_ERRNO;
+	int saved_errno = errno;
 
 	if (!ring)
 		return;
@@ -266,5 +288,5 @@ void twheel_ring_exit(struct twheel_ring *ring)
 	}
 	io_uring_queue_exit(&ring->ring);
 	twheel_ring_free(ring);
-	TWHEEL_RESTORE_ERRNO;
+	errno = saved_errno;
 }
