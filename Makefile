@@ -195,7 +195,8 @@ style: ksrc
 install: lib tools
 	$(MAKE) -C userlib install OUTPUT=$(BUILD)/userlib PREFIX=$(PREFIX) \
 		DESTDIR=$(DESTDIR)
-	install -D -m 0755 $(BUILD)/tools/twdemo $(DESTDIR)$(PREFIX)/bin/twdemo
+	$(MAKE) -C tools/twdemo install BUILD=$(BUILD)/tools \
+		LIBTWHEEL=$(BUILD)/userlib PREFIX=$(PREFIX) DESTDIR=$(DESTDIR)
 	$(MAKE) -C tools/twstat install BUILD=$(BUILD)/twstat PREFIX=$(PREFIX) \
 		DESTDIR=$(DESTDIR)
 
