@@ -96,7 +96,8 @@ static void close_conn(struct conn *c, const char *why)
 }
 
 /* Called by twheel_process_events() for each connection with events. */
-static void on_timeout(struct twheel_conn *timers, void *arg __attribute__((unused)))
+static void on_timeout(struct twheel_conn *timers,
+		       void *arg __attribute__((unused)))
 {
 	struct conn *c = twheel_conn_user(timers);
 	struct twheel_event ev[TWHEEL_NR_KINDS];
