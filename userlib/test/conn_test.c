@@ -287,6 +287,58 @@ TEST(check_events_hands_out_what_fits_and_keeps_the_rest)
 	twheel_close(tw);
 }
 
+static void count_calls(struct twheel_conn *conn, void *arg)
+{
+	struct twheel_event ev;
+	unsigned int *calls = arg;
+
+	if (twheel_conn_check_events(conn, &ev, 1) == 1 &&
+	    ev.conn_id == twheel_conn_id(conn))
+		(*calls)++;
+}
+
+TEST(process_events_takes_everything_waiting_in_one_call)
+{
+	struct twheel *tw = tl_open_or_skip(0);
+	unsigned int calls = 0;
+	struct twheel_conn *c;
+
+	/* More than the 64 events one of its reaps takes. */
+	for (int i = 0; i < 200; i++) {
+		ASSERT_EQ(0, twheel_conn_open(tw, i, NULL, &c));
+		ASSERT_EQ(0, twheel_conn_set_connect_timeout(c, 0));
+	}
+	ASSERT_EQ(0, tw_wait_queued(twheel_fd(tw), 200, 5000));
+	EXPECT_EQ(200, twheel_process_events(tw, count_calls, &calls));
+	EXPECT_EQ(200, calls);
+	EXPECT_EQ(0, twheel_process_events(tw, count_calls, &calls));
+	twheel_close(tw);
+}
+
+TEST(setting_a_kind_again_discards_its_event_not_yet_taken)
+{
+	struct twheel *tw = tl_open_or_skip(0);
+	struct twheel_event out[2];
+	struct twheel_conn *c;
+
+	ASSERT_EQ(0, twheel_conn_open(tw, 1, NULL, &c));
+	ASSERT_EQ(0, twheel_conn_set_idle_timeout(c, 0));
+	ASSERT_EQ(0, twheel_conn_set_retransmit_timeout(c, 0));
+	ASSERT_EQ(0, tw_wait_queued(twheel_fd(tw), 2, 5000));
+	ASSERT_EQ(2, twheel_process_events(tw, NULL, NULL));
+	/* The idle timeout is reset before its event was looked at. */
+	ASSERT_EQ(0, twheel_conn_reset_idle_timeout(c));
+	ASSERT_EQ(1, twheel_conn_check_events(c, out, 2));
+	EXPECT_EQ(TWHEEL_KIND_RETRANSMIT, out[0].kind);
+	EXPECT_EQ(1U << TWHEEL_KIND_IDLE, twheel_conn_armed(c));
+	/* And cancelling one that was delivered counts as having one. */
+	ASSERT_EQ(0, tw_wait_queued(twheel_fd(tw), 1, 5000));
+	ASSERT_EQ(1, twheel_process_events(tw, NULL, NULL));
+	EXPECT_EQ(1, twheel_conn_cancel(c, TWHEEL_KIND_IDLE));
+	EXPECT_EQ(0, twheel_conn_check_events(c, out, 2));
+	twheel_close(tw);
+}
+
 TEST(thousands_of_connections_each_fire_once)
 {
 	struct twheel *tw = tl_open_or_skip(0);
