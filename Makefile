@@ -7,7 +7,7 @@
 #   make demo            boot the VM and show twheel at work
 #   make vm-shell        an interactive shell in the test VM
 #   make style           checkpatch, sparse and kernel-doc over the module
-#   make install         library, headers, tools (PREFIX, DESTDIR)
+#   make install         library, headers, man pages, tools (PREFIX, DESTDIR)
 #   make modules_install the module (DESTDIR)
 #
 # The module is never loaded into the kernel of the machine that builds it:
@@ -27,9 +27,8 @@ KREL = $(shell sed -n 's/.*UTS_RELEASE "\(.*\)"/\1/p' $(KDIR)/include/generated/
 VM_KERNEL ?= /boot/vmlinuz-$(KREL)
 
 CC ?= gcc
-TOOLS_CFLAGS := -O2 -g -Wall -Wextra -static -Iuapi
 
-all: module lib selftests tools
+all: module lib selftests tools examples
 
 deps:
 	@tools/install-deps
@@ -66,7 +65,21 @@ lib:
 lib-tests: lib ksrc
 	$(MAKE) -C userlib tests OUTPUT=$(BUILD)/userlib KSFT_DIR=$(KSFT_DIR)
 
-tools: $(BUILD)/tools/twdemo twstat
+# The library's native checks (TAP): its man pages render and cover every
+# exported symbol; an install into a scratch DESTDIR builds and links.
+man-check:
+	@$(MAKE) -s -C userlib check-man
+
+lib-check:
+	@$(MAKE) -s -C userlib check-install OUTPUT=$(BUILD)/userlib
+
+tools: twdemo twstat
+
+twdemo: lib
+	$(MAKE) -C tools/twdemo BUILD=$(BUILD)/tools LIBTWHEEL=$(BUILD)/userlib
+
+examples: lib
+	$(MAKE) -C examples OUTPUT=$(BUILD)/examples LIBTWHEEL=$(BUILD)/userlib
 
 twstat:
 	$(MAKE) -C tools/twstat BUILD=$(BUILD)/twstat
@@ -74,23 +87,20 @@ twstat:
 twstat-check: twstat ksrc
 	$(MAKE) -s -C tools/twstat check BUILD=$(BUILD)/twstat KSFT_DIR=$(KSFT_DIR)
 
-$(BUILD)/tools/twdemo: tools/twdemo/twdemo.c uapi/linux/twheel.h
-	@mkdir -p $(dir $@)
-	$(CC) $(TOOLS_CFLAGS) -o $@ $<
-
 # --- tests ----------------------------------------------------------------
 
 VM_STOCK := $(BUILD)/vm/stock
 
-# Everything the VM needs: the module, the selftests, the tools.
-vm-payload: module selftests lib-tests tools
+# Everything the VM needs: the module, the selftests, the tools, the examples.
+vm-payload: module selftests lib-tests tools examples
 
 # What every VM gets besides the modules and the plan.
 VM_PAYLOADS := --payload $(BUILD)/selftests/twheel:/selftests/twheel \
 	       --payload $(BUILD)/selftests/twheel32:/selftests/twheel32 \
 	       --payload $(BUILD)/userlib/test:/tests/userlib \
 	       --payload $(BUILD)/tools:/tools \
-	       --payload $(BUILD)/twstat:/tools/twstat
+	       --payload $(BUILD)/twstat:/tools/twstat \
+	       --payload $(BUILD)/examples:/examples
 
 # A build failure before the VM boots leaves no results: check-run wraps
 # these in run-tap, which turns that into a failure.
@@ -141,6 +151,8 @@ check-run:
 	@start=$$(date +%s); rm -rf $(RESULTS); mkdir -p $(RESULTS); \
 	tools/run-tap $(RESULTS)/style.tap $(MAKE) --no-print-directory style; \
 	tools/run-tap $(RESULTS)/twstat.tap $(MAKE) --no-print-directory twstat-check; \
+	tools/run-tap $(RESULTS)/man.tap $(MAKE) --no-print-directory man-check; \
+	tools/run-tap $(RESULTS)/lib.tap $(MAKE) --no-print-directory lib-check; \
 	tools/run-tap $(RESULTS)/wheel-native.tap \
 		$(MAKE) --no-print-directory -C tests/wheel check BUILD=$(BUILD)/wheel; \
 	tools/run-tap $(RESULTS)/vm-stock.tap \
@@ -153,9 +165,12 @@ check-run:
 		"(debug kernel phase $$(( $$(date +%s) - stock ))s)"; \
 	tools/tap-summary $(RESULTS)/*.tap
 
+# The demo VM's name; its console log and output go to build/vm/$(DEMO_NAME).
+DEMO_NAME ?= demo
+
 demo: deps
 	@$(MAKE) --no-print-directory vm-payload
-	tools/vm/run-vm --name demo --out $(BUILD)/vm/demo \
+	tools/vm/run-vm --name $(DEMO_NAME) --out $(BUILD)/vm/$(DEMO_NAME) \
 		--kernel $(VM_KERNEL) --module kmod/twheel.ko \
 		$(VM_PAYLOADS) \
 		--plan tools/vm/plans/demo.sh --timeout 600
@@ -183,7 +198,8 @@ style: ksrc
 install: lib tools
 	$(MAKE) -C userlib install OUTPUT=$(BUILD)/userlib PREFIX=$(PREFIX) \
 		DESTDIR=$(DESTDIR)
-	install -D -m 0755 $(BUILD)/tools/twdemo $(DESTDIR)$(PREFIX)/bin/twdemo
+	$(MAKE) -C tools/twdemo install BUILD=$(BUILD)/tools \
+		LIBTWHEEL=$(BUILD)/userlib PREFIX=$(PREFIX) DESTDIR=$(DESTDIR)
 	$(MAKE) -C tools/twstat install BUILD=$(BUILD)/twstat PREFIX=$(PREFIX) \
 		DESTDIR=$(DESTDIR)
 
@@ -195,5 +211,5 @@ clean:
 	-$(MAKE) -C $(KDIR) M=$(CURDIR) clean
 	rm -rf $(BUILD)
 
-.PHONY: all deps module ksrc lib lib-tests selftests tools twstat twstat-check vm-payload vm-check check \
+.PHONY: all deps module ksrc lib lib-tests man-check lib-check selftests tools twdemo examples twstat twstat-check vm-payload vm-check check \
 	check-run debug-kernel debug-module vm-check-debug fuzz bench-wheel demo vm-shell style install modules_install clean

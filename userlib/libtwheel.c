@@ -1,54 +1,68 @@
 // SPDX-License-Identifier: LGPL-2.1-or-later OR MIT
 /*
- * libtwheel: opening the device and the handshake.
+ * libtwheel: the device itself. Opening and the handshake, arming and
+ * cancelling one timer or an array of them, the next deadline, the
+ * counters, and reaping events without blocking.
+ *
+ * Every call that can fail returns -errno and puts errno back as it found
+ * it; see private.h.
  */
 
-#include <errno.h>
+#define _GNU_SOURCE
 #include <fcntl.h>
+#include <poll.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/uio.h>
+#include <time.h>
 #include <unistd.h>
 
-#include "libtwheel.h"
-
-struct twheel {
-	int fd;
-	struct twheel_handshake info;
-};
+#include "private.h"
 
 #define TWHEEL_OPEN_FLAGS	TWHEEL_OPEN_NONBLOCK
 
-/* Run an ioctl and return its result as 0 or -errno, keeping errno. */
-static int twheel_ioctl(int fd, unsigned long cmd, void *arg)
+long twheel_do_ioctl(struct twheel *tw, unsigned long cmd, void *arg)
 {
-	int saved = errno, ret;
+	int saved_errno = errno;
+	long ret;
 
-	ret = ioctl(fd, cmd, arg) < 0 ? -errno : 0;
-	errno = saved;
+	ret = ioctl(tw->fd, cmd, arg);
+	if (ret < 0)
+		ret = -errno;
+	errno = saved_errno;
 	return ret;
 }
 
-int twheel_open(struct twheel **twp, unsigned int flags)
+static int twheel_handshake(struct twheel *tw)
 {
-	int saved = errno, oflags = O_RDWR | O_CLOEXEC, ret;
+	memset(&tw->info, 0, sizeof(tw->info));
+	tw->info.size = sizeof(tw->info);
+	return twheel_do_ioctl(tw, TWHEEL_IOC_HANDSHAKE, &tw->info);
+}
+
+int twheel_open(struct twheel **twp, unsigned int flags, int cpu)
+{
+	int oflags = O_RDWR | O_CLOEXEC, ret;
+	int saved_errno = errno;
 	struct twheel *tw;
 
-	if (!twp || (flags & ~TWHEEL_OPEN_FLAGS))
+	if (!twp || (flags & ~TWHEEL_OPEN_FLAGS) || cpu < TWHEEL_CPU_ANY)
 		return -EINVAL;
 	if (flags & TWHEEL_OPEN_NONBLOCK)
 		oflags |= O_NONBLOCK;
 
 	tw = calloc(1, sizeof(*tw));
-	if (!tw)
+	if (!tw) {
+		errno = saved_errno;
 		return -ENOMEM;
+	}
 	tw->fd = open("/dev/twheel", oflags);
 	if (tw->fd < 0) {
 		ret = -errno;
 		goto err_free;
 	}
-	tw->info.size = sizeof(tw->info);
-	ret = twheel_ioctl(tw->fd, TWHEEL_IOC_HANDSHAKE, &tw->info);
+	ret = twheel_handshake(tw);
 	if (ret)
 		goto err_close;
 	/* A module older than this library's uapi is refused, not guessed at. */
@@ -56,7 +70,12 @@ int twheel_open(struct twheel **twp, unsigned int flags)
 		ret = -EPROTO;
 		goto err_close;
 	}
-	errno = saved;
+	if (cpu != TWHEEL_CPU_ANY) {
+		ret = twheel_set_cpu(tw, cpu);
+		if (ret)
+			goto err_close;
+	}
+	errno = saved_errno;
 	*twp = tw;
 	return 0;
 
@@ -64,19 +83,20 @@ err_close:
 	close(tw->fd);
 err_free:
 	free(tw);
-	errno = saved;
+	errno = saved_errno;
 	return ret;
 }
 
 void twheel_close(struct twheel *tw)
 {
-	int saved = errno;
+	int saved_errno = errno;
 
 	if (!tw)
 		return;
+	twheel_conns_free(tw);
 	close(tw->fd);
 	free(tw);
-	errno = saved;
+	errno = saved_errno;
 }
 
 int twheel_fd(const struct twheel *tw)
@@ -90,4 +110,223 @@ int twheel_get_info(struct twheel *tw, struct twheel_handshake *info)
 		return -EINVAL;
 	memcpy(info, &tw->info, sizeof(*info));
 	return 0;
+}
+
+int twheel_set_cpu(struct twheel *tw, unsigned int cpu)
+{
+	struct twheel_set_cpu arg = { .size = sizeof(arg), .cpu = cpu };
+	int ret;
+
+	if (!tw)
+		return -EINVAL;
+	if (!(tw->info.features & TWHEEL_FEAT_SET_CPU))
+		return -EOPNOTSUPP;
+	ret = twheel_do_ioctl(tw, TWHEEL_IOC_SET_CPU, &arg);
+	if (ret)
+		return ret;
+	/* The handshake reports the serving CPU: keep it current. */
+	return twheel_handshake(tw);
+}
+
+/*
+ * Sends @nr entries of @size bytes with batch ioctl @cmd, at most max_batch
+ * per ioctl, stopping at the first entry that fails.
+ */
+static int twheel_send(struct twheel *tw, unsigned long cmd,
+		       const void *entries, size_t size, unsigned int nr,
+		       struct twheel_batch_result *res)
+{
+	struct twheel_batch_result r = { 0 };
+	unsigned int max = tw->info.max_batch ? tw->info.max_batch : 1;
+	struct twheel_batch b;
+	long ret;
+
+	while (r.applied < nr) {
+		memset(&b, 0, sizeof(b));
+		b.size = sizeof(b);
+		b.entries = (uintptr_t)((const char *)entries +
+					(size_t)r.applied * size);
+		b.count = nr - r.applied < max ? nr - r.applied : max;
+		b.entry_size = size;
+		ret = twheel_do_ioctl(tw, cmd, &b);
+		if (ret < 0) {
+			r.error = ret;
+			break;
+		}
+		r.applied += b.applied;
+		r.found += b.found;
+		if (b.error) {
+			r.error = b.error;
+			break;
+		}
+	}
+	if (res)
+		*res = r;
+	return r.error ? r.error : (int)r.applied;
+}
+
+int twheel_arm_array(struct twheel *tw, const struct twheel_arm *arms,
+		     unsigned int nr, struct twheel_batch_result *res)
+{
+	if (!tw || (!arms && nr))
+		return -EINVAL;
+	return twheel_send(tw, TWHEEL_IOC_ARM, arms, sizeof(*arms), nr, res);
+}
+
+int twheel_cancel_array(struct twheel *tw, const struct twheel_cancel *cancels,
+			unsigned int nr, struct twheel_batch_result *res)
+{
+	if (!tw || (!cancels && nr))
+		return -EINVAL;
+	return twheel_send(tw, TWHEEL_IOC_CANCEL, cancels, sizeof(*cancels),
+			   nr, res);
+}
+
+int twheel_cancel_conn_array(struct twheel *tw, const uint64_t *conn_ids,
+			     unsigned int nr, struct twheel_batch_result *res)
+{
+	if (!tw || (!conn_ids && nr))
+		return -EINVAL;
+	return twheel_send(tw, TWHEEL_IOC_CANCEL_CONN, conn_ids,
+			   sizeof(*conn_ids), nr, res);
+}
+
+int twheel_arm(struct twheel *tw, uint64_t conn_id, unsigned int kind,
+	       uint64_t timeout_ns, uint64_t user_data, unsigned int flags)
+{
+	struct twheel_arm arm = {
+		.conn_id = conn_id,
+		.timeout_ns = timeout_ns,
+		.user_data = user_data,
+		.kind = kind,
+		.flags = flags,
+	};
+	struct twheel_batch_result res;
+	int ret;
+
+	ret = twheel_arm_array(tw, &arm, 1, &res);
+	return ret < 0 ? ret : (int)res.found;
+}
+
+int twheel_rearm(struct twheel *tw, uint64_t conn_id, unsigned int kind,
+		 uint64_t timeout_ns, uint64_t user_data, unsigned int flags)
+{
+	return twheel_arm(tw, conn_id, kind, timeout_ns, user_data, flags);
+}
+
+int twheel_cancel(struct twheel *tw, uint64_t conn_id, unsigned int kind)
+{
+	struct twheel_cancel cancel = { .conn_id = conn_id, .kind = kind };
+	struct twheel_batch_result res;
+	int ret;
+
+	ret = twheel_cancel_array(tw, &cancel, 1, &res);
+	return ret < 0 ? ret : (int)res.found;
+}
+
+int twheel_cancel_conn(struct twheel *tw, uint64_t conn_id)
+{
+	struct twheel_batch_result res;
+	int ret;
+
+	ret = twheel_cancel_conn_array(tw, &conn_id, 1, &res);
+	return ret < 0 ? ret : (int)res.found;
+}
+
+int twheel_get_next(struct twheel *tw, struct twheel_next *next)
+{
+	if (!tw || !next)
+		return -EINVAL;
+	memset(next, 0, sizeof(*next));
+	next->size = sizeof(*next);
+	return twheel_do_ioctl(tw, TWHEEL_IOC_NEXT, next);
+}
+
+int twheel_get_stats(struct twheel *tw, struct twheel_stats *stats)
+{
+	if (!tw || !stats)
+		return -EINVAL;
+	memset(stats, 0, sizeof(*stats));
+	stats->size = sizeof(*stats);
+	return twheel_do_ioctl(tw, TWHEEL_IOC_STATS, stats);
+}
+
+/* The most events one read asks for, so that the byte count fits an int. */
+#define TWHEEL_REAP_MAX	(1U << 20)
+
+int twheel_reap(struct twheel *tw, struct twheel_event *events,
+		unsigned int max)
+{
+	int saved_errno = errno;
+	struct iovec iov;
+	ssize_t n;
+	int ret;
+
+	if (!tw || !events || !max)
+		return -EINVAL;
+	if (max > TWHEEL_REAP_MAX)
+		max = TWHEEL_REAP_MAX;
+	iov.iov_base = events;
+	iov.iov_len = (size_t)max * sizeof(*events);
+	/*
+	 * RWF_NOWAIT makes this one read non-blocking (the device honours
+	 * IOCB_NOWAIT) without changing the file's O_NONBLOCK, which other
+	 * readers of a shared file may rely on.
+	 */
+	n = preadv2(tw->fd, &iov, 1, -1, RWF_NOWAIT);
+	if (n >= 0)
+		ret = n / sizeof(*events);
+	else if (errno == EAGAIN)
+		ret = 0;
+	else
+		ret = -errno;
+	errno = saved_errno;
+	return ret;
+}
+
+static int64_t twheel_now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+int twheel_wait(struct twheel *tw, struct twheel_event *events,
+		unsigned int max, int timeout_ms)
+{
+	int64_t end = 0, left;
+	struct pollfd pfd;
+	int saved_errno = errno;
+	int ret;
+
+	if (!tw || !events || !max || timeout_ms < -1)
+		return -EINVAL;
+	if (timeout_ms > 0)
+		end = twheel_now_ms() + timeout_ms;
+	for (;;) {
+		/* Another reader of a shared file may take what poll saw. */
+		ret = twheel_reap(tw, events, max);
+		if (ret)
+			break;
+		left = timeout_ms;
+		if (timeout_ms > 0) {
+			left = end - twheel_now_ms();
+			if (left < 0)
+				left = 0;
+		}
+		pfd.fd = tw->fd;
+		pfd.events = POLLIN;
+		ret = poll(&pfd, 1, (int)left);
+		if (ret < 0) {
+			ret = -errno;
+			break;
+		}
+		if (!ret) {
+			ret = -ETIME;
+			break;
+		}
+	}
+	errno = saved_errno;
+	return ret;
 }

@@ -1,0 +1,219 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later OR MIT
+/*
+ * libtwheel: batch buffers.
+ *
+ * Entries are kept in the order they were added, all three types in one
+ * array. A flush walks the array in runs of one type; each run is packed
+ * into a scratch array of that type's uapi entries and sent by
+ * twheel_*_array(), which cuts it at max_batch. The device applies entries
+ * in order and stops at the first bad one, and so does the flush: keeping
+ * the order matters (an arm then a cancel of the same timer is not the
+ * cancel then the arm), so runs are never merged across types.
+ */
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "private.h"
+
+enum twheel_entry_type {
+	TWHEEL_ENTRY_ARM,
+	TWHEEL_ENTRY_CANCEL,
+	TWHEEL_ENTRY_CANCEL_CONN,
+};
+
+struct twheel_batch_entry {
+	enum twheel_entry_type type;
+	struct twheel_arm arm;	/* a cancel uses conn_id and kind only */
+};
+
+struct twheel_batch_buf {
+	struct twheel *tw;
+	struct twheel_batch_entry *entries;
+	unsigned int nr, size;
+	/* One run at a time, packed for the ioctl. */
+	union {
+		struct twheel_arm *arms;
+		struct twheel_cancel *cancels;
+		uint64_t *conn_ids;
+		void *p;
+	} scratch;
+	unsigned int scratch_size;	/* in entries of the largest type */
+};
+
+int twheel_batch_new(struct twheel *tw, struct twheel_batch_buf **bp)
+{
+	struct twheel_batch_buf *b;
+	int saved_errno = errno;
+
+	if (!tw || !bp)
+		return -EINVAL;
+	b = calloc(1, sizeof(*b));
+	errno = saved_errno;
+	if (!b)
+		return -ENOMEM;
+	b->tw = tw;
+	*bp = b;
+	return 0;
+}
+
+void twheel_batch_free(struct twheel_batch_buf *b)
+{
+	if (!b)
+		return;
+	free(b->entries);
+	free(b->scratch.p);
+	free(b);
+}
+
+static struct twheel_batch_entry *twheel_batch_add(struct twheel_batch_buf *b)
+{
+	struct twheel_batch_entry *e;
+	int saved_errno = errno;
+	unsigned int size;
+
+	if (b->nr == b->size) {
+		if (b->size > (INT32_MAX >> 1))
+			return NULL;
+		size = b->size ? b->size * 2 : 64;
+		e = realloc(b->entries, size * sizeof(*e));
+		errno = saved_errno;
+		if (!e)
+			return NULL;
+		b->entries = e;
+		b->size = size;
+	}
+	e = &b->entries[b->nr];
+	memset(e, 0, sizeof(*e));
+	return e;
+}
+
+int twheel_batch_arm(struct twheel_batch_buf *b, uint64_t conn_id,
+		     unsigned int kind, uint64_t timeout_ns,
+		     uint64_t user_data, unsigned int flags)
+{
+	struct twheel_batch_entry *e;
+
+	if (!b)
+		return -EINVAL;
+	e = twheel_batch_add(b);
+	if (!e)
+		return -ENOMEM;
+	e->type = TWHEEL_ENTRY_ARM;
+	e->arm.conn_id = conn_id;
+	e->arm.kind = kind;
+	e->arm.timeout_ns = timeout_ns;
+	e->arm.user_data = user_data;
+	e->arm.flags = flags;
+	return b->nr++;
+}
+
+int twheel_batch_cancel(struct twheel_batch_buf *b, uint64_t conn_id,
+			unsigned int kind)
+{
+	struct twheel_batch_entry *e;
+
+	if (!b)
+		return -EINVAL;
+	e = twheel_batch_add(b);
+	if (!e)
+		return -ENOMEM;
+	e->type = TWHEEL_ENTRY_CANCEL;
+	e->arm.conn_id = conn_id;
+	e->arm.kind = kind;
+	return b->nr++;
+}
+
+int twheel_batch_cancel_conn(struct twheel_batch_buf *b, uint64_t conn_id)
+{
+	struct twheel_batch_entry *e;
+
+	if (!b)
+		return -EINVAL;
+	e = twheel_batch_add(b);
+	if (!e)
+		return -ENOMEM;
+	e->type = TWHEEL_ENTRY_CANCEL_CONN;
+	e->arm.conn_id = conn_id;
+	return b->nr++;
+}
+
+int twheel_batch_count(const struct twheel_batch_buf *b)
+{
+	return b ? (int)b->nr : -EINVAL;
+}
+
+int twheel_batch_reset(struct twheel_batch_buf *b)
+{
+	if (!b)
+		return -EINVAL;
+	b->nr = 0;
+	return 0;
+}
+
+/* Packs the run of entries [@from, @to), all of one type, and sends it. */
+static int twheel_batch_send_run(struct twheel_batch_buf *b, unsigned int from,
+				 unsigned int to,
+				 struct twheel_batch_result *res)
+{
+	const struct twheel_batch_entry *e = &b->entries[from];
+	unsigned int i, n = to - from;
+
+	switch (e->type) {
+	case TWHEEL_ENTRY_ARM:
+		for (i = 0; i < n; i++)
+			b->scratch.arms[i] = e[i].arm;
+		return twheel_arm_array(b->tw, b->scratch.arms, n, res);
+	case TWHEEL_ENTRY_CANCEL:
+		for (i = 0; i < n; i++) {
+			memset(&b->scratch.cancels[i], 0,
+			       sizeof(b->scratch.cancels[i]));
+			b->scratch.cancels[i].conn_id = e[i].arm.conn_id;
+			b->scratch.cancels[i].kind = e[i].arm.kind;
+		}
+		return twheel_cancel_array(b->tw, b->scratch.cancels, n, res);
+	default:
+		for (i = 0; i < n; i++)
+			b->scratch.conn_ids[i] = e[i].arm.conn_id;
+		return twheel_cancel_conn_array(b->tw, b->scratch.conn_ids, n,
+						res);
+	}
+}
+
+int twheel_batch_flush(struct twheel_batch_buf *b,
+		       struct twheel_batch_result *res)
+{
+	struct twheel_batch_result total = { 0 }, run;
+	unsigned int from, to;
+	int saved_errno = errno;
+	void *p;
+	int ret = 0;
+
+	if (!b)
+		return -EINVAL;
+	/* The scratch array holds the longest run: at most every entry. */
+	if (b->scratch_size < b->nr) {
+		p = realloc(b->scratch.p, b->size * sizeof(struct twheel_arm));
+		errno = saved_errno;
+		if (!p)
+			return -ENOMEM;
+		b->scratch.p = p;
+		b->scratch_size = b->size;
+	}
+	for (from = 0; from < b->nr; from = to) {
+		for (to = from + 1; to < b->nr; to++)
+			if (b->entries[to].type != b->entries[from].type)
+				break;
+		ret = twheel_batch_send_run(b, from, to, &run);
+		total.applied += run.applied;
+		total.found += run.found;
+		if (ret < 0) {
+			total.error = ret;
+			break;
+		}
+	}
+	b->nr = 0;
+	if (res)
+		*res = total;
+	return total.error ? total.error : (int)total.applied;
+}

@@ -1,0 +1,40 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later OR MIT */
+/*
+ * libtwheel internals shared by its source files; not installed.
+ */
+#ifndef LIBTWHEEL_PRIVATE_H
+#define LIBTWHEEL_PRIVATE_H
+
+#include <errno.h>
+
+#include "libtwheel.h"
+
+/* The open connections of a struct twheel, by id (conn.c). */
+struct twheel_conn_table {
+	struct twheel_conn **buckets;	/* chains through twheel_conn.next */
+	unsigned int mask;		/* number of buckets - 1 */
+	unsigned int nr;		/* connections open */
+	uint64_t last_token;		/* user_data of the latest arming */
+	unsigned int dispatch_mark;	/* changes at every twheel_dispatch() */
+	uint64_t *ready;		/* ids twheel_dispatch() calls back */
+	unsigned int ready_size;
+};
+
+struct twheel {
+	int fd;
+	struct twheel_handshake info;
+	struct twheel_conn_table conns;
+};
+
+/*
+ * Every function that makes a system call or allocates keeps the caller's
+ * errno in saved_errno on entry and puts it back before returning.
+ */
+
+/* Runs ioctl @cmd on @tw and returns its result, or -errno. */
+long twheel_do_ioctl(struct twheel *tw, unsigned long cmd, void *arg);
+
+/* Frees every connection of @tw without telling the device (conn.c). */
+void twheel_conns_free(struct twheel *tw);
+
+#endif /* LIBTWHEEL_PRIVATE_H */
