@@ -151,9 +151,9 @@ int twheel_cancel_conn_array(struct twheel *tw, const uint64_t *conn_ids,
 			     unsigned int nr, struct twheel_batch_result *res);
 
 /*
- * TWHEEL_IOC_NEXT: @next->next_ns is a time before which no timer of this
- * context fires (UINT64_MAX when none is armed); also the number armed and
- * the number of events waiting. Returns 0, -EINVAL, -EBADF.
+ * TWHEEL_IOC_NEXT: @next->next_ns is the earliest deadline armed in this
+ * context, exactly as armed (UINT64_MAX when none is armed); also the number
+ * armed and the number of events waiting. Returns 0, -EINVAL, -EBADF.
  */
 int twheel_get_next(struct twheel *tw, struct twheel_next *next);
 
