@@ -94,6 +94,7 @@ TEST_F(eagain, a_busy_connection_table_stops_the_batch_at_the_new_connection)
 	/* Tried again, the rest goes through. */
 	EXPECT_EQ(2, tw_batch(self->fd, TWHEEL_IOC_ARM, &arms[1], 2, sizeof(arms[0]), &b));
 	EXPECT_EQ(0, b.error);
+	next = (struct twheel_next){ .size = sizeof(next) };
 	ASSERT_EQ(0, ioctl(self->fd, TWHEEL_IOC_NEXT, &next));
 	EXPECT_EQ(4, next.armed);
 }
