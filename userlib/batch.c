@@ -9,8 +9,13 @@
  * in order and stops at the first bad one, and so does the flush: keeping
  * the order matters (an arm then a cancel of the same timer is not the
  * cancel then the arm), so runs are never merged across types.
+ *
+ * Entries of the connection layer carry their token in user_data; once the
+ * device has answered, the flush hands the applied ones to the connection
+ * layer in order, so that its state follows the device's.
  */
 
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -24,6 +29,7 @@ enum twheel_entry_type {
 
 struct twheel_batch_entry {
 	enum twheel_entry_type type;
+	bool conn;		/* queued by twheel_batch_conn_*() */
 	struct twheel_arm arm;	/* a cancel uses conn_id and kind only */
 };
 
@@ -138,6 +144,58 @@ int twheel_batch_cancel_conn(struct twheel_batch_buf *b, uint64_t conn_id)
 	return b->nr++;
 }
 
+int twheel_batch_conn_set_timeout(struct twheel_batch_buf *b,
+				  struct twheel_conn *conn, unsigned int kind,
+				  uint64_t timeout_ns)
+{
+	struct twheel_batch_entry *e;
+	uint64_t token;
+	int ret;
+
+	if (!b || !conn || twheel_conn_tw(conn) != b->tw)
+		return -EINVAL;
+	ret = twheel_conn_prepare(conn, kind, &token);
+	if (ret)
+		return ret;
+	ret = twheel_batch_arm(b, twheel_conn_id(conn), kind, timeout_ns,
+			       token, 0);
+	if (ret < 0)
+		return ret;
+	e = &b->entries[ret];
+	e->conn = true;
+	return ret;
+}
+
+int twheel_batch_conn_reset_idle_timeout(struct twheel_batch_buf *b,
+					 struct twheel_conn *conn)
+{
+	uint64_t timeout_ns;
+	int ret;
+
+	if (!b || !conn)
+		return -EINVAL;
+	ret = twheel_conn_idle_timeout(conn, &timeout_ns);
+	if (ret)
+		return ret;
+	return twheel_batch_conn_set_timeout(b, conn, TWHEEL_KIND_IDLE,
+					     timeout_ns);
+}
+
+int twheel_batch_conn_cancel(struct twheel_batch_buf *b,
+			     struct twheel_conn *conn, unsigned int kind)
+{
+	int ret;
+
+	if (!b || !conn || twheel_conn_tw(conn) != b->tw ||
+	    kind >= TWHEEL_NR_KINDS)
+		return -EINVAL;
+	ret = twheel_batch_cancel(b, twheel_conn_id(conn), kind);
+	if (ret < 0)
+		return ret;
+	b->entries[ret].conn = true;
+	return ret;
+}
+
 int twheel_batch_count(const struct twheel_batch_buf *b)
 {
 	return b ? (int)b->nr : -EINVAL;
@@ -184,6 +242,7 @@ int twheel_batch_flush(struct twheel_batch_buf *b,
 		       struct twheel_batch_result *res)
 {
 	struct twheel_batch_result total = { 0 }, run;
+	struct twheel_batch_entry *e;
 	unsigned int from, to;
 	int saved_errno = errno;
 	void *p;
@@ -200,6 +259,13 @@ int twheel_batch_flush(struct twheel_batch_buf *b,
 		b->scratch.p = p;
 		b->scratch_size = b->size;
 	}
+	/* An arm for a connection closed since it was queued: cancel instead. */
+	for (from = 0; from < b->nr; from++) {
+		e = &b->entries[from];
+		if (e->conn && e->type == TWHEEL_ENTRY_ARM &&
+		    !twheel_conn_find(b->tw, e->arm.conn_id))
+			e->type = TWHEEL_ENTRY_CANCEL;
+	}
 	for (from = 0; from < b->nr; from = to) {
 		for (to = from + 1; to < b->nr; to++)
 			if (b->entries[to].type != b->entries[from].type)
@@ -211,6 +277,13 @@ int twheel_batch_flush(struct twheel_batch_buf *b,
 			total.error = ret;
 			break;
 		}
+	}
+	for (from = 0; from < total.applied; from++) {
+		e = &b->entries[from];
+		if (e->conn)
+			twheel_conn_applied(b->tw, e->arm.conn_id, e->arm.kind,
+					    e->type == TWHEEL_ENTRY_ARM ?
+					    e->arm.user_data : 0);
 	}
 	b->nr = 0;
 	if (res)

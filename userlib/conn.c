@@ -218,10 +218,9 @@ static int twheel_conn_slots(struct twheel_conn *conn, unsigned int kind)
 	return 0;
 }
 
-int twheel_conn_set_timeout(struct twheel_conn *conn, unsigned int kind,
-			    uint64_t timeout_ns)
+int twheel_conn_prepare(struct twheel_conn *conn, unsigned int kind,
+			uint64_t *token)
 {
-	uint64_t token;
 	int ret;
 
 	if (!conn || kind >= TWHEEL_NR_KINDS)
@@ -229,14 +228,60 @@ int twheel_conn_set_timeout(struct twheel_conn *conn, unsigned int kind,
 	ret = twheel_conn_slots(conn, kind);
 	if (ret)
 		return ret;
-	token = ++conn->tw->conns.last_token;
+	*token = ++conn->tw->conns.last_token;
+	return 0;
+}
+
+/* What an applied arming (@token) or cancel (@token 0) does to @conn. */
+static void twheel_conn_update(struct twheel_conn *conn, unsigned int kind,
+			       uint64_t token)
+{
+	if (kind < conn->nr_slots)
+		conn->slots[kind].token = token;
+	if (token)
+		conn->armed |= 1U << kind;
+	else
+		conn->armed &= ~(1U << kind);
+	conn->fired &= ~(1U << kind);
+}
+
+void twheel_conn_applied(struct twheel *tw, uint64_t id, unsigned int kind,
+			 uint64_t token)
+{
+	struct twheel_conn *conn = twheel_conn_find(tw, id);
+
+	if (conn && kind < TWHEEL_NR_KINDS)
+		twheel_conn_update(conn, kind, token);
+}
+
+struct twheel *twheel_conn_tw(const struct twheel_conn *conn)
+{
+	return conn->tw;
+}
+
+int twheel_conn_idle_timeout(const struct twheel_conn *conn,
+			     uint64_t *timeout_ns)
+{
+	if (!conn->idle_set)
+		return -ENOENT;
+	*timeout_ns = conn->idle_timeout_ns;
+	return 0;
+}
+
+int twheel_conn_set_timeout(struct twheel_conn *conn, unsigned int kind,
+			    uint64_t timeout_ns)
+{
+	uint64_t token;
+	int ret;
+
+	ret = twheel_conn_prepare(conn, kind, &token);
+	if (ret)
+		return ret;
 	ret = twheel_arm(conn->tw, conn->id, kind, timeout_ns, token, 0);
 	/* On failure the device changed nothing: neither do we. */
 	if (ret < 0)
 		return ret;
-	conn->slots[kind].token = token;
-	conn->armed |= 1U << kind;
-	conn->fired &= ~(1U << kind);
+	twheel_conn_update(conn, kind, token);
 	return 0;
 }
 
@@ -295,10 +340,7 @@ int twheel_conn_cancel(struct twheel_conn *conn, unsigned int kind)
 	if (ret < 0)
 		return ret;
 	had = (conn->fired >> kind) & 1;
-	conn->armed &= ~(1U << kind);
-	conn->fired &= ~(1U << kind);
-	if (kind < conn->nr_slots)
-		conn->slots[kind].token = 0;
+	twheel_conn_update(conn, kind, 0);
 	return ret || had;
 }
 

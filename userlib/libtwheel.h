@@ -313,6 +313,25 @@ int twheel_conn_cancel(struct twheel_conn *conn, unsigned int kind);
 int twheel_conn_cancel_all(struct twheel_conn *conn);
 
 /*
+ * The same through a batch buffer of the connection's struct twheel, for a
+ * loop that changes many connections' timers per iteration: queued now,
+ * sent by twheel_batch_flush() in its one ioctl per run, and taken into the
+ * connection's state at the flush for the entries the device applied (an
+ * entry not applied changes nothing). A connection closed before the flush
+ * has its queued arms sent as cancels, so that nothing of it stays armed.
+ * Return the entry's index in the buffer, -EINVAL (NULL, kind out of
+ * range, a buffer of another struct twheel), -ENOENT (reset without an idle
+ * timeout set), -ENOMEM.
+ */
+int twheel_batch_conn_set_timeout(struct twheel_batch_buf *b,
+				  struct twheel_conn *conn, unsigned int kind,
+				  uint64_t timeout_ns);
+int twheel_batch_conn_reset_idle_timeout(struct twheel_batch_buf *b,
+					 struct twheel_conn *conn);
+int twheel_batch_conn_cancel(struct twheel_batch_buf *b,
+			     struct twheel_conn *conn, unsigned int kind);
+
+/*
  * The kinds armed and not yet fired (as far as the events dispatched so
  * far tell), as a mask of (1U << kind); 0 for a NULL @conn.
  */

@@ -339,6 +339,83 @@ TEST(setting_a_kind_again_discards_its_event_not_yet_taken)
 	twheel_close(tw);
 }
 
+TEST(batched_connection_changes_take_effect_at_the_flush)
+{
+	struct twheel *tw = tl_open_or_skip(0);
+	struct twheel_batch_result res;
+	struct twheel_conn *c[5], *other_conn;
+	struct twheel_batch_buf *b, *other_b;
+	struct twheel *other;
+	struct seen s = { 0 };
+
+	for (int i = 0; i < 5; i++)
+		ASSERT_EQ(0, twheel_conn_open(tw, i, NULL, &c[i]));
+	ASSERT_EQ(0, twheel_batch_new(tw, &b));
+	EXPECT_EQ(-ENOENT, twheel_batch_conn_reset_idle_timeout(b, c[3]));
+	EXPECT_EQ(0, twheel_batch_conn_set_timeout(b, c[0], TWHEEL_KIND_RETRANSMIT, 0));
+	EXPECT_EQ(1, twheel_batch_conn_set_timeout(b, c[1], TWHEEL_KIND_RETRANSMIT, 0));
+	EXPECT_EQ(2, twheel_batch_conn_set_timeout(b, c[2], TWHEEL_KIND_RETRANSMIT, 0));
+	EXPECT_EQ(3, twheel_batch_conn_cancel(b, c[0], TWHEEL_KIND_RETRANSMIT));
+	ASSERT_EQ(0, twheel_conn_set_idle_timeout(c[3], 60 * NSEC_PER_SEC));
+	EXPECT_EQ(4, twheel_batch_conn_reset_idle_timeout(b, c[3]));
+	/* Nothing changes before the flush. */
+	EXPECT_EQ(0, twheel_conn_armed(c[0]));
+	EXPECT_EQ(0, twheel_conn_armed(c[1]));
+	EXPECT_EQ(5, twheel_batch_flush(b, &res));
+	/* The cancel of c[0] and the reset of c[3] found their timer. */
+	EXPECT_EQ(2, res.found);
+	EXPECT_EQ(0, twheel_conn_armed(c[0]));
+	EXPECT_EQ(1U << TWHEEL_KIND_RETRANSMIT, twheel_conn_armed(c[1]));
+	EXPECT_EQ(1U << TWHEEL_KIND_RETRANSMIT, twheel_conn_armed(c[2]));
+	EXPECT_EQ(1U << TWHEEL_KIND_IDLE, twheel_conn_armed(c[3]));
+	/* c[1] and c[2] fire; c[0]'s cancelled arming never does. */
+	ASSERT_EQ(2, pump(tw, collect, &s, 2, 5000));
+	EXPECT_EQ(0, pump(tw, collect, &s, 1, 50));
+	ASSERT_EQ(2, s.nr);
+	EXPECT_NE(0, s.ev[0].conn_id);
+	EXPECT_NE(0, s.ev[1].conn_id);
+
+	/* An entry the device refuses stops the flush: later ones change nothing. */
+	EXPECT_EQ(0, twheel_batch_conn_set_timeout(b, c[1], TWHEEL_KIND_CONNECT,
+						   60 * NSEC_PER_SEC));
+	EXPECT_EQ(1, twheel_batch_arm(b, 99, 0, 0, 0, 1U << 31));
+	EXPECT_EQ(2, twheel_batch_conn_set_timeout(b, c[2], TWHEEL_KIND_CONNECT,
+						   60 * NSEC_PER_SEC));
+	EXPECT_EQ(-EINVAL, twheel_batch_flush(b, &res));
+	EXPECT_EQ(1, res.applied);
+	EXPECT_EQ(1U << TWHEEL_KIND_CONNECT, twheel_conn_armed(c[1]));
+	EXPECT_EQ(0, twheel_conn_armed(c[2]));
+	EXPECT_EQ(0, twheel_cancel(tw, 2, TWHEEL_KIND_CONNECT));
+
+	/* A connection closed before the flush leaves nothing armed. */
+	EXPECT_EQ(0, twheel_batch_conn_set_timeout(b, c[4], TWHEEL_KIND_IDLE,
+						   60 * NSEC_PER_SEC));
+	ASSERT_EQ(0, twheel_conn_close(c[4]));
+	EXPECT_EQ(1, twheel_batch_flush(b, &res));
+	EXPECT_EQ(0, twheel_cancel_conn(tw, 4));
+
+	/* Bad arguments, and a connection of another context. */
+	other = tl_open_or_skip(0);
+	ASSERT_EQ(0, twheel_batch_new(other, &other_b));
+	ASSERT_EQ(0, twheel_conn_open(other, 1, NULL, &other_conn));
+	errno = ERRNO_CANARY;
+	EXPECT_EQ(-EINVAL, twheel_batch_conn_set_timeout(b, other_conn, 0, 0));
+	EXPECT_EQ(-EINVAL, twheel_batch_conn_cancel(other_b, c[0], 0));
+	EXPECT_EQ(-EINVAL, twheel_batch_conn_set_timeout(NULL, c[0], 0, 0));
+	EXPECT_EQ(-EINVAL, twheel_batch_conn_set_timeout(b, NULL, 0, 0));
+	EXPECT_EQ(-EINVAL, twheel_batch_conn_set_timeout(b, c[0],
+							 TWHEEL_NR_KINDS, 0));
+	EXPECT_EQ(-EINVAL, twheel_batch_conn_cancel(b, c[0], TWHEEL_NR_KINDS));
+	EXPECT_EQ(-EINVAL, twheel_batch_conn_cancel(NULL, c[0], 0));
+	EXPECT_EQ(-EINVAL, twheel_batch_conn_reset_idle_timeout(b, NULL));
+	EXPECT_EQ(ERRNO_CANARY, errno);
+	EXPECT_EQ(0, twheel_batch_count(b));
+	twheel_batch_free(other_b);
+	twheel_close(other);
+	twheel_batch_free(b);
+	twheel_close(tw);
+}
+
 TEST(thousands_of_connections_each_fire_once)
 {
 	struct twheel *tw = tl_open_or_skip(0);
