@@ -19,3 +19,6 @@ run_selftests /selftests/twheel
 # The same tests as 32-bit programs: the compat ioctl path.
 run_selftests /selftests/twheel32
 run_selftests /tests/userlib
+run_twdemo
+check_example epoll-daemon
+check_example uring-daemon
