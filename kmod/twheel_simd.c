@@ -61,17 +61,17 @@
 
 /*
  * The shortest batches worth an FPU section, from the measurements in
- * Documentation/simd.rst: per item the vectors save about 0.6 ns (arm) and
- * 1.2 ns (ticks); a section costs a few ns once the task's registers are
- * saved (or in a kernel thread, which has none), but 130-200 ns more when
- * kernel_fpu_begin() must save the user's registers first (XSAVE, and
- * XRSTOR on the way back to user space). Cold, a batch must be this long
- * to win: more than an arm chunk (%TWHEEL_BATCH_CHUNK entries) ever is.
+ * Documentation/simd.rst: per item the vectors save 0.5-0.9 ns (arm) and
+ * 1.0-1.8 ns (ticks). A section costs a few ns when there are no user
+ * registers to save (a kernel thread) or they were saved already, but
+ * 130-330 ns more when kernel_fpu_begin() must save them first (XSAVE, and
+ * XRSTOR on the way back to user space): "cold", a batch must be this long
+ * to win, longer than an arm chunk (%TWHEEL_BATCH_CHUNK entries) ever is.
  */
 #define TWHEEL_SIMD_ARM_MIN		32
 #define TWHEEL_SIMD_ARM_MIN_COLD	320
 #define TWHEEL_SIMD_TICKS_MIN		16
-#define TWHEEL_SIMD_TICKS_MIN_COLD	160
+#define TWHEEL_SIMD_TICKS_MIN_COLD	192
 /* The most items between one kernel_fpu_begin() and its kernel_fpu_end(). */
 #define TWHEEL_SIMD_FPU_CHUNK	256
 

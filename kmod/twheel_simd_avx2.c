@@ -23,6 +23,12 @@
 #include "twheel_simd.h"
 
 /*
+ * sparse does not know GCC's vector extensions or the x86 builtins: it
+ * checks the declarations in twheel_simd.h and skips the vector code.
+ */
+#ifndef __CHECKER__
+
+/*
  * GCC vector types (there is no other way to name them than a typedef).
  * Loads and stores go through them: unaligned, and they may alias u64.
  */
@@ -208,3 +214,5 @@ void twheel_ticks_up_avx2(const u64 *ns, u64 *tick, unsigned int n,
 scalar:
 	twheel_ticks_up_scalar(&ns[i], &tick[i], n - i, tick_ns);
 }
+
+#endif /* __CHECKER__ */
