@@ -61,8 +61,8 @@
 
 /*
  * The shortest batches worth an FPU section, from the measurements in
- * Documentation/simd.rst: per item the vectors save 0.5-0.9 ns (arm) and
- * 1.0-1.8 ns (ticks). A section costs a few ns when there are no user
+ * Documentation/simd.rst: per item the vectors save 0.3-1.0 ns (arm) and
+ * 0.9-1.8 ns (ticks). A section costs a few ns when there are no user
  * registers to save (a kernel thread) or they were saved already, but
  * 130-330 ns more when kernel_fpu_begin() must save them first (XSAVE, and
  * XRSTOR on the way back to user space): "cold", a batch must be this long
