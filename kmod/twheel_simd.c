@@ -40,8 +40,8 @@
  * off for longer than a few hundred nanoseconds of arithmetic. Nothing in
  * a section sleeps, allocates, takes a lock or touches user memory.
  * Everything else (non-x86 kernels, ``simd=off``, short batches) runs the
- * scalar reference. debugfs counts the expiry batches and arm chunks of
- * each kind (Documentation/stats.rst).
+ * scalar reference. debugfs counts the expiry batches that used SIMD and
+ * those that did not (Documentation/stats.rst).
  */
 
 #include <linux/kernel.h>
@@ -171,8 +171,6 @@ static bool twheel_simd_use(unsigned int n, unsigned int min,
  * @tick: out, per valid entry: its tick, rounded up
  * @err: out: 0, or the errno of the first invalid entry
  *
- * Counts the call as an arm chunk done with or without SIMD.
- *
  * Context: any; may disable preemption for a short bounded time.
  * Return: the number of leading valid entries.
  */
@@ -186,7 +184,6 @@ unsigned int twheel_batch_arm_prep(const struct twheel_arm *arms,
 			    TWHEEL_SIMD_ARM_MIN_COLD)) {
 		unsigned int done = 0, len, got;
 
-		twheel_stat_inc(TWHEEL_STAT_ARM_CHUNKS_SIMD);
 		do {
 			len = min(n - done, (unsigned int)TWHEEL_SIMD_FPU_CHUNK);
 			/* Bounded: len items of arithmetic, nothing else. */
@@ -200,7 +197,6 @@ unsigned int twheel_batch_arm_prep(const struct twheel_arm *arms,
 		return done;
 	}
 #endif
-	twheel_stat_inc(TWHEEL_STAT_ARM_CHUNKS_SCALAR);
 	return twheel_arm_prep_scalar(arms, n, clock, deadline, tick, err);
 }
 

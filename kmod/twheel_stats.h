@@ -28,8 +28,6 @@
  * @TWHEEL_STAT_BATCHES_SIMD: expiry batches that used SIMD
  * @TWHEEL_STAT_BATCHES_SCALAR: expiry batches that did not use SIMD
  * @TWHEEL_STAT_QUOTA_REFUSALS: arms refused because a quota was reached
- * @TWHEEL_STAT_ARM_CHUNKS_SIMD: chunks of arm entries checked with SIMD
- * @TWHEEL_STAT_ARM_CHUNKS_SCALAR: chunks of arm entries checked without SIMD
  * @TWHEEL_STAT_TIMERS_ARMED: gauge, timers armed now
  * @TWHEEL_STAT_CONTEXTS: gauge, open files of /dev/twheel
  * @TWHEEL_STAT_CONNECTIONS: gauge, connections that exist now
@@ -57,8 +55,6 @@ enum twheel_stat {
 	TWHEEL_STAT_BATCHES_SIMD,
 	TWHEEL_STAT_BATCHES_SCALAR,
 	TWHEEL_STAT_QUOTA_REFUSALS,
-	TWHEEL_STAT_ARM_CHUNKS_SIMD,
-	TWHEEL_STAT_ARM_CHUNKS_SCALAR,
 	TWHEEL_STAT_TIMERS_ARMED,
 	TWHEEL_STAT_CONTEXTS,
 	TWHEEL_STAT_CONNECTIONS,
