@@ -17,9 +17,12 @@
  *
  * The two modes alternate, each going first in every other round, so that
  * neither a slow moment of the host nor the order favours one; each figure
- * is the median of the rounds. The debugfs counters
- * must show that simd=auto took the vector path (when the CPU has AVX2) and
- * that simd=off never did: the output is TAP and those are its checks.
+ * is the median of the rounds. The debugfs counters must show that expiry
+ * under simd=auto took the vector path (when the CPU has AVX2) and under
+ * simd=off never did: the output is TAP and those are its checks. With
+ * simd=auto an arm chunk takes the vector path only if the caller's
+ * registers were saved already (it was switched out during the call), so
+ * the arm figures compare nearly the same code: they show the noise.
  *
  * Usage: simd_vm_bench [rounds]
  */
@@ -250,10 +253,9 @@ int main(int argc, char **argv)
 {
 	static double arm_ns[2][NR_SIZES][MAX_ROUNDS];
 	static double exp_ns[2][NR_SIZES][MAX_ROUNDS];
-	static long long arm_simd[NR_SIZES];
 	static const char *const modes[2] = { "off", "auto" };
 	unsigned int rounds = argc > 1 ? atoi(argv[1]) : 7;
-	long long simd0, simd1, arm0, arm1, scal0, scal1;
+	long long simd0, simd1, scalar0;
 	unsigned int r, s, m, i;
 	uint64_t tick_ns = 1000000;
 	int fd, avx2;
@@ -282,38 +284,25 @@ int main(int argc, char **argv)
 	}
 	printf("1..4\n# %u expiry threads\n", nr_threads);
 
-	/* simd=off: not one vector batch; 4 x 64 arm chunks of 64. */
+	/* simd=off: not one vector batch, once the thread has counted it. */
 	simd0 = counter("batches_simd");
-	arm0 = counter("arm_chunks_simd");
-	scal0 = counter("arm_chunks_scalar");
-	bench_arm(fd, 4096, 4);
-	arm1 = counter("arm_chunks_simd");
-	scal1 = counter("arm_chunks_scalar");
+	scalar0 = counter("batches_scalar");
 	bench_expiry(fd, 512, tick_ns);
+	counter_after("batches_scalar", scalar0);
 	simd1 = counter("batches_simd");
-	check(simd1 == simd0 && arm1 == arm0 && scal1 - scal0 == 256,
-	      "simd=off: no arm chunk or expiry batch used SIMD");
+	check(simd0 >= 0 && simd1 == simd0,
+	      "simd=off: no expiry batch used SIMD");
 
-	/*
-	 * simd=auto: expiry's requeue batches do, if the CPU can. Arm chunks
-	 * do only when the task's registers happen to be saved already (it
-	 * was switched out during the call), so only their total is known.
-	 */
+	/* simd=auto: the requeue batches of expiry do, if the CPU can. */
 	set_mode("auto");
 	simd0 = simd1;
-	arm0 = counter("arm_chunks_simd");
-	scal0 = counter("arm_chunks_scalar");
-	bench_arm(fd, 4096, 4);
-	arm1 = counter("arm_chunks_simd");
-	scal1 = counter("arm_chunks_scalar");
 	bench_expiry(fd, 512, tick_ns);
 	simd1 = avx2 ? counter_after("batches_simd", simd0) :
 		       counter("batches_simd");
 	check(avx2 ? simd1 > simd0 : simd1 == simd0,
 	      "simd=auto: expiry batches used SIMD exactly when the CPU has AVX2");
-	check(arm1 - arm0 + scal1 - scal0 == 256 && (avx2 || arm1 == arm0),
-	      "simd=auto: every arm chunk is counted once, SIMD only with AVX2");
-	printf("# simd=auto: %lld of 256 arm chunks used SIMD\n", arm1 - arm0);
+	check(bench_arm(fd, 4096, 4) > 0,
+	      "simd=auto: 4096-entry arm batches are applied whole");
 
 	for (r = 0; r < rounds; r++)
 		for (s = 0; s < NR_SIZES; s++)
@@ -324,10 +313,8 @@ int main(int argc, char **argv)
 				m = i ^ (r & 1);
 
 				set_mode(modes[m]);
-				arm0 = counter("arm_chunks_simd");
 				arm_ns[m][s][r] = bench_arm(fd, n,
 							    4 * MAX_N / n);
-				arm_simd[s] += counter("arm_chunks_simd") - arm0;
 				exp_ns[m][s][r] = bench_expiry(fd, n, tick_ns);
 			}
 	set_mode("auto");
@@ -353,12 +340,6 @@ int main(int argc, char **argv)
 	for (s = 0; s < NR_SIZES; s++)
 		printf("%9.3f", median(exp_ns[1][s], rounds) /
 				median(exp_ns[0][s], rounds));
-	/* Chunks of 64 entries per round and mode. */
-	printf("\n# %-28s", "arm chunks with SIMD (auto)");
-	for (s = 0; s < NR_SIZES; s++)
-		printf("%8lld%%", arm_simd[s] * 100 /
-				  (rounds * (4 * MAX_N / sizes[s]) *
-				   ((sizes[s] + 63) / 64)));
 	printf("\n# raw TCG medians, ns (not comparable to native):");
 	for (m = 0; m < 2; m++)
 		for (s = 0; s < NR_SIZES; s++) {
