@@ -84,6 +84,7 @@ static u64 twheel_simd_test_tick_ns(u64 *state)
 	}
 }
 
+#if TWHEEL_HAVE_AVX2
 /* The clock the module would use with that tick (see twheel_main.c). */
 static void twheel_simd_test_clock(u64 *state, struct twheel_arm_clock *c)
 {
@@ -157,7 +158,6 @@ static void twheel_simd_test_arms(u64 *state, const struct twheel_arm_clock *c,
 	}
 }
 
-#if TWHEEL_HAVE_AVX2
 static bool twheel_simd_test_have_avx2(void)
 {
 #ifdef __KERNEL__
@@ -185,7 +185,6 @@ static void twheel_simd_test_fpu_end(void)
 	kernel_fpu_end();
 #endif
 }
-#endif
 
 static void twheel_simd_test_poison(u64 *a, u64 *b, unsigned int n)
 {
@@ -196,6 +195,7 @@ static void twheel_simd_test_poison(u64 *a, u64 *b, unsigned int n)
 		b[i] = TWHEEL_SIMD_TEST_POISON;
 	}
 }
+#endif /* TWHEEL_HAVE_AVX2 */
 
 /* The scalar reference, against the definition of a tick rounded up. */
 static void twheel_simd_test_scalar_ticks_round_up(struct kunit *test)
