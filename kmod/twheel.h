@@ -47,6 +47,8 @@
 
 /* Entries a batch ioctl copies in and applies under one lock hold. */
 #define TWHEEL_BATCH_CHUNK	64
+/* Connections the expiry thread queues again in one go (twheel_simd.c). */
+#define TWHEEL_REQUEUE_BATCH	64
 /* The largest batch, reported as twheel_handshake.max_batch. */
 #define TWHEEL_MAX_BATCH	65536
 
@@ -144,6 +146,8 @@ struct twheel_ctx_stats {
  * @next_valid: @next_ns is exact; arming keeps it so, removing the timer it
  *	names (a cancel, a re-arm for later, a firing) clears it
  * @stats: counters for TWHEEL_IOC_STATS
+ * @requeue: connections the expiry thread is about to queue again
+ * @requeue_next: the earliest deadline left of each, then its tick
  * @cpu_timer: waits in the wheel of CPU @cpu at the tick when @wheel has
  *	work next; protected by that CPU's &twheel_cpu.lock
  * @refs: the file holds one reference, the expiry thread one while it works
@@ -154,6 +158,8 @@ struct twheel_ctx_stats {
  * @list: in the list of open files (&twheel_ctx_list_lock)
  * @chunk: a chunk of batch entries copied from user space
  * @chunk_conns: the connection of each entry of @chunk
+ * @chunk_deadline: the deadline of each entry of @chunk
+ * @chunk_tick: the tick of each entry of @chunk
  */
 struct twheel_ctx {
 	wait_queue_head_t wqh;
@@ -169,6 +175,8 @@ struct twheel_ctx {
 	u64 next_ns;
 	bool next_valid;
 	struct twheel_ctx_stats stats;
+	struct twheel_conn *requeue[TWHEEL_REQUEUE_BATCH];
+	u64 requeue_next[TWHEEL_REQUEUE_BATCH];
 
 	struct twheel_timer cpu_timer;
 	refcount_t refs;
@@ -183,6 +191,8 @@ struct twheel_ctx {
 		u64 conn_id[TWHEEL_BATCH_CHUNK];
 	} chunk;
 	struct twheel_conn *chunk_conns[TWHEEL_BATCH_CHUNK];
+	u64 chunk_deadline[TWHEEL_BATCH_CHUNK];
+	u64 chunk_tick[TWHEEL_BATCH_CHUNK];
 };
 
 /**
@@ -253,7 +263,7 @@ void twheel_ctx_cancel(struct twheel_ctx *ctx, unsigned int n,
 void twheel_ctx_cancel_conn(struct twheel_ctx *ctx, unsigned int n,
 			    struct twheel_batch_res *res);
 void twheel_ctx_reap(struct twheel_ctx *ctx);
-unsigned int twheel_ctx_expire(struct twheel_ctx *ctx);
+unsigned int twheel_ctx_expire(struct twheel_ctx *ctx, bool *simd);
 u64 __twheel_ctx_next(struct twheel_ctx *ctx);
 unsigned int __twheel_ctx_pop(struct twheel_ctx *ctx, struct twheel_event *ev,
 			      unsigned int max);

@@ -54,6 +54,7 @@
 #include <linux/slab.h>
 
 #include "twheel.h"
+#include "twheel_simd.h"
 #include "twheel_stats.h"
 
 /*
@@ -265,32 +266,15 @@ static void __twheel_conn_retire(struct twheel_ctx *ctx,
 	list_add_tail(&conn->link, &ctx->dead);
 }
 
-static int twheel_arm_deadline(const struct twheel_arm *arm, u64 now,
-			       u64 *deadline)
-{
-	if (arm->kind >= TWHEEL_NR_KINDS || arm->flags & ~TWHEEL_ARM_ABS)
-		return -EINVAL;
-	if (arm->flags & TWHEEL_ARM_ABS) {
-		if (arm->timeout_ns > now + twheel_max_timeout_ns)
-			return -ERANGE;
-		*deadline = arm->timeout_ns;
-	} else {
-		if (arm->timeout_ns > twheel_max_timeout_ns)
-			return -ERANGE;
-		*deadline = now + arm->timeout_ns;
-	}
-	return 0;
-}
-
+/* @deadline and its @tick come from twheel_batch_arm_prep(). */
 static int __twheel_conn_arm(struct twheel_ctx *ctx, struct twheel_conn *conn,
 			     const struct twheel_arm *arm, u64 deadline,
-			     bool *found)
+			     u64 tick, bool *found)
 {
 	u16 bit = BIT(arm->kind);
 	u16 used = twheel_conn_used(conn);
 	bool rearm, moved = false;
 	struct twheel_slot *slot;
-	u64 tick;
 
 	lockdep_assert_held(&ctx->wqh.lock);
 
@@ -330,7 +314,6 @@ static int __twheel_conn_arm(struct twheel_ctx *ctx, struct twheel_conn *conn,
 	conn->armed |= bit;
 	ctx->nr_armed++;
 
-	tick = twheel_ns_to_tick_up(deadline);
 	if (twheel_timer_pending(&conn->timer)) {
 		if (tick < conn->timer.expires) {
 			twheel_wheel_arm(&ctx->wheel, &conn->timer, tick);
@@ -410,17 +393,20 @@ void twheel_ctx_arm(struct twheel_ctx *ctx, unsigned int n, u64 now,
 {
 	const struct twheel_arm *arms = ctx->chunk.arm;
 	struct twheel_conn **conns = ctx->chunk_conns;
-	unsigned int i, nr_found, nr_ready;
-	u64 deadline;
-	int err = 0;
+	struct twheel_arm_clock clock = {
+		.now = now,
+		.tick_ns = twheel_tick_ns,
+		.max_timeout_ns = twheel_max_timeout_ns,
+	};
+	unsigned int i, nr_valid, nr_found, nr_ready;
+	int err;
 
 	lockdep_assert_held(&ctx->mutex);
 
-	/* Check every entry and find or create its connection. */
-	for (i = 0; i < n; i++) {
-		err = twheel_arm_deadline(&arms[i], now, &deadline);
-		if (err)
-			break;
+	/* Check every entry, then find or create its connection. */
+	nr_valid = twheel_batch_arm_prep(arms, n, &clock, ctx->chunk_deadline,
+					 ctx->chunk_tick, &err);
+	for (i = 0; i < nr_valid; i++) {
 		conns[i] = twheel_conn_get(ctx, arms[i].conn_id, &err);
 		if (!conns[i])
 			break;
@@ -463,9 +449,9 @@ void twheel_ctx_arm(struct twheel_ctx *ctx, unsigned int n, u64 now,
 		bool found = false;
 		int ret;
 
-		twheel_arm_deadline(&arms[i], now, &deadline);
-		ret = __twheel_conn_arm(ctx, conns[i], &arms[i], deadline,
-					&found);
+		ret = __twheel_conn_arm(ctx, conns[i], &arms[i],
+					ctx->chunk_deadline[i],
+					ctx->chunk_tick[i], &found);
 		if (ret) {
 			err = ret;
 			break;
@@ -579,11 +565,13 @@ void twheel_ctx_reap(struct twheel_ctx *ctx)
 }
 
 /*
- * Fires the kinds of @conn that are due at @now and queues its timer again
- * for the earliest one left. Returns how many it fired.
+ * Fires the kinds of @conn that are due at @now and puts the earliest
+ * deadline left in @next_deadline (U64_MAX if none); if a kind is left
+ * armed, the caller queues the timer again. Returns how many it fired.
  */
 static unsigned int __twheel_conn_expire(struct twheel_ctx *ctx,
-					 struct twheel_conn *conn, u64 now)
+					 struct twheel_conn *conn, u64 now,
+					 u64 *next_deadline)
 {
 	struct twheel_slot *slots = twheel_conn_slots(conn);
 	u16 used = twheel_conn_used(conn);
@@ -618,10 +606,27 @@ static unsigned int __twheel_conn_expire(struct twheel_ctx *ctx,
 		ctx->nr_queued += nr;
 		ctx->stats.fired += nr;
 	}
-	if (conn->armed)
-		twheel_wheel_arm(&ctx->wheel, &conn->timer,
-				 twheel_ns_to_tick_up(next));
+	*next_deadline = next;
 	return nr;
+}
+
+/*
+ * Queues again the @nr connections of @ctx->requeue, each at the tick of
+ * its @ctx->requeue_next deadline. Returns true if that used SIMD.
+ */
+static bool __twheel_ctx_requeue(struct twheel_ctx *ctx, unsigned int nr)
+{
+	unsigned int i;
+	bool simd;
+
+	lockdep_assert_held(&ctx->wqh.lock);
+
+	simd = twheel_batch_ticks_up(ctx->requeue_next, ctx->requeue_next, nr,
+				     twheel_tick_ns);
+	for (i = 0; i < nr; i++)
+		twheel_wheel_arm(&ctx->wheel, &ctx->requeue[i]->timer,
+				 ctx->requeue_next[i]);
+	return simd;
 }
 
 /* @nr events were queued since the last wake-up. */
@@ -637,16 +642,19 @@ static void __twheel_ctx_wake(struct twheel_ctx *ctx, unsigned int nr)
 /**
  * twheel_ctx_expire() - fire every timer of a file that is due
  * @ctx: the file, pinned by a reference
+ * @simd: set to true if the batch used SIMD, left alone otherwise
  *
  * Called by the expiry thread of the file's CPU. Wakes the file's readers
  * once, or once per lock break when there is a great deal to fire.
+ * Connections with kinds left armed are queued again in groups of up to
+ * %TWHEEL_REQUEUE_BATCH, all before the lock is dropped.
  *
  * Context: process context; takes @ctx->wqh.lock.
  * Return: the number of timers fired.
  */
-unsigned int twheel_ctx_expire(struct twheel_ctx *ctx)
+unsigned int twheel_ctx_expire(struct twheel_ctx *ctx, bool *simd)
 {
-	unsigned int nr = 0, fired = 0, queued = 0;
+	unsigned int nr = 0, fired = 0, queued = 0, requeue = 0;
 	struct twheel_conn *conn;
 	u64 now, cascades;
 
@@ -663,12 +671,21 @@ unsigned int twheel_ctx_expire(struct twheel_ctx *ctx)
 		conn = hlist_entry(ctx->expired.first, struct twheel_conn,
 				   timer.node);
 		hlist_del_init(&conn->timer.node);
-		queued += __twheel_conn_expire(ctx, conn, now);
+		queued += __twheel_conn_expire(ctx, conn, now,
+					       &ctx->requeue_next[requeue]);
+		if (conn->armed)
+			ctx->requeue[requeue++] = conn;
+		if (requeue == TWHEEL_REQUEUE_BATCH) {
+			*simd |= __twheel_ctx_requeue(ctx, requeue);
+			requeue = 0;
+		}
 
 		if (++nr % TWHEEL_EXPIRE_CHUNK)
 			continue;
 		if (!need_resched() && !spin_needbreak(&ctx->wqh.lock))
 			continue;
+		*simd |= __twheel_ctx_requeue(ctx, requeue);
+		requeue = 0;
 		/* Let readers start on what is there, and ioctls in. */
 		if (queued)
 			__twheel_ctx_wake(ctx, queued);
@@ -681,6 +698,7 @@ unsigned int twheel_ctx_expire(struct twheel_ctx *ctx)
 			goto out;
 		now = ktime_get_ns();
 	}
+	*simd |= __twheel_ctx_requeue(ctx, requeue);
 	if (queued)
 		__twheel_ctx_wake(ctx, queued);
 	fired += queued;

@@ -271,6 +271,7 @@ static void twheel_cpu_run(unsigned int cpu)
 	unsigned int fired = 0;
 	struct twheel_ctx *ctx;
 	u64 next, cascades;
+	bool simd = false;
 
 	WRITE_ONCE(base->kicked, false);
 	spin_lock(&base->lock);
@@ -289,7 +290,7 @@ static void twheel_cpu_run(unsigned int cpu)
 			refcount_inc(&ctx->refs);
 			spin_unlock(&base->lock);
 
-			fired += twheel_ctx_expire(ctx);
+			fired += twheel_ctx_expire(ctx, &simd);
 			twheel_ctx_put(ctx);
 			cond_resched();
 
@@ -315,7 +316,8 @@ static void twheel_cpu_run(unsigned int cpu)
 	twheel_stat_inc(TWHEEL_STAT_WAKEUPS);
 	if (!fired)
 		twheel_stat_inc(TWHEEL_STAT_WAKEUPS_IDLE);
-	twheel_stat_inc(TWHEEL_STAT_BATCHES_SCALAR);
+	twheel_stat_inc(simd ? TWHEEL_STAT_BATCHES_SIMD :
+			       TWHEEL_STAT_BATCHES_SCALAR);
 	twheel_stat_batch(fired);
 }
 

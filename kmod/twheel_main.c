@@ -10,6 +10,7 @@
 #include <linux/time64.h>
 
 #include "twheel.h"
+#include "twheel_simd.h"
 #include "twheel_stats.h"
 
 static unsigned int tick_us = 1000;
@@ -44,6 +45,7 @@ static int __init twheel_init(void)
 	twheel_max_timeout_ns = min_t(u64, TWHEEL_WHEEL_MAX_DELTA,
 				      div64_u64(1ULL << 62, twheel_tick_ns)) *
 				twheel_tick_ns;
+	twheel_simd_init();
 
 	ret = twheel_stats_init();
 	if (ret)

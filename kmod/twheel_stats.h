@@ -25,8 +25,8 @@
  * @TWHEEL_STAT_WAKEUPS: wake-ups of the per-CPU threads
  * @TWHEEL_STAT_WAKEUPS_IDLE: the part of @TWHEEL_STAT_WAKEUPS that found
  *	nothing to expire
- * @TWHEEL_STAT_BATCHES_SIMD: expiry batches processed with SIMD
- * @TWHEEL_STAT_BATCHES_SCALAR: expiry batches processed without SIMD
+ * @TWHEEL_STAT_BATCHES_SIMD: expiry batches that used SIMD
+ * @TWHEEL_STAT_BATCHES_SCALAR: expiry batches that did not use SIMD
  * @TWHEEL_STAT_QUOTA_REFUSALS: arms refused because a quota was reached
  * @TWHEEL_STAT_TIMERS_ARMED: gauge, timers armed now
  * @TWHEEL_STAT_CONTEXTS: gauge, open files of /dev/twheel

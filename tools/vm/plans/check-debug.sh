@@ -15,6 +15,7 @@ if [ -e /sys/kernel/debug/kmemleak ]; then
 fi
 
 report_kunit twheel_wheel
+report_kunit twheel_simd
 run_selftests /selftests/twheel
 # The same tests as 32-bit programs: the compat ioctl path.
 run_selftests /selftests/twheel32

@@ -34,6 +34,7 @@ struct kunit {
 	const char *name;
 	void *priv;
 	bool failed;
+	const char *skipped;
 	jmp_buf abort;
 	struct kunit_allocation *allocations;
 };
@@ -145,12 +146,22 @@ void kunit_shim_fail(struct kunit *test, bool assertion, const char *file,
 #define KUNIT_ASSERT_PTR_EQ(t, l, r)	KUNIT_SHIM_PTR(t, true, l, ==, r)
 #define KUNIT_ASSERT_NOT_NULL(t, p)	KUNIT_SHIM_CHECK(t, true, (p) != NULL, #p " != NULL")
 #define KUNIT_ASSERT_NULL(t, p)		KUNIT_SHIM_CHECK(t, true, (p) == NULL, #p " == NULL")
+/* Ends the case as skipped; the reason is a plain string here. */
+#define kunit_skip(t, reason)					\
+	do {								\
+		(t)->skipped = (reason);				\
+		longjmp((t)->abort, 1);					\
+	} while (0)
 #define KUNIT_FAIL(t, fmt, ...) \
 	kunit_shim_fail(t, false, __FILE__, __LINE__, fmt, ##__VA_ARGS__)
 
-/* Runs one case; returns true if it passed. */
+/*
+ * Runs one case; returns true if it passed or was skipped, and sets
+ * @skipped to the reason of a skip.
+ */
 static inline bool kunit_shim_run_case(const struct kunit_suite *suite,
-				       const struct kunit_case *c)
+				       const struct kunit_case *c,
+				       const char **skipped)
 {
 	/* Static, so that nothing of it lives in a register across longjmp(). */
 	static struct kunit test;
@@ -170,6 +181,7 @@ static inline bool kunit_shim_run_case(const struct kunit_suite *suite,
 		t->allocations = a->next;
 		free(a);
 	}
+	*skipped = t->failed ? NULL : t->skipped;
 	return !t->failed;
 }
 
@@ -187,10 +199,12 @@ static inline int kunit_shim_run(const struct kunit_suite *suite)
 	fflush(stdout);
 
 	for (c = suite->test_cases; c->run_case; c++) {
-		bool passed = kunit_shim_run_case(suite, c);
+		const char *skipped;
+		bool passed = kunit_shim_run_case(suite, c, &skipped);
 
-		printf("%sok %u %s.%s\n", passed ? "" : "not ", ++i,
-		       suite->name, c->name);
+		printf("%sok %u %s.%s%s%s\n", passed ? "" : "not ", ++i,
+		       suite->name, c->name, skipped ? " # SKIP " : "",
+		       skipped ? skipped : "");
 		fflush(stdout);
 		failed += !passed;
 	}

@@ -1,0 +1,226 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Native benchmark of the batch computations of kmod/twheel_simd_*.c:
+ * the scalar reference against the AVX2 version, at batch sizes 8, 64, 512
+ * and 4096, in ns per item.
+ *
+ * - arm prep: check a batch of arm entries and compute each deadline and
+ *   its tick (relative timeouts of 1 ms to 30 s, a 1 ms tick), as the arm
+ *   ioctl does for each chunk;
+ * - ticks: the tick of each of a batch of deadlines, as expiry does for
+ *   the connections it queues again.
+ *
+ * Each figure is the median over several runs; a run repeats the batch
+ * until about 20 ms have passed. The last two lines estimate the fixed
+ * cost of the kernel's FPU section, which this benchmark cannot see:
+ * LDMXCSR, the one instruction of kernel_fpu_begin() that touches the FPU
+ * when there are no user registers to save (a kernel thread), and XSAVE
+ * plus XRSTOR of the whole enabled register state, which kernel_fpu_begin()
+ * and the return to user space add when a task's user registers are live.
+ *
+ * Usage: bench_simd [runs]
+ */
+#include <cpuid.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "twheel_simd.h"
+
+#define BENCH_MAX_RUNS	31
+#define BENCH_RUN_NS	20000000ULL
+#define BENCH_MAX_N	4096
+
+static const unsigned int bench_sizes[] = { 8, 64, 512, 4096 };
+#define BENCH_NR_SIZES	(sizeof(bench_sizes) / sizeof(bench_sizes[0]))
+
+static struct twheel_arm arms[BENCH_MAX_N];
+static u64 ns_in[BENCH_MAX_N], deadline[BENCH_MAX_N], tick[BENCH_MAX_N];
+static u64 sink;
+
+static u64 bench_now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1000000000ULL + ts.tv_nsec;
+}
+
+static u64 bench_random(u64 *state)
+{
+	*state ^= *state >> 12;
+	*state ^= *state << 25;
+	*state ^= *state >> 27;
+	return *state * 0x2545f4914f6cdd1dULL;
+}
+
+static int bench_cmp(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+static double bench_median(double *v, unsigned int n)
+{
+	qsort(v, n, sizeof(*v), bench_cmp);
+	return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
+}
+
+enum bench_fn { ARM_SCALAR, ARM_AVX2, TICKS_SCALAR, TICKS_AVX2, NR_FNS };
+
+static const char *const bench_fn_names[NR_FNS] = {
+	"arm prep, scalar", "arm prep, AVX2", "ticks, scalar", "ticks, AVX2",
+};
+
+/* One run: ns per item of @fn on batches of @n. */
+static double bench_run(enum bench_fn fn, unsigned int n,
+			const struct twheel_arm_clock *clock)
+{
+	u64 start = bench_now(), elapsed, reps = 0;
+	int err;
+
+	do {
+		unsigned int r;
+
+		for (r = 0; r < 64; r++) {
+			switch (fn) {
+			case ARM_SCALAR:
+				sink += twheel_arm_prep_scalar(arms, n, clock,
+							       deadline, tick,
+							       &err);
+				break;
+			case ARM_AVX2:
+				sink += twheel_arm_prep_avx2(arms, n, clock,
+							     deadline, tick,
+							     &err);
+				break;
+			case TICKS_SCALAR:
+				twheel_ticks_up_scalar(ns_in, tick, n,
+						       clock->tick_ns);
+				break;
+			case TICKS_AVX2:
+				twheel_ticks_up_avx2(ns_in, tick, n,
+						     clock->tick_ns);
+				break;
+			default:
+				break;
+			}
+			sink += tick[n - 1];
+		}
+		reps += 64;
+		elapsed = bench_now() - start;
+	} while (elapsed < BENCH_RUN_NS);
+
+	return (double)elapsed / (double)(reps * n);
+}
+
+/* ns for one XSAVE plus one XRSTOR of every state component XCR0 enables. */
+static double bench_xsave(void)
+{
+	unsigned int eax, ebx, ecx, edx, size, i;
+	u64 start, reps = 100000;
+	unsigned char *area;
+
+	__cpuid_count(0xd, 0, eax, ebx, ecx, edx);
+	size = ebx;
+	area = aligned_alloc(64, (size + 63) & ~63U);
+	if (!area)
+		return -1;
+	memset(area, 0, size);
+	start = bench_now();
+	for (i = 0; i < reps; i++)
+		asm volatile("xsave64 %0\n\txrstor64 %0"
+			     : "+m" (*(unsigned char (*)[size])area)
+			     : "a" (~0U), "d" (~0U)
+			     : "memory");
+	start = bench_now() - start;
+	free(area);
+	printf("# XSAVE area: %u bytes\n", size);
+	return (double)start / reps;
+}
+
+/* ns for one LDMXCSR of the default control word. */
+static double bench_ldmxcsr(void)
+{
+	unsigned int mxcsr = 0x1f80, i, reps = 10000000;
+	u64 start = bench_now();
+
+	for (i = 0; i < reps; i++)
+		asm volatile("ldmxcsr %0" : : "m" (mxcsr));
+	return (double)(bench_now() - start) / reps;
+}
+
+int main(int argc, char **argv)
+{
+	unsigned int runs = argc > 1 ? atoi(argv[1]) : 7;
+	static double v[NR_FNS][BENCH_NR_SIZES][BENCH_MAX_RUNS];
+	struct twheel_arm_clock clock = {
+		/* A machine up for a day, a 1 ms tick, the module's limit. */
+		.now = 86400ULL * 1000000000ULL,
+		.tick_ns = 1000000,
+		.max_timeout_ns = ((1ULL << 42) - 1) * 1000000,
+	};
+	u64 state = 0x62656e63;
+	unsigned int i, s, r, f;
+	double xsave;
+	int err;
+
+	if (runs < 1 || runs > BENCH_MAX_RUNS) {
+		fprintf(stderr, "usage: %s [runs, 1..%d]\n", argv[0],
+			BENCH_MAX_RUNS);
+		return 2;
+	}
+	if (!__builtin_cpu_supports("avx2")) {
+		printf("bench_simd: no AVX2 on this CPU\n");
+		return 0;
+	}
+
+	for (i = 0; i < BENCH_MAX_N; i++) {
+		arms[i].conn_id = bench_random(&state);
+		arms[i].user_data = i;
+		arms[i].kind = i % 4;
+		arms[i].flags = 0;
+		arms[i].timeout_ns = 1000000 + bench_random(&state) %
+					       30000000000ULL;
+		ns_in[i] = clock.now + arms[i].timeout_ns;
+	}
+	if (twheel_arm_prep_scalar(arms, BENCH_MAX_N, &clock, deadline, tick,
+				   &err) != BENCH_MAX_N) {
+		fprintf(stderr, "bench_simd: the batch is not valid\n");
+		return 1;
+	}
+
+	/* Interleaved, so that a slow moment of the machine hits all alike. */
+	for (r = 0; r < runs; r++)
+		for (s = 0; s < BENCH_NR_SIZES; s++)
+			for (f = 0; f < NR_FNS; f++)
+				v[f][s][r] = bench_run(f, bench_sizes[s],
+						       &clock);
+
+	printf("twheel batch computations: ns per item, median of %u runs\n",
+	       runs);
+	printf("%-20s", "batch size");
+	for (s = 0; s < BENCH_NR_SIZES; s++)
+		printf("%10u", bench_sizes[s]);
+	printf("\n");
+	for (f = 0; f < NR_FNS; f++) {
+		printf("%-20s", bench_fn_names[f]);
+		for (s = 0; s < BENCH_NR_SIZES; s++)
+			printf("%10.2f", bench_median(v[f][s], runs));
+		printf("\n");
+	}
+	printf("%-20s", "arm prep speed-up");
+	for (s = 0; s < BENCH_NR_SIZES; s++)
+		printf("%9.2fx", bench_median(v[ARM_SCALAR][s], runs) /
+				 bench_median(v[ARM_AVX2][s], runs));
+	printf("\n%-20s", "ticks speed-up");
+	for (s = 0; s < BENCH_NR_SIZES; s++)
+		printf("%9.2fx", bench_median(v[TICKS_SCALAR][s], runs) /
+				 bench_median(v[TICKS_AVX2][s], runs));
+	printf("\nLDMXCSR, ns: %.1f\n", bench_ldmxcsr());
+	xsave = bench_xsave();
+	printf("XSAVE+XRSTOR, ns: %.1f\n", xsave);
+	return sink == 42;
+}
