@@ -189,6 +189,10 @@ fuzz:
 bench-wheel:
 	$(MAKE) -C tests/wheel bench BUILD=$(BUILD)/wheel
 
+# The SIMD batch computations, scalar against AVX2 (Documentation/simd.rst).
+bench-simd:
+	$(MAKE) -C tests/wheel bench-simd BUILD=$(BUILD)/wheel
+
 # --- style ----------------------------------------------------------------
 
 style: ksrc
@@ -213,4 +217,4 @@ clean:
 	rm -rf $(BUILD)
 
 .PHONY: all deps module ksrc lib lib-tests man-check lib-check selftests tools twdemo examples twstat twstat-check vm-payload vm-check check \
-	check-run debug-kernel debug-module vm-check-debug fuzz bench-wheel demo vm-shell style install modules_install clean
+	check-run debug-kernel debug-module vm-check-debug fuzz bench-wheel bench-simd demo vm-shell style install modules_install clean
