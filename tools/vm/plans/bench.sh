@@ -7,12 +7,12 @@
 # (run-vm --collect unpacks them on the host).
 
 sizes=${TWBENCH_SIZES:-1000,10000,100000,1000000}
-runs=${TWBENCH_RUNS:-3}
+runs=${TWBENCH_RUNS:-5}
 out=/tmp/twbench
 
 mkdir -p $out
 start=$(cut -d. -f1 /proc/uptime)
-/tools/twbench/twbench --sizes "$sizes" --runs "$runs" --out $out \
+/tools/twbench --sizes "$sizes" --runs "$runs" --out $out \
 	--accel "${TWHEEL_ACCEL:-unknown}" > $out/twbench.log 2>&1
 rc=$?
 secs=$(( $(cut -d. -f1 /proc/uptime) - start ))
@@ -23,4 +23,10 @@ if [ $rc -eq 0 ]; then
 else
 	echo "not ok 1 twbench: sizes $sizes, $runs runs, every count matched (status $rc)"
 fi
+if /tools/twbench-check $out > /tmp/twbench-check.out 2>&1; then
+	echo "ok 2 twbench-check: every method and size present, counts consistent, CSV well-formed"
+else
+	echo "not ok 2 twbench-check: every method and size present, counts consistent, CSV well-formed"
+fi
+sed 's/^/# /' /tmp/twbench-check.out
 tar -C $out -cf - . | base64 > /dev/ttyS2

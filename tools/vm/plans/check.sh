@@ -17,3 +17,14 @@ else
 	echo "not ok 1 twdemo: 2000 simulated connections, every expected timer fired exactly once"
 fi
 sed 's/^/# /' /tmp/twdemo.out
+
+# twbench at tiny sizes: it runs, every method is measured, every count
+# matches and the files are well-formed (`make bench` is the benchmark).
+if /tools/twbench --sizes 100,1000 --runs 1 --window-ms 100 \
+	--out /tmp/twbench-smoke > /tmp/twbench.out 2>&1 &&
+   /tools/twbench-check /tmp/twbench-smoke >> /tmp/twbench.out 2>&1; then
+	echo "ok 1 twbench: a small run measures every method and its counts add up"
+else
+	echo "not ok 1 twbench: a small run measures every method and its counts add up"
+fi
+sed 's/^/# /' /tmp/twbench.out
