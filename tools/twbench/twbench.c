@@ -259,7 +259,7 @@ static unsigned long read_proc(const char *path)
  */
 static void raise_fd_limits(void)
 {
-	unsigned long want = 1UL << 30, nr_open;
+	unsigned long want = 1UL << 31, nr_open;
 	struct rlimit rl;
 
 	while (want > 1024 && write_proc("/proc/sys/fs/nr_open", want))
@@ -837,90 +837,97 @@ static void reaped(struct expiry *e, uint64_t idx, uint64_t now, unsigned long n
 	e->events++;
 }
 
-static void expiry_run(enum reaper rp, int si, int run)
-{
-	enum { READS = 4, READ_EVENTS = 256 };
-	static struct twheel_event evbuf[READS][READ_EVENTS];
-	static struct epoll_event eev[1024];
-	struct expiry *e = &exp_res[rp][si][run];
-	unsigned long n = sizes[si], i, j;
-	enum method m = reaper_arms[rp];
-	struct io_uring ring;
-	int ring_ok = 0, ep = -1, ret;
-	uint64_t first, t_armed, t_last = 0, guard, c0, lead;
+/* One expiry run: the timers, what reaps them, and what it found. */
+struct expiry_ctx {
+	enum reaper rp;
+	unsigned long n;
+	struct expiry *e;
 	struct timers t;
+	struct io_uring ring;	/* reads of twheel, polls of timerfds */
+	int ring_ok;
+	int ep;			/* epoll of the timerfds */
+};
 
-	memset(e, 0, sizeof(*e));
-	if (m == M_TIMERFD && tfd_limit && n > tfd_limit)
-		return;
-	ret = timers_setup(&t, m, n);
-	if (ret) {
-		if (m != M_TIMERFD)
-			fail("%s: setup for %lu timers: %s", reaper_name[rp], n, strerror(-ret));
-		goto out;
-	}
-	memset(seen, 0, n);
-	if (rp == R_TW_READ && fcntl(t.fd, F_SETFL, O_NONBLOCK)) {
-		fail("%s: O_NONBLOCK: %s", reaper_name[rp], strerror(errno));
-		goto out;
-	}
+enum { READS = 4, READ_EVENTS = 256 };
+static struct twheel_event evbuf[READS][READ_EVENTS];	/* io_uring reads */
+static struct twheel_event readbuf[READS * READ_EVENTS];	/* read() */
 
-	/* What reaps has to be in place before anything fires. */
-	switch (rp) {
-	case R_TW_URING:
-	case R_TFD_URING:
-		ret = ring_init(&ring);
-		if (ret) {
-			fail("%s: io_uring setup: %s", reaper_name[rp], strerror(-ret));
-			goto out;
+/* Sets up what reaps: it has to be in place before anything fires. */
+static int reaper_setup(struct expiry_ctx *c)
+{
+	unsigned long i;
+	int ret;
+
+	if (c->rp == R_TW_READ && fcntl(c->t.fd, F_SETFL, O_NONBLOCK)) {
+		fail("%s: O_NONBLOCK: %s", reaper_name[c->rp], strerror(errno));
+		return -1;
+	}
+	if (c->rp == R_TFD_READ) {
+		c->ep = epoll_create1(EPOLL_CLOEXEC);
+		if (c->ep < 0) {
+			fail("%s: epoll_create1: %s", reaper_name[c->rp], strerror(errno));
+			return -1;
 		}
-		ring_ok = 1;
-		break;
-	case R_TFD_READ:
-		ep = epoll_create1(EPOLL_CLOEXEC);
-		for (i = 0; ep >= 0 && i < n; i++) {
+		for (i = 0; i < c->n; i++) {
 			struct epoll_event ev = { .events = EPOLLIN, .data.u64 = i };
 
-			if (epoll_ctl(ep, EPOLL_CTL_ADD, tfd[i], &ev)) {
-				fail("%s: epoll_ctl for timer %lu: %s", reaper_name[rp], i,
+			if (epoll_ctl(c->ep, EPOLL_CTL_ADD, tfd[i], &ev)) {
+				fail("%s: epoll_ctl for timer %lu: %s", reaper_name[c->rp], i,
 				     strerror(errno));
-				goto out;
+				return -1;
 			}
 		}
-		break;
-	default:
-		break;
 	}
-	if (rp == R_TW_URING) {
+	if (c->rp != R_TW_URING && c->rp != R_TFD_URING)
+		return 0;
+	ret = ring_init(&c->ring);
+	if (ret) {
+		fail("%s: io_uring setup: %s", reaper_name[c->rp], strerror(-ret));
+		return -1;
+	}
+	c->ring_ok = 1;
+	if (c->rp == R_TW_URING) {
+		/* Several reads in flight, each put back when it completes. */
 		for (i = 0; i < READS; i++) {
-			struct io_uring_sqe *sqe = get_sqe(&ring);
+			struct io_uring_sqe *sqe = get_sqe(&c->ring);
 
-			io_uring_prep_read(sqe, t.fd, evbuf[i], sizeof(evbuf[i]), 0);
+			io_uring_prep_read(sqe, c->t.fd, evbuf[i], sizeof(evbuf[i]), 0);
 			sqe->user_data = i;
 		}
-		io_uring_submit(&ring);
-	} else if (rp == R_TFD_URING) {
-		for (i = 0; i < n; i++) {
-			struct io_uring_sqe *sqe = get_sqe(&ring);
-
-			io_uring_prep_poll_add(sqe, tfd[i], POLLIN);
-			sqe->user_data = i;
-			if ((i + 1) % BATCH == 0 || i + 1 == n)
-				io_uring_submit(&ring);
-		}
+		io_uring_submit(&c->ring);
+		return 0;
 	}
+	/* One poll per timerfd. */
+	for (i = 0; i < c->n; i++) {
+		struct io_uring_sqe *sqe = get_sqe(&c->ring);
 
-	/*
-	 * Deadlines evenly over the window (one second), armed in random order, starting
-	 * once arming is surely over: twice what arming N took last time.
-	 */
-	lead = (uint64_t)(2 * arm_estimate_ns[m] * n);
+		io_uring_prep_poll_add(sqe, tfd[i], POLLIN);
+		sqe->user_data = i;
+		if ((i + 1) % BATCH == 0 || i + 1 == c->n)
+			io_uring_submit(&c->ring);
+	}
+	return 0;
+}
+
+/*
+ * Deadlines evenly over the window, armed in random order, starting once
+ * arming is surely over: twice what arming N took in the last run of the
+ * arm workload (more if that was not enough last time). Returns the first
+ * deadline.
+ */
+static uint64_t expiry_deadlines(enum reaper rp, unsigned long n)
+{
+	enum method m = reaper_arms[rp];
+	uint64_t lead = (uint64_t)(2 * arm_estimate_ns[m] * n), first;
+	unsigned long i, j;
+
 	if (!arm_estimate_ns[m])
 		lead = n * 20000ULL;
 	if (lead < expiry_lead_ns[rp])
 		lead = expiry_lead_ns[rp];
 	if (lead < 300 * NSEC_PER_MSEC)
 		lead = 300 * NSEC_PER_MSEC;
+	expiry_lead_ns[rp] = lead;
 	first = now_ns() + lead;
 	for (i = 0; i < n; i++)
 		perm[i] = i;
@@ -934,12 +941,164 @@ static void expiry_run(enum reaper rp, int si, int run)
 	}
 	for (i = 0; i < n; i++)
 		deadline[i] = first + perm[i] * opt_window_ns / n;
-	if (!timers_arm(&t))
+	return first;
+}
+
+/*
+ * Each reap_*() waits up to a second for fired timers and takes what is
+ * there; it returns -1 on an error that ends the run, else 0, and sets
+ * *now to the clock read once the events were in hand.
+ */
+static int reap_twheel_read(struct expiry_ctx *c, uint64_t *now)
+{
+	struct twheel_event *ev = readbuf;
+	struct pollfd pfd = { .fd = c->t.fd, .events = POLLIN };
+	ssize_t r;
+	size_t j;
+
+	r = read(c->t.fd, readbuf, sizeof(readbuf));
+	if (r < 0 && errno == EAGAIN) {
+		poll(&pfd, 1, 1000);
+		return 0;
+	}
+	if (r < 0) {
+		fail("%s: read: %s", reaper_name[c->rp], strerror(errno));
+		return -1;
+	}
+	*now = now_ns();
+	for (j = 0; j < (size_t)r / sizeof(*ev); j++)
+		reaped(c->e, ev[j].user_data, *now, c->n, &ev[j].fired_ns);
+	return 0;
+}
+
+static int reap_uring(struct expiry_ctx *c, uint64_t *now)
+{
+	struct io_uring *r = c->rp == R_URING ? &c->t.ring : &c->ring;
+	struct __kernel_timespec ts = { .tv_sec = 1 };
+	struct io_uring_cqe *cqes[1024], *cqe;
+	unsigned int got, j, i;
+	int ret;
+
+	ret = io_uring_wait_cqe_timeout(r, &cqe, &ts);
+	if (ret == -ETIME || ret == -EINTR)
+		return 0;
+	if (ret) {
+		fail("%s: wait: %s", reaper_name[c->rp], strerror(-ret));
+		return -1;
+	}
+	/* The clock after the peek: it may take newer completions. */
+	got = io_uring_peek_batch_cqe(r, cqes, 1024);
+	*now = now_ns();
+	for (j = 0; j < got; j++) {
+		uint64_t ud = cqes[j]->user_data;
+		int res = cqes[j]->res;
+		struct io_uring_sqe *sqe;
+
+		switch (c->rp) {
+		case R_URING:
+			if (res != -ETIME)
+				fail("%s: timeout completed with %d", reaper_name[c->rp], res);
+			reaped(c->e, ud, *now, c->n, NULL);
+			break;
+		case R_TFD_URING:
+			if (res < 0 || !(res & POLLIN))
+				fail("%s: poll completed with %d", reaper_name[c->rp], res);
+			reaped(c->e, ud, *now, c->n, NULL);
+			break;
+		default:
+			if (ud >= READS || res < 0 || res % sizeof(struct twheel_event)) {
+				fail("%s: read completed with %d", reaper_name[c->rp], res);
+				return -1;
+			}
+			for (i = 0; i < res / sizeof(struct twheel_event); i++)
+				reaped(c->e, evbuf[ud][i].user_data, *now, c->n,
+				       &evbuf[ud][i].fired_ns);
+			sqe = get_sqe(r);
+			io_uring_prep_read(sqe, c->t.fd, evbuf[ud], sizeof(evbuf[ud]), 0);
+			sqe->user_data = ud;
+			break;
+		}
+	}
+	io_uring_cq_advance(r, got);
+	if (c->rp == R_TW_URING)
+		io_uring_submit(r);
+	return 0;
+}
+
+static int reap_epoll(struct expiry_ctx *c, uint64_t *now)
+{
+	static struct epoll_event eev[1024];
+	int nev = epoll_wait(c->ep, eev, 1024, 1000), j;
+
+	if (nev < 0 && errno != EINTR) {
+		fail("%s: epoll_wait: %s", reaper_name[c->rp], strerror(errno));
+		return -1;
+	}
+	*now = now_ns();
+	for (j = 0; j < nev; j++) {
+		uint64_t idx = eev[j].data.u64, exp;
+
+		if (idx >= c->n || read(tfd[idx], &exp, sizeof(exp)) != sizeof(exp)) {
+			fail("%s: read of timer %" PRIu64 ": %s", reaper_name[c->rp],
+			     idx, strerror(errno));
+			return -1;
+		}
+		reaped(c->e, idx, *now, c->n, NULL);
+	}
+	return 0;
+}
+
+/* Lateness quantiles of what was reaped. */
+static void expiry_summarise(struct expiry *e, enum reaper rp)
+{
+	int i;
+
+	qsort(late, e->events, sizeof(*late), cmp_double);
+	e->p50 = quantile(late, e->events, 0.50);
+	e->p99 = quantile(late, e->events, 0.99);
+	e->max = quantile(late, e->events, 1.0);
+	for (i = 0; i <= CDF_POINTS; i++)
+		e->cdf[i] = quantile(late, e->events, (double)i / CDF_POINTS);
+	e->kp50 = e->kp99 = e->kmax = NA;
+	if (reaper_arms[rp] == M_TW64) {
+		qsort(klate, e->events, sizeof(*klate), cmp_double);
+		e->kp50 = quantile(klate, e->events, 0.50);
+		e->kp99 = quantile(klate, e->events, 0.99);
+		e->kmax = quantile(klate, e->events, 1.0);
+	}
+	e->valid = 1;
+}
+
+static void expiry_run(enum reaper rp, int si, int run)
+{
+	struct expiry_ctx c = {
+		.rp = rp, .n = sizes[si], .e = &exp_res[rp][si][run], .ep = -1,
+	};
+	struct expiry *e = c.e;
+	unsigned long n = c.n;
+	uint64_t first, t_armed, t_last = 0, guard, c0;
+	int ret;
+
+	memset(e, 0, sizeof(*e));
+	if (reaper_arms[rp] == M_TIMERFD && tfd_limit && n > tfd_limit)
+		return;
+	ret = timers_setup(&c.t, reaper_arms[rp], n);
+	if (ret) {
+		if (reaper_arms[rp] != M_TIMERFD)
+			fail("%s: setup for %lu timers: %s", reaper_name[rp], n, strerror(-ret));
+		goto out;
+	}
+	memset(seen, 0, n);
+	if (reaper_setup(&c))
+		goto out;
+
+	first = expiry_deadlines(rp, n);
+	if (!timers_arm(&c.t))
 		goto out;
 	t_armed = now_ns();
 	if (t_armed > first) {
 		e->overran = 1;
-		expiry_lead_ns[rp] = 2 * lead;
+		expiry_lead_ns[rp] *= 2;
 		fprintf(stderr, "twbench: %s at %lu: arming ended %.0f ms after the first deadline\n",
 			reaper_name[rp], n, (double)(t_armed - first) / 1e6);
 	}
@@ -955,103 +1114,14 @@ static void expiry_run(enum reaper rp, int si, int run)
 			     reaper_name[rp], n, e->events, n);
 			break;
 		}
-		switch (rp) {
-		case R_TW_READ: {
-			ssize_t r;
-			struct pollfd pfd = { .fd = t.fd, .events = POLLIN };
-
-			r = read(t.fd, evbuf, sizeof(evbuf));
-			if (r < 0 && errno == EAGAIN) {
-				poll(&pfd, 1, 1000);
-				continue;
-			}
-			if (r < 0) {
-				fail("%s: read: %s", reaper_name[rp], strerror(errno));
-				goto out;
-			}
-			now = now_ns();
-			for (j = 0; j < (size_t)r / sizeof(struct twheel_event); j++) {
-				struct twheel_event *ev = &evbuf[0][0] + j;
-
-				reaped(e, ev->user_data, now, n, &ev->fired_ns);
-			}
-			break;
-		}
-		case R_TW_URING:
-		case R_TFD_URING:
-		case R_URING: {
-			struct io_uring *r = rp == R_URING ? &t.ring : &ring;
-			struct io_uring_cqe *cqes[1024], *cqe;
-			struct __kernel_timespec ts = { .tv_sec = 1 };
-			unsigned int got;
-
-			ret = io_uring_wait_cqe_timeout(r, &cqe, &ts);
-			if (ret == -ETIME || ret == -EINTR)
-				continue;
-			if (ret) {
-				fail("%s: wait: %s", reaper_name[rp], strerror(-ret));
-				goto out;
-			}
-			/* The clock after the peek: it may take newer completions. */
-			got = io_uring_peek_batch_cqe(r, cqes, 1024);
-			now = now_ns();
-			for (j = 0; j < got; j++) {
-				uint64_t ud = cqes[j]->user_data;
-				int res = cqes[j]->res;
-
-				if (rp == R_URING) {
-					if (res != -ETIME)
-						fail("%s: timeout completed with %d", reaper_name[rp], res);
-					reaped(e, ud, now, n, NULL);
-				} else if (rp == R_TFD_URING) {
-					if (!(res & POLLIN))
-						fail("%s: poll completed with %d", reaper_name[rp], res);
-					reaped(e, ud, now, n, NULL);
-				} else {
-					struct io_uring_sqe *sqe;
-
-					if (res < 0 || res % sizeof(struct twheel_event)) {
-						fail("%s: read completed with %d", reaper_name[rp], res);
-						goto out;
-					}
-					for (i = 0; i < (unsigned long)res / sizeof(struct twheel_event); i++) {
-						struct twheel_event *ev = &evbuf[ud][i];
-
-						reaped(e, ev->user_data, now, n, &ev->fired_ns);
-					}
-					sqe = get_sqe(r);
-					io_uring_prep_read(sqe, t.fd, evbuf[ud], sizeof(evbuf[ud]), 0);
-					sqe->user_data = ud;
-				}
-			}
-			io_uring_cq_advance(r, got);
-			if (rp == R_TW_URING)
-				io_uring_submit(r);
-			break;
-		}
-		case R_TFD_READ: {
-			int nev = epoll_wait(ep, eev, 1024, 1000);
-
-			if (nev < 0 && errno != EINTR) {
-				fail("%s: epoll_wait: %s", reaper_name[rp], strerror(errno));
-				goto out;
-			}
-			now = now_ns();
-			for (j = 0; nev > 0 && j < (unsigned long)nev; j++) {
-				uint64_t idx = eev[j].data.u64, exp;
-
-				if (idx >= n || read(tfd[idx], &exp, sizeof(exp)) != sizeof(exp)) {
-					fail("%s: read of timer %" PRIu64 ": %s", reaper_name[rp],
-					     idx, strerror(errno));
-					goto out;
-				}
-				reaped(e, idx, now, n, NULL);
-			}
-			break;
-		}
-		default:
-			break;
-		}
+		if (rp == R_TW_READ)
+			ret = reap_twheel_read(&c, &now);
+		else if (rp == R_TFD_READ)
+			ret = reap_epoll(&c, &now);
+		else
+			ret = reap_uring(&c, &now);
+		if (ret)
+			goto out;
 		if (e->events + e->dups > before)
 			t_last = now;
 	}
@@ -1060,26 +1130,13 @@ static void expiry_run(enum reaper rp, int si, int run)
 		fail("%s at %lu: %lu of %lu reaped, %lu more than once, %lu early",
 		     reaper_name[rp], n, e->events, n, e->dups, e->early);
 	e->per_s = t_last > first ? e->events / ((double)(t_last - first) / NSEC_PER_SEC) : NA;
-	qsort(late, e->events, sizeof(*late), cmp_double);
-	e->p50 = quantile(late, e->events, 0.50);
-	e->p99 = quantile(late, e->events, 0.99);
-	e->max = quantile(late, e->events, 1.0);
-	for (i = 0; i <= CDF_POINTS; i++)
-		e->cdf[i] = quantile(late, e->events, (double)i / CDF_POINTS);
-	e->kp50 = e->kp99 = e->kmax = NA;
-	if (reaper_arms[rp] == M_TW64) {
-		qsort(klate, e->events, sizeof(*klate), cmp_double);
-		e->kp50 = quantile(klate, e->events, 0.50);
-		e->kp99 = quantile(klate, e->events, 0.99);
-		e->kmax = quantile(klate, e->events, 1.0);
-	}
-	e->valid = 1;
+	expiry_summarise(e, rp);
 out:
-	if (ring_ok)
-		io_uring_queue_exit(&ring);
-	if (ep >= 0)
-		close(ep);
-	timers_teardown(&t);
+	if (c.ring_ok)
+		io_uring_queue_exit(&c.ring);
+	if (c.ep >= 0)
+		close(c.ep);
+	timers_teardown(&c.t);
 }
 
 /* --- output --------------------------------------------------------------- */
@@ -1332,16 +1389,35 @@ int main(int argc, char **argv)
 
 	while ((c = getopt_long(argc, argv, "s:r:k:b:w:o:a:", opts, NULL)) != -1) {
 		switch (c) {
-		case 's': parse_sizes(optarg); break;
-		case 'r': runs = atoi(optarg); break;
-		case 'k': opt_ops = strtoul(optarg, NULL, 10); break;
-		case 'b': opt_budget_ns = strtoull(optarg, NULL, 10) * NSEC_PER_MSEC; break;
-		case 'w': opt_window_ns = strtoull(optarg, NULL, 10) * NSEC_PER_MSEC; break;
-		case 'o': out_dir = optarg; break;
-		case 'a': snprintf(accel, sizeof(accel), "%s", optarg); break;
-		case 'E': do_expiry = 0; break;
-		case 'O': do_ops = 0; break;
-		default: usage();
+		case 's':
+			parse_sizes(optarg);
+			break;
+		case 'r':
+			runs = atoi(optarg);
+			break;
+		case 'k':
+			opt_ops = strtoul(optarg, NULL, 10);
+			break;
+		case 'b':
+			opt_budget_ns = strtoull(optarg, NULL, 10) * NSEC_PER_MSEC;
+			break;
+		case 'w':
+			opt_window_ns = strtoull(optarg, NULL, 10) * NSEC_PER_MSEC;
+			break;
+		case 'o':
+			out_dir = optarg;
+			break;
+		case 'a':
+			snprintf(accel, sizeof(accel), "%s", optarg);
+			break;
+		case 'E':
+			do_expiry = 0;
+			break;
+		case 'O':
+			do_ops = 0;
+			break;
+		default:
+			usage();
 		}
 	}
 	if (runs < 1 || runs > MAX_RUNS || !opt_ops || !opt_window_ns || optind != argc)
