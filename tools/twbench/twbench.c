@@ -724,6 +724,26 @@ static long twheel_memory_bytes(void)
 	return v;
 }
 
+/*
+ * Memory a method gives back returns late: closed files are released from
+ * task work and RCU callbacks, io_uring rings from a workqueue. Before a
+ * baseline, wait until MemAvailable has held still (within 256 kB) for
+ * three readings 100 ms apart, or 10 s at most.
+ */
+static void memory_settle(void)
+{
+	const struct timespec pause = { .tv_nsec = 100 * NSEC_PER_MSEC };
+	long prev = meminfo_kb("MemAvailable"), cur;
+	int i, still = 0;
+
+	for (i = 0; i < 100 && still < 3; i++) {
+		nanosleep(&pause, NULL);
+		cur = meminfo_kb("MemAvailable");
+		still = labs(cur - prev) < 256 ? still + 1 : 0;
+		prev = cur;
+	}
+}
+
 /* Deadlines spread over [60 s, 120 s) from now: none fires during a run. */
 static void far_deadlines(unsigned long n)
 {
@@ -745,6 +765,7 @@ static void ops_run(enum method m, int si, int run)
 	if (m == M_TIMERFD && tfd_limit && n > tfd_limit)
 		return;
 	far_deadlines(n);
+	memory_settle();
 	avail0 = meminfo_kb("MemAvailable");
 	slab0 = meminfo_kb("Slab");
 	t0 = now_ns();
