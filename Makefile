@@ -173,8 +173,8 @@ bench-wheel:
 
 # twheel against timerfd and io_uring timeouts in one VM run; tables, CSV
 # and plots land in a new folder under build/bench, named at the end
-# (Documentation/bench.rst). The defaults take about 17 minutes under TCG
-# on a 2-core host, 1 000 000 timers most of them.
+# (Documentation/bench.rst). The defaults take 14 minutes under TCG on an
+# idle 2-core host (20 on a busy one), three quarters of it at 1 000 000.
 BENCH_SIZES ?= 1000,10000,100000,1000000
 BENCH_RUNS ?= 5
 
