@@ -15,3 +15,14 @@ run_selftests /tests/userlib
 run_twdemo
 check_example epoll-daemon
 check_example uring-daemon
+
+# twbench at tiny sizes: it runs, every method is measured, every count
+# matches and the files are well-formed (`make bench` is the benchmark).
+if /tools/twbench --sizes 100,1000 --runs 1 --window-ms 100 \
+	--out /tmp/twbench-smoke > /tmp/twbench.out 2>&1 &&
+   /tools/twbench-check /tmp/twbench-smoke >> /tmp/twbench.out 2>&1; then
+	echo "ok 1 twbench: a small run measures every method and its counts add up"
+else
+	echo "not ok 1 twbench: a small run measures every method and its counts add up"
+fi
+sed 's/^/# /' /tmp/twbench.out

@@ -1,0 +1,1491 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * twbench: twheel against timerfd and io_uring timeouts, side by side in one
+ * process on one kernel.
+ *
+ * For each number of live timers N, each run, and each method (twheel with
+ * one entry per ioctl, twheel with 64 per ioctl, one timerfd per timer,
+ * io_uring IORING_OP_TIMEOUT with submissions of 64), it measures:
+ *
+ *   setup   what a method pays per timer before the first arm (timerfd:
+ *           timerfd_create; twheel and io_uring: one open for all N);
+ *   arm     arming N idle timers, deadlines spread over a minute;
+ *   memory  MemAvailable and Slab deltas across setup and arm, per timer;
+ *   rearm   moving randomly chosen armed timers to a new deadline
+ *           (io_uring: TIMEOUT_REMOVE with IORING_TIMEOUT_UPDATE);
+ *   cancel  cancelling randomly chosen, distinct armed timers
+ *           (timerfd: disarm; io_uring: TIMEOUT_REMOVE).
+ *
+ * Re-arm and cancel run on a sample of the armed timers (--ops, cut short
+ * by --budget-ms on a method whose cost grows with N) with all N armed.
+ *
+ * Then the expiry workload arms N timers due evenly within one second and
+ * reaps them: twheel by read() and by io_uring reads, timerfd by epoll and
+ * read() and by io_uring POLL_ADD, io_uring timeouts by their completions.
+ * It reports events reaped per second of the window, the lateness seen by
+ * the reaper (clock read after the wait returned, minus the deadline) at
+ * p50/p99/max, and for twheel the kernel's own lateness (fired_ns minus
+ * deadline_ns), which Documentation/device.rst bounds.
+ *
+ * Every count is checked (each arm, re-arm and cancel found its timer, each
+ * timer fired exactly once and never early); a mismatch is reported and
+ * makes the exit status 1. Results go to CSV files and tables in --out;
+ * every file starts with comment lines naming the kernel, the CPU model and
+ * the accelerator (--accel, or TWHEEL_ACCEL in the environment).
+ */
+
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <liburing.h>
+#include <poll.h>
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/ioctl.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/timerfd.h>
+#include <sys/utsname.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <linux/twheel.h>
+
+#define NSEC_PER_MSEC	1000000ULL
+#define NSEC_PER_SEC	1000000000ULL
+#define MAX_SIZES	8
+#define MAX_RUNS	15
+#define BATCH		64
+#define CDF_POINTS	200
+#define NA		(-1.0)
+
+enum method { M_TW1, M_TW64, M_TIMERFD, M_URING, NR_METHODS };
+
+static const char *const method_name[NR_METHODS] = {
+	"twheel-1", "twheel-64", "timerfd", "io_uring",
+};
+
+enum workload { W_SETUP, W_ARM, W_REARM, W_CANCEL, W_MEM, W_SLAB, NR_WORKLOADS };
+
+static const char *const workload_name[NR_WORKLOADS] = {
+	"setup", "arm", "rearm", "cancel", "memory", "slab",
+};
+
+static const char *const workload_unit[NR_WORKLOADS] = {
+	"ns/timer", "ns/op", "ns/op", "ns/op", "bytes/timer", "bytes/timer",
+};
+
+enum reaper { R_TW_READ, R_TW_URING, R_TFD_READ, R_TFD_URING, R_URING, NR_REAPERS };
+
+static const char *const reaper_name[NR_REAPERS] = {
+	"twheel/read", "twheel/io_uring", "timerfd/epoll+read",
+	"timerfd/io_uring-poll", "io_uring-timeout/cqe",
+};
+
+static const enum method reaper_arms[NR_REAPERS] = {
+	M_TW64, M_TW64, M_TIMERFD, M_TIMERFD, M_URING,
+};
+
+struct expiry {
+	int valid;
+	unsigned long events;	/* distinct timers reaped */
+	unsigned long dups;	/* timers reaped more than once */
+	unsigned long early;	/* reaped before their deadline */
+	int overran;		/* arming ended after the first deadline */
+	double per_s;		/* events / (last reap - first deadline) */
+	double cpu_ns;		/* process CPU time per event while reaping */
+	double p50, p99, max;	/* reaper's lateness, ns */
+	double kp50, kp99, kmax; /* twheel: fired_ns - deadline_ns */
+	double cdf[CDF_POINTS + 1];
+};
+
+/* Options. */
+static unsigned long sizes[MAX_SIZES] = { 1000, 10000, 100000, 1000000 };
+static int nr_sizes = 4;
+static int runs = 5;
+static unsigned long opt_ops = 4096;
+static uint64_t opt_budget_ns = 2000 * NSEC_PER_MSEC;
+static uint64_t opt_window_ns = NSEC_PER_SEC;
+static const char *out_dir = "/tmp/twbench";
+static char accel[32] = "unknown";
+static int do_ops = 1, do_expiry = 1;
+
+/* Results. */
+static double res[NR_WORKLOADS][NR_METHODS][MAX_SIZES][MAX_RUNS];
+static unsigned long res_ops[NR_WORKLOADS][NR_METHODS][MAX_SIZES][MAX_RUNS];
+static struct expiry exp_res[NR_REAPERS][MAX_SIZES][MAX_RUNS];
+static double arm_estimate_ns[NR_METHODS];	/* per timer, latest run */
+static uint64_t expiry_lead_ns[NR_REAPERS];
+static double module_bytes[MAX_SIZES];		/* twheel's memory_bytes / N */
+static int failures;
+
+/* What the guest allowed for timerfd. */
+static unsigned long tfd_limit;			/* 0: no limit hit */
+static char tfd_limit_why[160];
+static char limits_note[512];
+
+/* Metadata. */
+static char kernel_rel[128], cpu_model[160];
+static double null_syscall_ns, clock_read_ns;
+static struct twheel_handshake hs;
+
+/* Buffers sized for the largest N, allocated and touched once. */
+static unsigned long max_n;
+static uint64_t *deadline;
+static uint32_t *perm;
+static struct twheel_arm *arms;
+static struct __kernel_timespec *uts;
+static int *tfd;
+static double *late, *klate;
+static unsigned char *seen;
+
+static void fail(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	fprintf(stderr, "twbench: FAIL: ");
+	vfprintf(stderr, fmt, ap);
+	fprintf(stderr, "\n");
+	va_end(ap);
+	failures++;
+}
+
+static void die(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	fprintf(stderr, "twbench: ");
+	vfprintf(stderr, fmt, ap);
+	fprintf(stderr, "\n");
+	va_end(ap);
+	exit(2);
+}
+
+static uint64_t now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * NSEC_PER_SEC + ts.tv_nsec;
+}
+
+static uint64_t cpu_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
+	return (uint64_t)ts.tv_sec * NSEC_PER_SEC + ts.tv_nsec;
+}
+
+/* xorshift64*: the same sequence for every method of a run. */
+static uint64_t rng_state;
+
+static uint64_t rng(void)
+{
+	rng_state ^= rng_state >> 12;
+	rng_state ^= rng_state << 25;
+	rng_state ^= rng_state >> 27;
+	return rng_state * 0x2545F4914F6CDD1DULL;
+}
+
+static void *xcalloc(size_t n, size_t size)
+{
+	void *p = calloc(n, size);
+
+	if (!p)
+		die("out of memory for %zu x %zu bytes", n, size);
+	return p;
+}
+
+/* --- environment --------------------------------------------------------- */
+
+static long meminfo_kb(const char *key)
+{
+	char line[160];
+	size_t len = strlen(key);
+	long v = -1;
+	FILE *f = fopen("/proc/meminfo", "r");
+
+	if (!f)
+		return -1;
+	while (fgets(line, sizeof(line), f))
+		if (!strncmp(line, key, len) && line[len] == ':') {
+			v = strtol(line + len + 1, NULL, 10);
+			break;
+		}
+	fclose(f);
+	return v;
+}
+
+static int write_proc(const char *path, unsigned long v)
+{
+	FILE *f = fopen(path, "w");
+	int ret;
+
+	if (!f)
+		return -errno;
+	ret = fprintf(f, "%lu\n", v) < 0 ? -EIO : 0;
+	if (fclose(f) && !ret)
+		ret = -errno;
+	return ret;
+}
+
+static unsigned long read_proc(const char *path)
+{
+	unsigned long v = 0;
+	FILE *f = fopen(path, "r");
+
+	if (f) {
+		if (fscanf(f, "%lu", &v) != 1)
+			v = 0;
+		fclose(f);
+	}
+	return v;
+}
+
+/*
+ * One fd per timer: raise nr_open (the ceiling of RLIMIT_NOFILE) as far as
+ * the kernel accepts, file-max and the epoll watch limit likewise, then
+ * RLIMIT_NOFILE to nr_open. What stuck is recorded for the report.
+ */
+static void raise_fd_limits(void)
+{
+	unsigned long want = 1UL << 31, nr_open;
+	struct rlimit rl;
+
+	while (want > 1024 && write_proc("/proc/sys/fs/nr_open", want))
+		want >>= 1;
+	nr_open = read_proc("/proc/sys/fs/nr_open");
+	write_proc("/proc/sys/fs/file-max", 1UL << 40);
+	write_proc("/proc/sys/fs/epoll/max_user_watches", 1UL << 31);
+	rl.rlim_cur = rl.rlim_max = nr_open;
+	if (setrlimit(RLIMIT_NOFILE, &rl))
+		fail("setrlimit(RLIMIT_NOFILE, %lu): %s", nr_open, strerror(errno));
+	getrlimit(RLIMIT_NOFILE, &rl);
+	snprintf(limits_note, sizeof(limits_note),
+		 "fs.nr_open=%lu fs.file-max=%lu fs.epoll.max_user_watches=%lu RLIMIT_NOFILE=%lu",
+		 nr_open, read_proc("/proc/sys/fs/file-max"),
+		 read_proc("/proc/sys/fs/epoll/max_user_watches"),
+		 (unsigned long)rl.rlim_cur);
+}
+
+static void probe_environment(void)
+{
+	struct utsname u;
+	char line[256];
+	const char *env = getenv("TWHEEL_ACCEL");
+	FILE *f;
+	uint64_t t0;
+	int i, fd;
+
+	if (env && strcmp(accel, "unknown") == 0)
+		snprintf(accel, sizeof(accel), "%s", env);
+	if (!uname(&u))
+		snprintf(kernel_rel, sizeof(kernel_rel), "%s", u.release);
+	snprintf(cpu_model, sizeof(cpu_model), "unknown");
+	f = fopen("/proc/cpuinfo", "r");
+	while (f && fgets(line, sizeof(line), f)) {
+		char *p = strchr(line, ':');
+
+		if (!strncmp(line, "model name", 10) && p) {
+			p += 1 + strspn(p + 1, " \t");
+			p[strcspn(p, "\n")] = 0;
+			/* Commas would split the CSV header comments' fields. */
+			for (char *c = p; *c; c++)
+				if (*c == ',')
+					*c = ';';
+			snprintf(cpu_model, sizeof(cpu_model), "%s", p);
+			break;
+		}
+	}
+	if (f)
+		fclose(f);
+
+	/* Baselines: under TCG a syscall costs several times what it does natively. */
+	t0 = now_ns();
+	for (i = 0; i < 100000; i++)
+		syscall(SYS_getppid);
+	null_syscall_ns = (double)(now_ns() - t0) / 100000;
+	t0 = now_ns();
+	for (i = 0; i < 10000; i++)
+		now_ns();
+	clock_read_ns = (double)(now_ns() - t0) / 10000;
+
+	fd = open("/dev/twheel", O_RDWR | O_CLOEXEC);
+	if (fd < 0)
+		die("/dev/twheel: %s (is the module loaded?)", strerror(errno));
+	hs.size = sizeof(hs);
+	if (ioctl(fd, TWHEEL_IOC_HANDSHAKE, &hs))
+		die("TWHEEL_IOC_HANDSHAKE: %s", strerror(errno));
+	close(fd);
+	if (hs.max_batch < BATCH)
+		die("max_batch %u is below %u", hs.max_batch, BATCH);
+	raise_fd_limits();
+}
+
+static FILE *open_result(const char *name, const char *header)
+{
+	char path[512];
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/%s", out_dir, name);
+	f = fopen(path, "w");
+	if (!f)
+		die("%s: %s", path, strerror(errno));
+	fprintf(f, "# twbench %s\n", name);
+	fprintf(f, "# kernel: %s\n# cpu: %s\n# accel: %s\n", kernel_rel,
+		cpu_model, accel);
+	fprintf(f, "# null syscall: %.0f ns; clock_gettime: %.0f ns; twheel tick: %" PRIu64 " ns\n",
+		null_syscall_ns, clock_read_ns, (uint64_t)hs.tick_ns);
+	if (header)
+		fprintf(f, "%s\n", header);
+	return f;
+}
+
+/* --- one method's timers -------------------------------------------------- */
+
+struct timers {
+	enum method m;
+	unsigned long n;
+	int fd;			/* twheel */
+	unsigned long nr_tfd;	/* timerfds created */
+	struct io_uring ring;
+	int ring_ok;
+	unsigned long pending;	/* io_uring completions still to come */
+};
+
+static int ring_init(struct io_uring *ring)
+{
+	struct io_uring_params p = {
+		.flags = IORING_SETUP_CQSIZE | IORING_SETUP_CLAMP,
+		.cq_entries = 65536,
+	};
+
+	return io_uring_queue_init_params(4096, ring, &p);
+}
+
+/* Returns 0, or -errno; for timerfd records how many it could create. */
+static int timers_setup(struct timers *t, enum method m, unsigned long n)
+{
+	unsigned long i;
+	int ret;
+
+	memset(t, 0, sizeof(*t));
+	t->m = m;
+	t->n = n;
+	t->fd = -1;
+	switch (m) {
+	case M_TW1:
+	case M_TW64:
+		t->fd = open("/dev/twheel", O_RDWR | O_CLOEXEC);
+		return t->fd < 0 ? -errno : 0;
+	case M_TIMERFD:
+		for (i = 0; i < n; i++) {
+			tfd[i] = timerfd_create(CLOCK_MONOTONIC,
+						TFD_CLOEXEC | TFD_NONBLOCK);
+			if (tfd[i] < 0) {
+				ret = -errno;
+				if (!tfd_limit || i < tfd_limit) {
+					tfd_limit = i;
+					snprintf(tfd_limit_why, sizeof(tfd_limit_why),
+						 "timerfd_create failed after %lu timers: %s",
+						 i, strerror(-ret));
+				}
+				t->nr_tfd = i;
+				return ret;
+			}
+		}
+		t->nr_tfd = n;
+		return 0;
+	case M_URING:
+		ret = ring_init(&t->ring);
+		t->ring_ok = !ret;
+		return ret;
+	default:
+		return -EINVAL;
+	}
+}
+
+static void timers_teardown(struct timers *t)
+{
+	unsigned long i;
+
+	if (t->fd >= 0)
+		close(t->fd);
+	for (i = 0; i < t->nr_tfd; i++)
+		close(tfd[i]);
+	if (t->ring_ok)
+		io_uring_queue_exit(&t->ring);
+	t->fd = -1;
+	t->nr_tfd = 0;
+	t->ring_ok = 0;
+}
+
+/* A twheel batch ioctl; returns the entries that found their timer, or -errno. */
+static long tw_batch(int fd, unsigned long cmd, const void *ent,
+		     unsigned int count, unsigned int esize)
+{
+	struct twheel_batch b = {
+		.size = sizeof(b), .entries = (uintptr_t)ent,
+		.count = count, .entry_size = esize,
+	};
+
+	if (ioctl(fd, cmd, &b) < 0)
+		return -errno;
+	if (b.applied != count)
+		return b.error ? b.error : -EIO;
+	return b.found;
+}
+
+static struct io_uring_sqe *get_sqe(struct io_uring *ring)
+{
+	struct io_uring_sqe *sqe = io_uring_get_sqe(ring);
+
+	if (!sqe) {
+		io_uring_submit(ring);
+		sqe = io_uring_get_sqe(ring);
+		if (!sqe)
+			die("io_uring: no SQE after a submit");
+	}
+	return sqe;
+}
+
+/*
+ * Reaps the completions of removes and updates. Returns the number of
+ * completions whose result was not the expected one.
+ */
+#define TAG_CTL		(1ULL << 63)
+
+static unsigned long uring_reap(struct timers *t, int wait_all)
+{
+	struct io_uring_cqe *cqes[256], *cqe;
+	struct __kernel_timespec ts = { .tv_sec = 10 };
+	unsigned long bad = 0;
+	unsigned int i, got;
+
+	while (t->pending) {
+		got = io_uring_peek_batch_cqe(&t->ring, cqes, 256);
+		if (!got) {
+			if (!wait_all)
+				break;
+			/* A completion that never comes is a failure, not a hang. */
+			if (io_uring_wait_cqe_timeout(&t->ring, &cqe, &ts)) {
+				bad += t->pending;
+				t->pending = 0;
+				break;
+			}
+			continue;
+		}
+		for (i = 0; i < got; i++) {
+			int r = cqes[i]->res;
+
+			/* A control SQE succeeds; a removed timeout says so. */
+			if (cqes[i]->user_data & TAG_CTL ? r != 0 : r != -ECANCELED)
+				bad++;
+		}
+		io_uring_cq_advance(&t->ring, got);
+		t->pending -= got;
+	}
+	return bad;
+}
+
+/* Arms timer i for deadline[i] (absolute). Returns ns taken, or 0 on error. */
+static uint64_t timers_arm(struct timers *t)
+{
+	unsigned long n = t->n, i, j;
+	uint64_t t0, t1;
+	long found = 0, r = 0;
+
+	for (i = 0; i < n; i++) {
+		arms[i] = (struct twheel_arm){
+			.conn_id = i, .timeout_ns = deadline[i], .user_data = i,
+			.kind = TWHEEL_KIND_IDLE, .flags = TWHEEL_ARM_ABS,
+		};
+		uts[i].tv_sec = deadline[i] / NSEC_PER_SEC;
+		uts[i].tv_nsec = deadline[i] % NSEC_PER_SEC;
+	}
+	t0 = now_ns();
+	switch (t->m) {
+	case M_TW1:
+		for (i = 0; i < n; i++) {
+			r = tw_batch(t->fd, TWHEEL_IOC_ARM, &arms[i], 1, sizeof(*arms));
+			if (r < 0)
+				break;
+			found += r;
+		}
+		break;
+	case M_TW64:
+		for (i = 0; i < n; i += j) {
+			j = n - i < BATCH ? n - i : BATCH;
+			r = tw_batch(t->fd, TWHEEL_IOC_ARM, &arms[i], j, sizeof(*arms));
+			if (r < 0)
+				break;
+			found += r;
+		}
+		break;
+	case M_TIMERFD:
+		for (i = 0; i < n; i++) {
+			struct itimerspec its = {
+				.it_value.tv_sec = uts[i].tv_sec,
+				.it_value.tv_nsec = uts[i].tv_nsec,
+			};
+
+			r = timerfd_settime(tfd[i], TFD_TIMER_ABSTIME, &its, NULL);
+			if (r < 0) {
+				r = -errno;
+				break;
+			}
+		}
+		break;
+	case M_URING:
+		for (i = 0; i < n; i++) {
+			struct io_uring_sqe *sqe = get_sqe(&t->ring);
+
+			io_uring_prep_timeout(sqe, &uts[i], 0, IORING_TIMEOUT_ABS);
+			sqe->user_data = i;
+			if ((i + 1) % BATCH == 0 || i + 1 == n) {
+				r = io_uring_submit(&t->ring);
+				if (r < 0)
+					break;
+			}
+		}
+		r = i == n ? 0 : r;
+		break;
+	default:
+		r = -EINVAL;
+	}
+	t1 = now_ns();
+	if (r < 0) {
+		fail("%s: arming %lu timers: %s", method_name[t->m], n, strerror((int)-r));
+		return 0;
+	}
+	if (found) {
+		fail("%s: %ld of %lu first armings found a timer armed", method_name[t->m], found, n);
+		return 0;
+	}
+	return t1 - t0 ? t1 - t0 : 1;
+}
+
+/* k distinct random timers of n, in perm[0..k). */
+static void pick_random(unsigned long n, unsigned long k)
+{
+	unsigned long i;
+
+	for (i = 0; i < n; i++)
+		perm[i] = i;
+	for (i = 0; i < k; i++) {
+		unsigned long j = i + rng() % (n - i);
+		uint32_t x = perm[i];
+
+		perm[i] = perm[j];
+		perm[j] = x;
+	}
+}
+
+/*
+ * Re-arms (cancel == 0) or cancels up to k random armed timers, in batches
+ * of BATCH for the batched methods, stopping after the time budget. Stores
+ * the number done in *done; returns ns taken, or 0 on error.
+ */
+static uint64_t timers_modify(struct timers *t, unsigned long k, int cancel,
+			      unsigned long *done)
+{
+	static struct twheel_arm ra[BATCH];
+	static struct twheel_cancel rc[BATCH];
+	static struct __kernel_timespec rts[BATCH];
+	const char *what = cancel ? "cancel" : "rearm";
+	unsigned long i = 0, j, found = 0, bad = 0;
+	uint64_t t0, t1, shift = 5 * NSEC_PER_SEC;
+	long r = 0;
+
+	pick_random(t->n, k);
+	t0 = now_ns();
+	while (i < k) {
+		unsigned long c = t->m == M_TW1 || t->m == M_TIMERFD ? 1 : BATCH;
+
+		if (c > k - i)
+			c = k - i;
+		for (j = 0; j < c; j++) {
+			uint32_t x = perm[i + j];
+			uint64_t d = deadline[x] + shift;
+
+			switch (t->m) {
+			case M_TW1:
+			case M_TW64:
+				if (cancel)
+					rc[j] = (struct twheel_cancel){ .conn_id = x };
+				else
+					ra[j] = (struct twheel_arm){
+						.conn_id = x, .timeout_ns = d,
+						.user_data = x, .flags = TWHEEL_ARM_ABS,
+					};
+				break;
+			case M_TIMERFD: {
+				struct itimerspec its = { 0 };
+
+				if (!cancel) {
+					its.it_value.tv_sec = d / NSEC_PER_SEC;
+					its.it_value.tv_nsec = d % NSEC_PER_SEC;
+				}
+				if (timerfd_settime(tfd[x], TFD_TIMER_ABSTIME, &its, NULL))
+					r = -errno;
+				else
+					found++;
+				break;
+			}
+			case M_URING: {
+				struct io_uring_sqe *sqe = get_sqe(&t->ring);
+
+				if (cancel) {
+					io_uring_prep_timeout_remove(sqe, x, 0);
+					t->pending += 2;
+				} else {
+					rts[j].tv_sec = d / NSEC_PER_SEC;
+					rts[j].tv_nsec = d % NSEC_PER_SEC;
+					io_uring_prep_timeout_update(sqe, &rts[j], x,
+								     IORING_TIMEOUT_ABS);
+					t->pending += 1;
+				}
+				sqe->user_data = TAG_CTL | x;
+				break;
+			}
+			default:
+				break;
+			}
+		}
+		switch (t->m) {
+		case M_TW1:
+		case M_TW64:
+			r = cancel ? tw_batch(t->fd, TWHEEL_IOC_CANCEL, rc, c, sizeof(rc[0]))
+				   : tw_batch(t->fd, TWHEEL_IOC_ARM, ra, c, sizeof(ra[0]));
+			if (r >= 0) {
+				found += r;
+				r = 0;
+			}
+			break;
+		case M_URING:
+			/* The timespecs are read when the SQEs are submitted. */
+			r = io_uring_submit(&t->ring);
+			if (r >= 0) {
+				r = 0;
+				bad += uring_reap(t, 0);
+			}
+			break;
+		default:
+			break;
+		}
+		if (r < 0)
+			break;
+		i += c;
+		/* A method whose cost grows with N stops early, on a batch boundary. */
+		if (i >= 4 * BATCH && i % BATCH == 0 && now_ns() - t0 > opt_budget_ns)
+			break;
+	}
+	if (t->m == M_URING && r >= 0) {
+		/* A removed timeout completes from task work: wait for all. */
+		bad += uring_reap(t, 1);
+		found = i - bad / (cancel ? 2 : 1);
+	}
+	t1 = now_ns();
+	*done = i;
+	if (r < 0) {
+		fail("%s: %s of %lu timers: %s", method_name[t->m], what, k, strerror((int)-r));
+		return 0;
+	}
+	if (found != i || bad) {
+		fail("%s: %s: %lu of %lu found their timer, %lu bad completions",
+		     method_name[t->m], what, found, i, bad);
+		return 0;
+	}
+	return t1 - t0 ? t1 - t0 : 1;
+}
+
+static long twheel_memory_bytes(void)
+{
+	char line[128];
+	long v = -1;
+	FILE *f = fopen("/sys/kernel/debug/twheel/counters", "r");
+
+	if (!f)
+		return -1;
+	while (fgets(line, sizeof(line), f))
+		if (sscanf(line, "memory_bytes %ld", &v) == 1)
+			break;
+	fclose(f);
+	return v;
+}
+
+/*
+ * Memory a method gives back returns late: closed files are released from
+ * task work and RCU callbacks, io_uring rings from a workqueue. Before a
+ * baseline, wait until MemAvailable has held still (within 256 kB) for
+ * three readings 100 ms apart, or 10 s at most.
+ */
+static void memory_settle(void)
+{
+	const struct timespec pause = { .tv_nsec = 100 * NSEC_PER_MSEC };
+	long prev = meminfo_kb("MemAvailable"), cur;
+	int i, still = 0;
+
+	for (i = 0; i < 100 && still < 3; i++) {
+		nanosleep(&pause, NULL);
+		cur = meminfo_kb("MemAvailable");
+		still = labs(cur - prev) < 256 ? still + 1 : 0;
+		prev = cur;
+	}
+}
+
+/* Deadlines spread over [60 s, 120 s) from now: none fires during a run. */
+static void far_deadlines(unsigned long n)
+{
+	uint64_t base = now_ns() + 60 * NSEC_PER_SEC;
+	unsigned long i;
+
+	for (i = 0; i < n; i++)
+		deadline[i] = base + rng() % (60 * NSEC_PER_SEC);
+}
+
+static void ops_run(enum method m, int si, int run)
+{
+	unsigned long n = sizes[si], k = opt_ops < n ? opt_ops : n, done;
+	long avail0, slab0, avail1, slab1;
+	struct timers t;
+	uint64_t t0, ns;
+	int ret;
+
+	if (m == M_TIMERFD && tfd_limit && n > tfd_limit)
+		return;
+	far_deadlines(n);
+	memory_settle();
+	avail0 = meminfo_kb("MemAvailable");
+	slab0 = meminfo_kb("Slab");
+	t0 = now_ns();
+	ret = timers_setup(&t, m, n);
+	ns = now_ns() - t0;
+	if (ret) {
+		if (m != M_TIMERFD)
+			fail("%s: setup for %lu timers: %s", method_name[m], n, strerror(-ret));
+		else
+			fprintf(stderr, "twbench: %s\n", tfd_limit_why);
+		timers_teardown(&t);
+		return;
+	}
+	res[W_SETUP][m][si][run] = (double)ns / n;
+	res_ops[W_SETUP][m][si][run] = n;
+
+	ns = timers_arm(&t);
+	if (!ns)
+		goto out;
+	res[W_ARM][m][si][run] = (double)ns / n;
+	res_ops[W_ARM][m][si][run] = n;
+	arm_estimate_ns[m] = (double)ns / n;
+
+	avail1 = meminfo_kb("MemAvailable");
+	slab1 = meminfo_kb("Slab");
+	res[W_MEM][m][si][run] = (double)(avail0 - avail1) * 1024 / n;
+	res[W_SLAB][m][si][run] = (double)(slab1 - slab0) * 1024 / n;
+	res_ops[W_MEM][m][si][run] = res_ops[W_SLAB][m][si][run] = n;
+	if (m == M_TW64 && run == 0) {
+		long mb = twheel_memory_bytes();
+
+		if (mb >= 0)
+			module_bytes[si] = (double)mb / n;
+	}
+
+	ns = timers_modify(&t, k, 0, &done);
+	if (!ns)
+		goto out;
+	res[W_REARM][m][si][run] = (double)ns / done;
+	res_ops[W_REARM][m][si][run] = done;
+
+	ns = timers_modify(&t, k, 1, &done);
+	if (!ns)
+		goto out;
+	res[W_CANCEL][m][si][run] = (double)ns / done;
+	res_ops[W_CANCEL][m][si][run] = done;
+out:
+	timers_teardown(&t);
+}
+
+/* --- expiry --------------------------------------------------------------- */
+
+static int cmp_double(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+static double quantile(const double *sorted, unsigned long n, double q)
+{
+	unsigned long i;
+
+	if (!n)
+		return NA;
+	i = (unsigned long)(q * (n - 1) + 0.5);
+	return sorted[i];
+}
+
+/* One reaped timer: checks it, records its lateness. */
+static void reaped(struct expiry *e, uint64_t idx, uint64_t now, unsigned long n,
+		   const __u64 *fired)
+{
+	if (idx >= n) {
+		fail("reaped an unknown timer %" PRIu64, idx);
+		return;
+	}
+	if (seen[idx]++) {
+		e->dups++;
+		return;
+	}
+	if (now < deadline[idx])
+		e->early++;
+	late[e->events] = now >= deadline[idx] ? (double)(now - deadline[idx]) : 0;
+	if (fired) {
+		if (*fired < deadline[idx])
+			e->early++;
+		klate[e->events] = *fired >= deadline[idx] ? (double)(*fired - deadline[idx]) : 0;
+	}
+	e->events++;
+}
+
+/* One expiry run: the timers, what reaps them, and what it found. */
+struct expiry_ctx {
+	enum reaper rp;
+	unsigned long n;
+	struct expiry *e;
+	struct timers t;
+	struct io_uring ring;	/* reads of twheel, polls of timerfds */
+	int ring_ok;
+	int ep;			/* epoll of the timerfds */
+};
+
+enum { READS = 4, READ_EVENTS = 256 };
+static struct twheel_event evbuf[READS][READ_EVENTS];	/* io_uring reads */
+static struct twheel_event readbuf[READS * READ_EVENTS];	/* read() */
+
+/* Sets up what reaps: it has to be in place before anything fires. */
+static int reaper_setup(struct expiry_ctx *c)
+{
+	unsigned long i;
+	int ret;
+
+	if (c->rp == R_TW_READ && fcntl(c->t.fd, F_SETFL, O_NONBLOCK)) {
+		fail("%s: O_NONBLOCK: %s", reaper_name[c->rp], strerror(errno));
+		return -1;
+	}
+	if (c->rp == R_TFD_READ) {
+		c->ep = epoll_create1(EPOLL_CLOEXEC);
+		if (c->ep < 0) {
+			fail("%s: epoll_create1: %s", reaper_name[c->rp], strerror(errno));
+			return -1;
+		}
+		for (i = 0; i < c->n; i++) {
+			struct epoll_event ev = { .events = EPOLLIN, .data.u64 = i };
+
+			if (epoll_ctl(c->ep, EPOLL_CTL_ADD, tfd[i], &ev)) {
+				fail("%s: epoll_ctl for timer %lu: %s", reaper_name[c->rp], i,
+				     strerror(errno));
+				return -1;
+			}
+		}
+	}
+	if (c->rp != R_TW_URING && c->rp != R_TFD_URING)
+		return 0;
+	ret = ring_init(&c->ring);
+	if (ret) {
+		fail("%s: io_uring setup: %s", reaper_name[c->rp], strerror(-ret));
+		return -1;
+	}
+	c->ring_ok = 1;
+	if (c->rp == R_TW_URING) {
+		/* Several reads in flight, each put back when it completes. */
+		for (i = 0; i < READS; i++) {
+			struct io_uring_sqe *sqe = get_sqe(&c->ring);
+
+			io_uring_prep_read(sqe, c->t.fd, evbuf[i], sizeof(evbuf[i]), 0);
+			sqe->user_data = i;
+		}
+		io_uring_submit(&c->ring);
+		return 0;
+	}
+	/* One poll per timerfd. */
+	for (i = 0; i < c->n; i++) {
+		struct io_uring_sqe *sqe = get_sqe(&c->ring);
+
+		io_uring_prep_poll_add(sqe, tfd[i], POLLIN);
+		sqe->user_data = i;
+		if ((i + 1) % BATCH == 0 || i + 1 == c->n)
+			io_uring_submit(&c->ring);
+	}
+	return 0;
+}
+
+/*
+ * Deadlines evenly over the window, armed in random order, starting once
+ * arming is surely over: twice what arming N took in the last run of the
+ * arm workload (more if that was not enough last time). Returns the first
+ * deadline.
+ */
+static uint64_t expiry_deadlines(enum reaper rp, unsigned long n)
+{
+	enum method m = reaper_arms[rp];
+	uint64_t lead = (uint64_t)(2 * arm_estimate_ns[m] * n), first;
+	unsigned long i, j;
+
+	if (!arm_estimate_ns[m])
+		lead = n * 20000ULL;
+	if (lead < expiry_lead_ns[rp])
+		lead = expiry_lead_ns[rp];
+	if (lead < 300 * NSEC_PER_MSEC)
+		lead = 300 * NSEC_PER_MSEC;
+	expiry_lead_ns[rp] = lead;
+	first = now_ns() + lead;
+	for (i = 0; i < n; i++)
+		perm[i] = i;
+	for (i = n; i > 1; i--) {
+		uint32_t x;
+
+		j = rng() % i;
+		x = perm[i - 1];
+		perm[i - 1] = perm[j];
+		perm[j] = x;
+	}
+	for (i = 0; i < n; i++)
+		deadline[i] = first + perm[i] * opt_window_ns / n;
+	return first;
+}
+
+/*
+ * Each reap_*() waits up to a second for fired timers and takes what is
+ * there; it returns -1 on an error that ends the run, else 0, and sets
+ * *now to the clock read once the events were in hand.
+ */
+static int reap_twheel_read(struct expiry_ctx *c, uint64_t *now)
+{
+	struct twheel_event *ev = readbuf;
+	struct pollfd pfd = { .fd = c->t.fd, .events = POLLIN };
+	ssize_t r;
+	size_t j;
+
+	r = read(c->t.fd, readbuf, sizeof(readbuf));
+	if (r < 0 && errno == EAGAIN) {
+		poll(&pfd, 1, 1000);
+		return 0;
+	}
+	if (r < 0) {
+		fail("%s: read: %s", reaper_name[c->rp], strerror(errno));
+		return -1;
+	}
+	*now = now_ns();
+	for (j = 0; j < (size_t)r / sizeof(*ev); j++)
+		reaped(c->e, ev[j].user_data, *now, c->n, &ev[j].fired_ns);
+	return 0;
+}
+
+static int reap_uring(struct expiry_ctx *c, uint64_t *now)
+{
+	struct io_uring *r = c->rp == R_URING ? &c->t.ring : &c->ring;
+	struct __kernel_timespec ts = { .tv_sec = 1 };
+	struct io_uring_cqe *cqes[1024], *cqe;
+	unsigned int got, j, i;
+	int ret;
+
+	ret = io_uring_wait_cqe_timeout(r, &cqe, &ts);
+	if (ret == -ETIME || ret == -EINTR)
+		return 0;
+	if (ret) {
+		fail("%s: wait: %s", reaper_name[c->rp], strerror(-ret));
+		return -1;
+	}
+	/* The clock after the peek: it may take newer completions. */
+	got = io_uring_peek_batch_cqe(r, cqes, 1024);
+	*now = now_ns();
+	for (j = 0; j < got; j++) {
+		uint64_t ud = cqes[j]->user_data;
+		int res = cqes[j]->res;
+		struct io_uring_sqe *sqe;
+
+		switch (c->rp) {
+		case R_URING:
+			if (res != -ETIME)
+				fail("%s: timeout completed with %d", reaper_name[c->rp], res);
+			reaped(c->e, ud, *now, c->n, NULL);
+			break;
+		case R_TFD_URING:
+			if (res < 0 || !(res & POLLIN))
+				fail("%s: poll completed with %d", reaper_name[c->rp], res);
+			reaped(c->e, ud, *now, c->n, NULL);
+			break;
+		default:
+			if (ud >= READS || res < 0 || res % sizeof(struct twheel_event)) {
+				fail("%s: read completed with %d", reaper_name[c->rp], res);
+				return -1;
+			}
+			for (i = 0; i < res / sizeof(struct twheel_event); i++)
+				reaped(c->e, evbuf[ud][i].user_data, *now, c->n,
+				       &evbuf[ud][i].fired_ns);
+			sqe = get_sqe(r);
+			io_uring_prep_read(sqe, c->t.fd, evbuf[ud], sizeof(evbuf[ud]), 0);
+			sqe->user_data = ud;
+			break;
+		}
+	}
+	io_uring_cq_advance(r, got);
+	if (c->rp == R_TW_URING)
+		io_uring_submit(r);
+	return 0;
+}
+
+static int reap_epoll(struct expiry_ctx *c, uint64_t *now)
+{
+	static struct epoll_event eev[1024];
+	int nev = epoll_wait(c->ep, eev, 1024, 1000), j;
+
+	if (nev < 0 && errno != EINTR) {
+		fail("%s: epoll_wait: %s", reaper_name[c->rp], strerror(errno));
+		return -1;
+	}
+	*now = now_ns();
+	for (j = 0; j < nev; j++) {
+		uint64_t idx = eev[j].data.u64, exp;
+
+		if (idx >= c->n || read(tfd[idx], &exp, sizeof(exp)) != sizeof(exp)) {
+			fail("%s: read of timer %" PRIu64 ": %s", reaper_name[c->rp],
+			     idx, strerror(errno));
+			return -1;
+		}
+		reaped(c->e, idx, *now, c->n, NULL);
+	}
+	return 0;
+}
+
+/* Lateness quantiles of what was reaped. */
+static void expiry_summarise(struct expiry *e, enum reaper rp)
+{
+	int i;
+
+	qsort(late, e->events, sizeof(*late), cmp_double);
+	e->p50 = quantile(late, e->events, 0.50);
+	e->p99 = quantile(late, e->events, 0.99);
+	e->max = quantile(late, e->events, 1.0);
+	for (i = 0; i <= CDF_POINTS; i++)
+		e->cdf[i] = quantile(late, e->events, (double)i / CDF_POINTS);
+	e->kp50 = e->kp99 = e->kmax = NA;
+	if (reaper_arms[rp] == M_TW64) {
+		qsort(klate, e->events, sizeof(*klate), cmp_double);
+		e->kp50 = quantile(klate, e->events, 0.50);
+		e->kp99 = quantile(klate, e->events, 0.99);
+		e->kmax = quantile(klate, e->events, 1.0);
+	}
+	e->valid = 1;
+}
+
+static void expiry_run(enum reaper rp, int si, int run)
+{
+	struct expiry_ctx c = {
+		.rp = rp, .n = sizes[si], .e = &exp_res[rp][si][run], .ep = -1,
+	};
+	struct expiry *e = c.e;
+	unsigned long n = c.n;
+	uint64_t first, t_armed, t_last = 0, guard, c0;
+	int ret;
+
+	memset(e, 0, sizeof(*e));
+	if (reaper_arms[rp] == M_TIMERFD && tfd_limit && n > tfd_limit)
+		return;
+	ret = timers_setup(&c.t, reaper_arms[rp], n);
+	if (ret) {
+		if (reaper_arms[rp] != M_TIMERFD)
+			fail("%s: setup for %lu timers: %s", reaper_name[rp], n, strerror(-ret));
+		goto out;
+	}
+	memset(seen, 0, n);
+	if (reaper_setup(&c))
+		goto out;
+
+	first = expiry_deadlines(rp, n);
+	if (!timers_arm(&c.t))
+		goto out;
+	t_armed = now_ns();
+	if (t_armed > first) {
+		e->overran = 1;
+		expiry_lead_ns[rp] *= 2;
+		fprintf(stderr, "twbench: %s at %lu: arming ended %.0f ms after the first deadline\n",
+			reaper_name[rp], n, (double)(t_armed - first) / 1e6);
+	}
+
+	guard = first + opt_window_ns + 120 * NSEC_PER_SEC;
+	c0 = cpu_ns();
+	while (e->events + e->dups < n) {
+		unsigned long before = e->events + e->dups;
+		uint64_t now = 0;
+
+		if (now_ns() > guard) {
+			fail("%s at %lu: %lu of %lu timers reaped within 2 minutes",
+			     reaper_name[rp], n, e->events, n);
+			break;
+		}
+		if (rp == R_TW_READ)
+			ret = reap_twheel_read(&c, &now);
+		else if (rp == R_TFD_READ)
+			ret = reap_epoll(&c, &now);
+		else
+			ret = reap_uring(&c, &now);
+		if (ret)
+			goto out;
+		if (e->events + e->dups > before)
+			t_last = now;
+	}
+	e->cpu_ns = (double)(cpu_ns() - c0) / (e->events ? e->events : 1);
+	if (e->events != n || e->dups || e->early)
+		fail("%s at %lu: %lu of %lu reaped, %lu more than once, %lu early",
+		     reaper_name[rp], n, e->events, n, e->dups, e->early);
+	e->per_s = t_last > first ? e->events / ((double)(t_last - first) / NSEC_PER_SEC) : NA;
+	expiry_summarise(e, rp);
+out:
+	if (c.ring_ok)
+		io_uring_queue_exit(&c.ring);
+	if (c.ep >= 0)
+		close(c.ep);
+	timers_teardown(&c.t);
+}
+
+/* --- output --------------------------------------------------------------- */
+
+static double median(const double *v, int nr)
+{
+	double s[MAX_RUNS];
+	int i, k = 0;
+
+	for (i = 0; i < nr; i++)
+		if (v[i] != NA)
+			s[k++] = v[i];
+	if (!k)
+		return NA;
+	qsort(s, k, sizeof(*s), cmp_double);
+	return k % 2 ? s[k / 2] : (s[k / 2 - 1] + s[k / 2]) / 2;
+}
+
+static void fmt_cell(char *buf, size_t len, double v, double base)
+{
+	if (v == NA)
+		snprintf(buf, len, "-");
+	else if (base > 0)
+		snprintf(buf, len, "%.0f (%.2fx)", v, v / base);
+	else
+		snprintf(buf, len, "%.0f", v);
+}
+
+static double expiry_field(const struct expiry *e, int f)
+{
+	if (!e->valid)
+		return NA;
+	switch (f) {
+	case 0: return e->per_s;
+	case 1: return e->p50;
+	case 2: return e->p99;
+	case 3: return e->max;
+	case 4: return e->kp50;
+	case 5: return e->kp99;
+	case 6: return e->kmax;
+	case 7: return e->cpu_ns;
+	default: return NA;
+	}
+}
+
+static double expiry_median(int rp, int si, int f)
+{
+	double v[MAX_RUNS];
+	int r;
+
+	for (r = 0; r < runs; r++)
+		v[r] = expiry_field(&exp_res[rp][si][r], f);
+	return median(v, runs);
+}
+
+static void write_results(void)
+{
+	static const char *const ef_name[] = {
+		"events_per_s", "late_p50_ns", "late_p99_ns", "late_max_ns",
+		"kernel_late_p50_ns", "kernel_late_p99_ns", "kernel_late_max_ns",
+		"cpu_ns_per_event",
+	};
+	FILE *raw, *sum, *tab, *ex, *exs, *cdf, *meta;
+	char cell[64];
+	int w, m, si, r, rp, f, i;
+
+	meta = open_result("meta.txt", NULL);
+	fprintf(meta, "kernel: %s\ncpu: %s\naccel: %s\ncpus: %ld\nmem_total_kb: %ld\n",
+		kernel_rel, cpu_model, accel, sysconf(_SC_NPROCESSORS_ONLN),
+		meminfo_kb("MemTotal"));
+	fprintf(meta, "null_syscall_ns: %.1f\nclock_gettime_ns: %.1f\n", null_syscall_ns,
+		clock_read_ns);
+	fprintf(meta, "twheel: api %u tick_ns %" PRIu64 " quota %" PRIu64 " max_timers %" PRIu64 " max_batch %u\n",
+		hs.api_version, (uint64_t)hs.tick_ns, (uint64_t)hs.quota_timers,
+		(uint64_t)hs.max_timers, hs.max_batch);
+	fprintf(meta, "fd limits: %s\n", limits_note);
+	for (si = 0; si < nr_sizes; si++)
+		if (module_bytes[si] > 0)
+			fprintf(meta, "twheel memory_bytes counter at %lu timers: %.1f bytes/timer\n",
+				sizes[si], module_bytes[si]);
+	fprintf(meta, "timerfd: %s\n", tfd_limit ? tfd_limit_why : "no limit reached");
+	fprintf(meta, "runs: %d\nops per sample: %lu\nbudget_ms: %" PRIu64 "\nwindow_ms: %" PRIu64 "\nsizes:",
+		runs, opt_ops, (uint64_t)(opt_budget_ns / NSEC_PER_MSEC),
+		(uint64_t)(opt_window_ns / NSEC_PER_MSEC));
+	for (si = 0; si < nr_sizes; si++)
+		fprintf(meta, " %lu", sizes[si]);
+	fprintf(meta, "\nfailures: %d\n", failures);
+	fclose(meta);
+
+	raw = open_result("ops-runs.csv", "workload,method,live_timers,run,ops,value,unit");
+	sum = open_result("ops.csv",
+			  "workload,method,live_timers,runs,median,min,max,unit,ratio_to_twheel-64");
+	tab = open_result("tables.txt", NULL);
+	fprintf(tab, "# medians over %d runs; in brackets the ratio to twheel-64 (batched)\n", runs);
+	fprintf(tab, "# null syscall (getppid) %.0f ns, clock_gettime %.0f ns in this run\n",
+		null_syscall_ns, clock_read_ns);
+	for (w = 0; w < NR_WORKLOADS; w++) {
+		fprintf(tab, "\n%s (%s)\n%-12s", workload_name[w], workload_unit[w], "live");
+		for (m = 0; m < NR_METHODS; m++)
+			fprintf(tab, " %20s", method_name[m]);
+		fprintf(tab, "\n");
+		for (si = 0; si < nr_sizes; si++) {
+			double base, med[NR_METHODS], lo[NR_METHODS], hi[NR_METHODS];
+			int k[NR_METHODS];
+
+			for (m = 0; m < NR_METHODS; m++) {
+				double v[MAX_RUNS];
+
+				k[m] = 0;
+				for (r = 0; r < runs; r++) {
+					v[r] = res_ops[w][m][si][r] ? res[w][m][si][r] : NA;
+					if (v[r] == NA)
+						continue;
+					fprintf(raw, "%s,%s,%lu,%d,%lu,%.1f,%s\n", workload_name[w],
+						method_name[m], sizes[si], r + 1,
+						res_ops[w][m][si][r], v[r], workload_unit[w]);
+					lo[m] = k[m] && lo[m] < v[r] ? lo[m] : v[r];
+					hi[m] = k[m] && hi[m] > v[r] ? hi[m] : v[r];
+					k[m]++;
+				}
+				med[m] = median(v, runs);
+			}
+			base = med[M_TW64];
+			for (m = 0; m < NR_METHODS; m++)
+				if (med[m] != NA)
+					fprintf(sum, "%s,%s,%lu,%d,%.1f,%.1f,%.1f,%s,%.3f\n",
+						workload_name[w], method_name[m], sizes[si], k[m],
+						med[m], lo[m], hi[m], workload_unit[w],
+						base > 0 ? med[m] / base : NA);
+			fprintf(tab, "%-12lu", sizes[si]);
+			for (m = 0; m < NR_METHODS; m++) {
+				fmt_cell(cell, sizeof(cell), med[m], base);
+				fprintf(tab, " %20s", cell);
+			}
+			fprintf(tab, "\n");
+		}
+	}
+	fclose(raw);
+	fclose(sum);
+
+	ex = open_result("expiry-runs.csv",
+			 "reaper,live_timers,run,events,dups,early,arming_overran,events_per_s,late_p50_ns,late_p99_ns,late_max_ns,kernel_late_p50_ns,kernel_late_p99_ns,kernel_late_max_ns,cpu_ns_per_event");
+	exs = open_result("expiry.csv", "reaper,live_timers,runs,metric,median,ratio_to_twheel/read");
+	cdf = open_result("lateness-cdf.csv", "reaper,live_timers,quantile,late_ns");
+	for (rp = 0; rp < NR_REAPERS; rp++)
+		for (si = 0; si < nr_sizes; si++) {
+			int k = 0, last = -1;
+
+			for (r = 0; r < runs; r++) {
+				struct expiry *e = &exp_res[rp][si][r];
+
+				if (!e->valid)
+					continue;
+				k++;
+				last = r;
+				fprintf(ex, "%s,%lu,%d,%lu,%lu,%lu,%d,%.0f,%.0f,%.0f,%.0f,%.0f,%.0f,%.0f,%.0f\n",
+					reaper_name[rp], sizes[si], r + 1, e->events, e->dups,
+					e->early, e->overran, e->per_s, e->p50, e->p99, e->max,
+					e->kp50, e->kp99, e->kmax, e->cpu_ns);
+			}
+			if (!k)
+				continue;
+			for (f = 0; f < 8; f++) {
+				double v = expiry_median(rp, si, f), b = expiry_median(R_TW_READ, si, f);
+
+				if (v == NA)
+					continue;
+				fprintf(exs, "%s,%lu,%d,%s,%.0f,%.3f\n", reaper_name[rp], sizes[si], k,
+					ef_name[f], v, b > 0 ? v / b : NA);
+			}
+			/* The distribution of the last run. */
+			for (i = 0; i <= CDF_POINTS; i++)
+				fprintf(cdf, "%s,%lu,%.3f,%.0f\n", reaper_name[rp], sizes[si],
+					(double)i / CDF_POINTS, exp_res[rp][si][last].cdf[i]);
+		}
+	fclose(ex);
+	fclose(exs);
+	fclose(cdf);
+
+	for (f = 0; f < 8; f++) {
+		static const char *const unit[] = {
+			"events/s", "ns", "ns", "ns", "ns", "ns", "ns", "CPU ns/event",
+		};
+
+		fprintf(tab, "\nexpiry %s (%s), N timers due within %" PRIu64 " ms\n%-12s",
+			ef_name[f], unit[f], (uint64_t)(opt_window_ns / NSEC_PER_MSEC), "live");
+		for (rp = 0; rp < NR_REAPERS; rp++)
+			fprintf(tab, " %22s", reaper_name[rp]);
+		fprintf(tab, "\n");
+		for (si = 0; si < nr_sizes; si++) {
+			double b = expiry_median(R_TW_READ, si, f);
+
+			fprintf(tab, "%-12lu", sizes[si]);
+			for (rp = 0; rp < NR_REAPERS; rp++) {
+				fmt_cell(cell, sizeof(cell), expiry_median(rp, si, f), b);
+				fprintf(tab, " %22s", cell);
+			}
+			fprintf(tab, "\n");
+		}
+	}
+	fprintf(tab, "\ntimerfd: %s\nfd limits: %s\n",
+		tfd_limit ? tfd_limit_why : "no limit reached", limits_note);
+	fclose(tab);
+}
+
+static void usage(void)
+{
+	fprintf(stderr,
+		"usage: twbench [--sizes N,N,...] [--runs R] [--ops K] [--budget-ms MS]\n"
+		"               [--window-ms MS] [--out DIR] [--accel kvm|tcg]\n"
+		"               [--no-expiry] [--no-ops]\n");
+	exit(2);
+}
+
+static void parse_sizes(const char *s)
+{
+	char *end;
+
+	nr_sizes = 0;
+	while (*s) {
+		unsigned long v = strtoul(s, &end, 10);
+
+		if (end == s || !v || nr_sizes == MAX_SIZES)
+			usage();
+		sizes[nr_sizes++] = v;
+		s = *end == ',' ? end + 1 : end;
+		if (*end && *end != ',')
+			usage();
+	}
+	if (!nr_sizes)
+		usage();
+}
+
+int main(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "sizes", required_argument, NULL, 's' },
+		{ "runs", required_argument, NULL, 'r' },
+		{ "ops", required_argument, NULL, 'k' },
+		{ "budget-ms", required_argument, NULL, 'b' },
+		{ "out", required_argument, NULL, 'o' },
+		{ "accel", required_argument, NULL, 'a' },
+		{ "window-ms", required_argument, NULL, 'w' },
+		{ "no-expiry", no_argument, NULL, 'E' },
+		{ "no-ops", no_argument, NULL, 'O' },
+		{ NULL, 0, NULL, 0 },
+	};
+	int c, si, r, m, rp;
+	uint64_t start = now_ns(), t0;
+
+	while ((c = getopt_long(argc, argv, "s:r:k:b:w:o:a:", opts, NULL)) != -1) {
+		switch (c) {
+		case 's':
+			parse_sizes(optarg);
+			break;
+		case 'r':
+			runs = atoi(optarg);
+			break;
+		case 'k':
+			opt_ops = strtoul(optarg, NULL, 10);
+			break;
+		case 'b':
+			opt_budget_ns = strtoull(optarg, NULL, 10) * NSEC_PER_MSEC;
+			break;
+		case 'w':
+			opt_window_ns = strtoull(optarg, NULL, 10) * NSEC_PER_MSEC;
+			break;
+		case 'o':
+			out_dir = optarg;
+			break;
+		case 'a':
+			snprintf(accel, sizeof(accel), "%s", optarg);
+			break;
+		case 'E':
+			do_expiry = 0;
+			break;
+		case 'O':
+			do_ops = 0;
+			break;
+		default:
+			usage();
+		}
+	}
+	if (runs < 1 || runs > MAX_RUNS || !opt_ops || !opt_window_ns || optind != argc)
+		usage();
+	mkdir(out_dir, 0755);
+	probe_environment();
+
+	for (si = 0; si < nr_sizes; si++)
+		max_n = sizes[si] > max_n ? sizes[si] : max_n;
+	deadline = xcalloc(max_n, sizeof(*deadline));
+	perm = xcalloc(max_n, sizeof(*perm));
+	arms = xcalloc(max_n, sizeof(*arms));
+	uts = xcalloc(max_n, sizeof(*uts));
+	tfd = xcalloc(max_n, sizeof(*tfd));
+	late = xcalloc(max_n, sizeof(*late));
+	klate = xcalloc(max_n, sizeof(*klate));
+	seen = xcalloc(max_n, 1);
+	/* Touch everything now so that the memory deltas see only the kernel. */
+	memset(deadline, 1, max_n * sizeof(*deadline));
+	memset(perm, 1, max_n * sizeof(*perm));
+	memset(arms, 1, max_n * sizeof(*arms));
+	memset(uts, 1, max_n * sizeof(*uts));
+	memset(tfd, 1, max_n * sizeof(*tfd));
+	memset(late, 1, max_n * sizeof(*late));
+	memset(klate, 1, max_n * sizeof(*klate));
+	memset(seen, 1, max_n);
+
+	printf("# twbench: kernel %s, cpu %s, accel %s; null syscall %.0f ns, clock_gettime %.0f ns\n",
+	       kernel_rel, cpu_model, accel, null_syscall_ns, clock_read_ns);
+	printf("# %s\n", limits_note);
+	fflush(stdout);
+	for (si = 0; si < nr_sizes; si++) {
+		t0 = now_ns();
+		for (r = 0; r < runs; r++) {
+			rng_state = 0x9E3779B97F4A7C15ULL * (r + 1) + sizes[si];
+			/* Each run starts with a different method. */
+			for (m = 0; do_ops && m < NR_METHODS; m++)
+				ops_run((m + r) % NR_METHODS, si, r);
+			for (rp = 0; do_expiry && rp < NR_REAPERS; rp++)
+				expiry_run((rp + r) % NR_REAPERS, si, r);
+		}
+		printf("# %lu live timers: %d runs in %.1f s\n", sizes[si], runs,
+		       (double)(now_ns() - t0) / NSEC_PER_SEC);
+		fflush(stdout);
+	}
+	write_results();
+	printf("# total %.1f s, %d failures\n", (double)(now_ns() - start) / NSEC_PER_SEC,
+	       failures);
+	return failures ? 1 : 0;
+}
