@@ -481,6 +481,37 @@ static void twheel_wheel_test_next_is_exact_within_the_first_level(struct kunit 
 	KUNIT_EXPECT_EQ(test, twheel_wheel_next(wheel), 190ULL);
 }
 
+/*
+ * One random operation on a few timers (a cancel, an advance by up to 3000
+ * ticks, or an arm at distances up to the whole range), then the earliest
+ * expiry among them, U64_MAX if none is pending.
+ */
+static u64 twheel_test_random_step(struct kunit *test,
+				   struct twheel_wheel *wheel,
+				   struct twheel_timer *timers, unsigned int n,
+				   u64 *state)
+{
+	struct twheel_timer *timer = &timers[twheel_test_random(state) % n];
+	u64 r = twheel_test_random(state);
+	u64 earliest = U64_MAX;
+	unsigned int i;
+
+	if (r % 4 == 0)
+		twheel_wheel_cancel(wheel, timer);
+	else if (r % 4 == 1)
+		twheel_test_advance(test, wheel, wheel->now + (r >> 8) % 3000);
+	else
+		twheel_wheel_arm(wheel, timer,
+				 wheel->now + (r >> 8) % (1ULL << (r >> 58)));
+
+	for (i = 0; i < n; i++) {
+		if (twheel_timer_pending(&timers[i]) &&
+		    timers[i].expires < earliest)
+			earliest = timers[i].expires;
+	}
+	return earliest;
+}
+
 static void twheel_wheel_test_next_never_passes_the_earliest_expiry(struct kunit *test)
 {
 	struct twheel_wheel *wheel = test->priv;
@@ -494,23 +525,9 @@ static void twheel_wheel_test_next_never_passes_the_earliest_expiry(struct kunit
 		twheel_timer_init(&timers[i]);
 
 	for (op = 0; op < 5000; op++) {
-		struct twheel_timer *timer = &timers[twheel_test_random(&state) % n];
-		u64 r = twheel_test_random(&state);
-		u64 earliest = U64_MAX;
+		u64 earliest = twheel_test_random_step(test, wheel, timers, n,
+						       &state);
 
-		if (r % 4 == 0)
-			twheel_wheel_cancel(wheel, timer);
-		else if (r % 4 == 1)
-			twheel_test_advance(test, wheel, wheel->now + (r >> 8) % 3000);
-		else
-			twheel_wheel_arm(wheel, timer,
-					 wheel->now + (r >> 8) % (1ULL << (r >> 58)));
-
-		for (i = 0; i < n; i++) {
-			if (twheel_timer_pending(&timers[i]) &&
-			    timers[i].expires < earliest)
-				earliest = timers[i].expires;
-		}
 		if (earliest == U64_MAX) {
 			KUNIT_ASSERT_EQ(test, twheel_wheel_next(wheel), U64_MAX);
 			continue;
@@ -537,26 +554,12 @@ static void twheel_wheel_test_first_slot_holds_the_earliest_timer(struct kunit *
 	KUNIT_ASSERT_NULL(test, twheel_wheel_first(wheel));
 
 	for (op = 0; op < 5000; op++) {
-		struct twheel_timer *timer = &timers[twheel_test_random(&state) % n];
-		u64 r = twheel_test_random(&state);
-		u64 earliest = U64_MAX, in_first = U64_MAX;
-		struct hlist_head *first;
+		u64 earliest = twheel_test_random_step(test, wheel, timers, n,
+						       &state);
+		u64 in_first = U64_MAX;
+		struct hlist_head *first = twheel_wheel_first(wheel);
 		struct hlist_node *node;
 
-		if (r % 4 == 0)
-			twheel_wheel_cancel(wheel, timer);
-		else if (r % 4 == 1)
-			twheel_test_advance(test, wheel, wheel->now + (r >> 8) % 3000);
-		else
-			twheel_wheel_arm(wheel, timer,
-					 wheel->now + (r >> 8) % (1ULL << (r >> 58)));
-
-		for (i = 0; i < n; i++) {
-			if (twheel_timer_pending(&timers[i]) &&
-			    timers[i].expires < earliest)
-				earliest = timers[i].expires;
-		}
-		first = twheel_wheel_first(wheel);
 		if (earliest == U64_MAX) {
 			KUNIT_ASSERT_NULL(test, first);
 			continue;
@@ -564,7 +567,9 @@ static void twheel_wheel_test_first_slot_holds_the_earliest_timer(struct kunit *
 		KUNIT_ASSERT_NOT_NULL(test, first);
 		for (i = 0; i < TWHEEL_WHEEL_WAYS; i++) {
 			for (node = first[i].first; node; node = node->next) {
-				timer = hlist_entry(node, struct twheel_timer, node);
+				struct twheel_timer *timer =
+					hlist_entry(node, struct twheel_timer, node);
+
 				if (timer->expires < in_first)
 					in_first = timer->expires;
 			}

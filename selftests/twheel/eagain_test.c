@@ -12,18 +12,6 @@
 
 #define FAIL_INSERT "/sys/kernel/debug/twheel/fail_conn_insert/"
 
-static int write_str(const char *path, const char *s)
-{
-	int fd = open(path, O_WRONLY);
-	int ret;
-
-	if (fd < 0)
-		return -1;
-	ret = write(fd, s, strlen(s)) == (ssize_t)strlen(s) ? 0 : -1;
-	close(fd);
-	return ret;
-}
-
 FIXTURE(eagain) {
 	int fd;
 	int fail_fd;
@@ -37,11 +25,7 @@ FIXTURE_SETUP(eagain)
 	if (access(FAIL_INSERT "probability", W_OK))
 		SKIP(return, "no fault injection in this kernel");
 	/* Once, for this thread only, while it asks for it. */
-	ASSERT_EQ(0, write_str(FAIL_INSERT "task-filter", "Y"));
-	ASSERT_EQ(0, write_str(FAIL_INSERT "verbose", "0"));
-	ASSERT_EQ(0, write_str(FAIL_INSERT "interval", "1"));
-	ASSERT_EQ(0, write_str(FAIL_INSERT "times", "1"));
-	ASSERT_EQ(0, write_str(FAIL_INSERT "probability", "100"));
+	ASSERT_EQ(0, tw_fault_setup(FAIL_INSERT, "1"));
 	self->fail_fd = open("/proc/thread-self/make-it-fail", O_WRONLY);
 	ASSERT_LE(0, self->fail_fd);
 }
@@ -52,7 +36,7 @@ FIXTURE_TEARDOWN(eagain)
 		if (write(self->fail_fd, "0", 1) != 1)
 			TH_LOG("could not switch fault injection off");
 		close(self->fail_fd);
-		write_str(FAIL_INSERT "probability", "0");
+		tw_write_str(FAIL_INSERT "probability", "0");
 	}
 	if (self->fd >= 0)
 		close(self->fd);

@@ -13,18 +13,6 @@
 
 #define FAILSLAB "/sys/kernel/debug/failslab/"
 
-static int write_str(const char *path, const char *s)
-{
-	int fd = open(path, O_WRONLY);
-	int ret;
-
-	if (fd < 0)
-		return -1;
-	ret = write(fd, s, strlen(s)) == (ssize_t)strlen(s) ? 0 : -1;
-	close(fd);
-	return ret;
-}
-
 FIXTURE(nomem) {
 	int fd;
 	int fail_fd;
@@ -38,13 +26,9 @@ FIXTURE_SETUP(nomem)
 		SKIP(return, "no failslab fault injection in this kernel");
 	self->fd = tw_open_or_skip(O_RDWR);
 	/* Every slab allocation of this thread fails while it asks for it. */
-	ASSERT_EQ(0, write_str(FAILSLAB "task-filter", "Y"));
-	ASSERT_EQ(0, write_str(FAILSLAB "ignore-gfp-wait", "N"));
-	ASSERT_EQ(0, write_str(FAILSLAB "verbose", "0"));
-	ASSERT_EQ(0, write_str(FAILSLAB "space", "0"));
-	ASSERT_EQ(0, write_str(FAILSLAB "interval", "1"));
-	ASSERT_EQ(0, write_str(FAILSLAB "times", "-1"));
-	ASSERT_EQ(0, write_str(FAILSLAB "probability", "100"));
+	ASSERT_EQ(0, tw_write_str(FAILSLAB "ignore-gfp-wait", "N"));
+	ASSERT_EQ(0, tw_write_str(FAILSLAB "space", "0"));
+	ASSERT_EQ(0, tw_fault_setup(FAILSLAB, "-1"));
 	/* Opened now: nothing may allocate between switching on and off. */
 	self->fail_fd = open("/proc/thread-self/make-it-fail", O_WRONLY);
 	ASSERT_LE(0, self->fail_fd);
@@ -56,7 +40,7 @@ FIXTURE_TEARDOWN(nomem)
 		if (write(self->fail_fd, "0", 1) != 1)
 			TH_LOG("could not switch fault injection off");
 		close(self->fail_fd);
-		write_str(FAILSLAB "probability", "0");
+		tw_write_str(FAILSLAB "probability", "0");
 	}
 	if (self->fd >= 0)
 		close(self->fd);

@@ -240,6 +240,41 @@ static inline long tw_read_param(const char *path)
 }
 
 /* Writes a number to a file such as a module parameter: 0 or -1. */
+/* Writes @s to the file @path; 0 or -1. */
+static inline int tw_write_str(const char *path, const char *s)
+{
+	int fd = open(path, O_WRONLY);
+	int ret;
+
+	if (fd < 0)
+		return -1;
+	ret = write(fd, s, strlen(s)) == (ssize_t)strlen(s) ? 0 : -1;
+	close(fd);
+	return ret;
+}
+
+/*
+ * Sets the fault-injection attribute in the debugfs directory @dir to fail
+ * @times times (a string, "-1" for no limit), every time it is asked,
+ * silently, but only for tasks that ask through their make-it-fail file.
+ * Returns 0, or -1 if a knob could not be written.
+ */
+static inline int tw_fault_setup(const char *dir, const char *times)
+{
+	static const char *const knobs[][2] = {
+		{ "task-filter", "Y" }, { "verbose", "0" }, { "interval", "1" },
+		{ "times", NULL }, { "probability", "100" },
+	};
+	char path[256];
+
+	for (unsigned int i = 0; i < sizeof(knobs) / sizeof(knobs[0]); i++) {
+		snprintf(path, sizeof(path), "%s/%s", dir, knobs[i][0]);
+		if (tw_write_str(path, knobs[i][1] ?: times))
+			return -1;
+	}
+	return 0;
+}
+
 static inline int tw_write_param(const char *path, long v)
 {
 	FILE *f = fopen(path, "w");
