@@ -284,14 +284,6 @@ int twheel_reap(struct twheel *tw, struct twheel_event *events,
 	return ret;
 }
 
-static int64_t twheel_now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 int twheel_wait(struct twheel *tw, struct twheel_event *events,
 		unsigned int max, int timeout_ms)
 {
@@ -303,7 +295,7 @@ int twheel_wait(struct twheel *tw, struct twheel_event *events,
 	if (!tw || !events || !max || timeout_ms < -1)
 		return -EINVAL;
 	if (timeout_ms > 0)
-		end = twheel_now_ms() + timeout_ms;
+		end = twheel_now_ns() + (int64_t)timeout_ms * 1000000;
 	for (;;) {
 		/* Another reader of a shared file may take what poll saw. */
 		ret = twheel_reap(tw, events, max);
@@ -311,9 +303,9 @@ int twheel_wait(struct twheel *tw, struct twheel_event *events,
 			break;
 		left = timeout_ms;
 		if (timeout_ms > 0) {
-			left = end - twheel_now_ms();
-			if (left < 0)
-				left = 0;
+			/* Rounded up: the wait never ends before its time. */
+			left = end - twheel_now_ns();
+			left = left > 0 ? (left + 999999) / 1000000 : 0;
 		}
 		pfd.fd = tw->fd;
 		pfd.events = POLLIN;

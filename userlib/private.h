@@ -6,8 +6,19 @@
 #define LIBTWHEEL_PRIVATE_H
 
 #include <errno.h>
+#include <stdint.h>
+#include <time.h>
 
 #include "libtwheel.h"
+
+/* CLOCK_MONOTONIC in ns, the clock the timeouts of the wait calls run on. */
+static inline int64_t twheel_now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
 
 /* The open connections of a struct twheel, by id (conn.c). */
 struct twheel_conn_table {

@@ -209,14 +209,6 @@ static int twheel_ring_take(struct twheel_ring *r, struct twheel_event *events,
 	return n ? (int)n : err;
 }
 
-static int64_t twheel_ring_now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 int twheel_ring_wait(struct twheel_ring *ring, struct twheel_event *events,
 		     unsigned int max, int timeout_ms)
 {
@@ -229,7 +221,7 @@ int twheel_ring_wait(struct twheel_ring *ring, struct twheel_event *events,
 	if (!ring || !events || !max || timeout_ms < -1)
 		return -EINVAL;
 	if (timeout_ms > 0)
-		end = twheel_ring_now_ms() + timeout_ms;
+		end = twheel_now_ns() + (int64_t)timeout_ms * 1000000;
 	for (;;) {
 		twheel_ring_collect(ring);
 		ret = twheel_ring_take(ring, events, max);
@@ -239,11 +231,11 @@ int twheel_ring_wait(struct twheel_ring *ring, struct twheel_event *events,
 		if (timeout_ms < 0) {
 			ret = io_uring_wait_cqe(&ring->ring, &cqe);
 		} else {
-			left = timeout_ms ? end - twheel_ring_now_ms() : 0;
+			left = timeout_ms ? end - twheel_now_ns() : 0;
 			if (left < 0)
 				left = 0;
-			ts.tv_sec = left / 1000;
-			ts.tv_nsec = (left % 1000) * 1000000;
+			ts.tv_sec = left / 1000000000;
+			ts.tv_nsec = left % 1000000000;
 			ret = io_uring_wait_cqe_timeout(&ring->ring, &cqe, &ts);
 		}
 		if (ret < 0)
