@@ -135,7 +135,7 @@ debug-module: debug-kernel
 	cp -r uapi/linux $(DEBUG_SRC)/uapi/
 	. $(DEBUG_ENV) && $(MAKE) -C $$KDIR M=$(DEBUG_SRC) modules
 
-vm-check-debug: debug-module selftests lib-tests tools
+vm-check-debug: debug-module selftests lib-tests tools examples
 	. $(DEBUG_ENV) && tools/vm/run-vm --name debug --out $(VM_DEBUG) \
 		--kernel $$KERNEL \
 		--module $(DEBUG_SRC)/kmod/twheel.ko \

@@ -131,7 +131,7 @@ struct twheel_ctx_stats {
 /**
  * struct twheel_ctx - one open file of /dev/twheel: an isolated timer context
  * @wqh: readers and pollers wait here; @wqh.lock protects the members up to
- *	and including @stats
+ *	and including @requeue_next
  * @wheel: the file's connections, by the tick of their earliest deadline
  * @expired: connections the expiry thread took off @wheel and has not
  *	delivered yet; an ioctl may change them meanwhile

@@ -133,6 +133,13 @@ static unsigned int twheel_wheel_idx(u64 now, u64 key)
 	       ((key >> TWHEEL_WHEEL_LVL_SHIFT(lvl)) & TWHEEL_WHEEL_LVL_MASK);
 }
 
+/* Level and slot, as a twheel_timer.idx, of a timer armed for @expires now. */
+static unsigned int twheel_wheel_place(const struct twheel_wheel *wheel,
+				       u64 expires)
+{
+	return twheel_wheel_idx(wheel->now, twheel_wheel_key(wheel, expires));
+}
+
 /*
  * The first slot-sized range of level @lvl that starts at or after @now,
  * numbered from tick 0: ceil(now / 64^lvl). Its slot is the first one not
@@ -225,8 +232,7 @@ void twheel_wheel_init(struct twheel_wheel *wheel, u64 now)
 bool twheel_wheel_arm(struct twheel_wheel *wheel, struct twheel_timer *timer,
 		      u64 expires)
 {
-	unsigned int idx = twheel_wheel_idx(wheel->now,
-					    twheel_wheel_key(wheel, expires));
+	unsigned int idx = twheel_wheel_place(wheel, expires);
 	bool was_pending = twheel_timer_pending(timer);
 
 	timer->expires = expires;
@@ -371,8 +377,7 @@ twheel_wheel_move(struct twheel_wheel *wheel, struct hlist_head *batch,
 	}
 
 	wheel->cascades++;
-	idx = twheel_wheel_idx(wheel->now,
-			       twheel_wheel_key(wheel, timer->expires));
+	idx = twheel_wheel_place(wheel, timer->expires);
 	/*
 	 * Only a clamped timer can come back to the level being processed
 	 * (the top one); queue it once this level is done so that it cannot
@@ -468,9 +473,7 @@ unsigned int twheel_wheel_advance(struct twheel_wheel *wheel, u64 now,
 		timer = hlist_entry(requeue.first, struct twheel_timer, node);
 		__hlist_del(&timer->node);
 		twheel_wheel_enqueue(wheel, timer,
-				     twheel_wheel_idx(wheel->now,
-						      twheel_wheel_key(wheel,
-								       timer->expires)));
+				     twheel_wheel_place(wheel, timer->expires));
 	}
 
 	return moved;

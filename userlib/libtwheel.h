@@ -113,13 +113,13 @@ int twheel_rearm(struct twheel *tw, uint64_t conn_id, unsigned int kind,
 /*
  * Cancels timer @kind of @conn_id, armed or fired and unread. Once it
  * returns, no event of it will be read. Returns 1 if there was one, 0 if
- * there was none (not an error), -EINVAL (bad kind), -EBADF.
+ * there was none (not an error), -EINVAL (bad kind), -EBADF, -EINTR.
  */
 int twheel_cancel(struct twheel *tw, uint64_t conn_id, unsigned int kind);
 
 /*
  * Cancels every timer and unread event of @conn_id. Returns 1 if the
- * connection had any, 0 if not, -EBADF.
+ * connection had any, 0 if not, -EBADF, -EINTR.
  */
 int twheel_cancel_conn(struct twheel *tw, uint64_t conn_id);
 
@@ -301,7 +301,8 @@ int twheel_conn_set_retransmit_timeout(struct twheel_conn *conn,
 
 /*
  * Cancels timer @kind of the connection, and its undelivered event.
- * Returns 1 if it was armed or had fired undelivered, 0 if not, -EINVAL.
+ * Returns 1 if it was armed or had fired undelivered, 0 if not, -EINVAL,
+ * or the errors of twheel_cancel().
  */
 int twheel_conn_cancel(struct twheel_conn *conn, unsigned int kind);
 

@@ -239,7 +239,6 @@ static inline long tw_read_param(const char *path)
 	return v;
 }
 
-/* Writes a number to a file such as a module parameter: 0 or -1. */
 /* Writes @s to the file @path; 0 or -1. */
 static inline int tw_write_str(const char *path, const char *s)
 {
@@ -275,6 +274,7 @@ static inline int tw_fault_setup(const char *dir, const char *times)
 	return 0;
 }
 
+/* Writes a number to a file such as a module parameter: 0 or -1. */
 static inline int tw_write_param(const char *path, long v)
 {
 	FILE *f = fopen(path, "w");

@@ -80,3 +80,14 @@ check_example() {
 		echo "not ok 2 examples: $1: no timer fired before it was due"
 	fi
 }
+
+# What both check plans run: the selftests, again as 32-bit programs (the
+# compat ioctl path), libtwheel's tests, twdemo and the example daemons.
+run_common_checks() {
+	run_selftests /selftests/twheel
+	run_selftests /selftests/twheel32
+	run_selftests /tests/userlib
+	run_twdemo
+	check_example epoll-daemon
+	check_example uring-daemon
+}

@@ -16,10 +16,4 @@ fi
 
 report_kunit twheel_wheel
 report_kunit twheel_simd
-run_selftests /selftests/twheel
-# The same tests as 32-bit programs: the compat ioctl path.
-run_selftests /selftests/twheel32
-run_selftests /tests/userlib
-run_twdemo
-check_example epoll-daemon
-check_example uring-daemon
+run_common_checks

@@ -6,15 +6,7 @@
 
 . /lib/twheel/guest-lib.sh
 
-run_selftests /selftests/twheel
-# The same tests as 32-bit programs: the compat ioctl path.
-run_selftests /selftests/twheel32
-run_selftests /tests/userlib
-
-# The demo daemon at a small size, and the two example daemons.
-run_twdemo
-check_example epoll-daemon
-check_example uring-daemon
+run_common_checks
 
 # twbench at tiny sizes: it runs, every method is measured, every count
 # matches and the files are well-formed (`make bench` is the benchmark).
