@@ -140,6 +140,7 @@ vm-check-debug: debug-module selftests lib-tests tools examples
 		--kernel $$KERNEL \
 		--module $(DEBUG_SRC)/kmod/twheel.ko \
 		--module $(DEBUG_SRC)/kmod/twheel_wheel_test.ko \
+		--module $(DEBUG_SRC)/kmod/twheel_table_test.ko \
 		--module $(DEBUG_SRC)/kmod/twheel_simd_kunit.ko \
 		$(VM_PAYLOADS) \
 		--plan tools/vm/plans/check-debug.sh \

@@ -13,12 +13,12 @@
 #include <linux/miscdevice.h>
 #include <linux/mutex.h>
 #include <linux/refcount.h>
-#include <linux/rhashtable-types.h>
 #include <linux/spinlock.h>
 #include <linux/types.h>
 #include <linux/wait.h>
 
 #include <linux/twheel.h>
+#include "twheel_table.h"
 #include "twheel_wheel.h"
 
 /**
@@ -73,8 +73,7 @@ struct twheel_slot {
  * @timer: waits in &twheel_ctx.wheel at a tick no later than the earliest
  *	armed deadline, or on &twheel_ctx.expired once handed out, or nowhere
  *	when nothing is armed
- * @node: in &twheel_ctx.conns, keyed by @id
- * @id: the connection id the daemon chose
+ * @node: in &twheel_ctx.conns, keyed by the connection id the daemon chose
  * @link: on &twheel_ctx.ready while @fired is not zero; on &twheel_ctx.dead
  *	while nothing is armed or fired; empty otherwise
  * @armed: kinds armed
@@ -91,13 +90,12 @@ struct twheel_slot {
  * for the new earliest deadline. With one kind in use a connection takes
  * 96 bytes and no other allocation.
  *
- * Everything but @node, @id, @want and @fresh is protected by the file's
+ * Everything but @node, @want and @fresh is protected by the file's
  * wqh.lock.
  */
 struct twheel_conn {
 	struct twheel_timer timer;
-	struct rhash_head node;
-	u64 id;
+	struct twheel_table_node node;
 	struct list_head link;
 	u16 armed;
 	u16 fired;
@@ -153,11 +151,13 @@ struct twheel_ctx_stats {
  * @refs: the file holds one reference, the expiry thread one while it works
  *	on the file
  * @mutex: serialises the ioctls that change connections; protects @conns
- *	and the chunk buffers
+ *	@spare and the chunk buffers
  * @conns: connections by id
  * @list: in the list of open files (&twheel_ctx_list_lock)
  * @chunk: a chunk of batch entries copied from user space
  * @chunk_conns: the connection of each entry of @chunk
+ * @spare: connections allocated in bulk, or freed, kept for the next ones
+ * @nr_spare: entries of @spare in use
  * @chunk_deadline: the deadline of each entry of @chunk
  * @chunk_tick: the tick of each entry of @chunk
  */
@@ -183,7 +183,7 @@ struct twheel_ctx {
 
 	/* serialises the ioctls that change connections */
 	struct mutex mutex;
-	struct rhashtable conns;
+	struct twheel_table conns;
 	struct list_head list;
 	union {
 		struct twheel_arm arm[TWHEEL_BATCH_CHUNK];
@@ -191,6 +191,8 @@ struct twheel_ctx {
 		u64 conn_id[TWHEEL_BATCH_CHUNK];
 	} chunk;
 	struct twheel_conn *chunk_conns[TWHEEL_BATCH_CHUNK];
+	struct twheel_conn *spare[TWHEEL_BATCH_CHUNK];
+	unsigned int nr_spare;
 	u64 chunk_deadline[TWHEEL_BATCH_CHUNK];
 	u64 chunk_tick[TWHEEL_BATCH_CHUNK];
 };

@@ -7,9 +7,10 @@
  * DOC: Connections and events
  *
  * An open file (&struct twheel_ctx) keeps its connections in a hash table
- * keyed by the daemon's 64-bit id (an rhashtable: O(1) lookups whatever the
- * ids look like, on 32-bit kernels too, where an xarray index would be
- * truncated to 32 bits). A connection (&struct twheel_conn) holds one slot
+ * keyed by the daemon's 64-bit id (&struct twheel_table, in
+ * twheel_table.c: O(1) lookups whatever the ids look like, on 32-bit
+ * kernels too, where an xarray index would be truncated to 32 bits). A
+ * connection (&struct twheel_conn) holds one slot
  * per kind in use; its single wheel timer waits at the tick of its earliest
  * armed deadline, or earlier: re-arming a kind for later does not move it,
  * and when it fires for nothing it is queued again for the new earliest
@@ -28,14 +29,17 @@
  * dropped.
  *
  * **Memory.** A connection with one kind in use is 96 bytes from a
- * %SLAB_ACCOUNT cache, plus its hash bucket (11 to 27 bytes, by the table's
- * load). Its second kind moves its slots to an array sized for 2, 4, 8 or
- * 16 kinds, kept until the connection is freed. A connection with nothing
- * armed or fired is put on the file's dead list by whoever emptied it (the
- * thread never does: it only fires timers) and freed by whoever next holds
- * the file's mutex: the ioctl that emptied it, or the read() that did if
- * the mutex is free. Lookups run under that mutex, so they never see freed
- * memory.
+ * %SLAB_ACCOUNT cache, plus its share of the table (8 to 16 bytes, by the
+ * table's load). Its second kind moves its slots to an array sized for 2,
+ * 4, 8 or 16 kinds, kept until the connection is freed. New connections
+ * are allocated in bulk, as many as the rest of the chunk may need, and up
+ * to %TWHEEL_BATCH_CHUNK allocated or freed ones are kept as spares for the
+ * next: one slab call, and one memory-cgroup charge, per chunk instead of
+ * one per connection. A connection with nothing armed or fired is put on
+ * the file's dead list by whoever emptied it (the thread never does: it
+ * only fires timers) and freed by whoever next holds the file's mutex: the
+ * ioctl that emptied it, or the read() that did if the mutex is free.
+ * Lookups run under that mutex, so they never see freed memory.
  *
  * **Batches.** An arm batch is applied in chunks: first, without the
  * spinlock, every entry of the chunk is checked and its connection found or
@@ -49,7 +53,6 @@
 #include <linux/err.h>
 #include <linux/log2.h>
 #include <linux/poll.h>
-#include <linux/rhashtable.h>
 #include <linux/sched.h>
 #include <linux/slab.h>
 
@@ -65,13 +68,6 @@
 #define TWHEEL_EXPIRE_CHUNK	256
 
 static struct kmem_cache *twheel_conn_cache;
-
-static const struct rhashtable_params twheel_conn_params = {
-	.key_len		= sizeof(u64),
-	.key_offset		= offsetof(struct twheel_conn, id),
-	.head_offset		= offsetof(struct twheel_conn, node),
-	.automatic_shrinking	= true,
-};
 
 static inline u16 twheel_conn_used(const struct twheel_conn *conn)
 {
@@ -157,15 +153,25 @@ static struct twheel_slot *__twheel_conn_grow(struct twheel_conn *conn,
 	return old;
 }
 
-static struct twheel_conn *twheel_conn_alloc(u64 id)
+static struct twheel_conn *twheel_conn_alloc(struct twheel_ctx *ctx, u64 id,
+					     unsigned int hint)
 {
 	struct twheel_conn *conn;
 
-	conn = kmem_cache_alloc(twheel_conn_cache, GFP_KERNEL_ACCOUNT);
-	if (!conn)
-		return NULL;
+	if (!ctx->nr_spare) {
+		int got = kmem_cache_alloc_bulk(twheel_conn_cache,
+						GFP_KERNEL_ACCOUNT,
+						clamp(hint, 1U, (unsigned int)TWHEEL_BATCH_CHUNK),
+						(void **)ctx->spare);
+		if (!got)
+			return NULL;
+		ctx->nr_spare = got;
+		twheel_stat_add(TWHEEL_STAT_MEMORY_BYTES,
+				(long)got * sizeof(*conn));
+	}
+	conn = ctx->spare[--ctx->nr_spare];
 	twheel_timer_init(&conn->timer);
-	conn->id = id;
+	conn->node.key = id;
 	INIT_LIST_HEAD(&conn->link);
 	conn->armed = 0;
 	conn->fired = 0;
@@ -173,37 +179,53 @@ static struct twheel_conn *twheel_conn_alloc(u64 id)
 	conn->nr_alloc = 0;
 	conn->fresh = 1;
 	twheel_stat_inc(TWHEEL_STAT_CONNECTIONS);
-	twheel_stat_add(TWHEEL_STAT_MEMORY_BYTES, sizeof(*conn));
 	return conn;
 }
 
-static void twheel_conn_free(struct twheel_conn *conn)
+/* Frees @conn, or keeps it as a spare of @ctx if there is room. */
+static void twheel_conn_free(struct twheel_ctx *ctx, struct twheel_conn *conn)
 {
 	twheel_stat_dec(TWHEEL_STAT_CONNECTIONS);
-	twheel_stat_add(TWHEEL_STAT_MEMORY_BYTES,
-			-(long)(sizeof(*conn) +
-				conn->nr_alloc * sizeof(struct twheel_slot)));
-	if (conn->nr_alloc)
+	if (conn->nr_alloc) {
+		twheel_stat_add(TWHEEL_STAT_MEMORY_BYTES,
+				-(long)(conn->nr_alloc *
+					sizeof(struct twheel_slot)));
 		kfree(conn->many);
+	}
+	if (ctx && ctx->nr_spare < ARRAY_SIZE(ctx->spare)) {
+		ctx->spare[ctx->nr_spare++] = conn;
+		return;
+	}
+	twheel_stat_add(TWHEEL_STAT_MEMORY_BYTES, -(long)sizeof(*conn));
 	kmem_cache_free(twheel_conn_cache, conn);
 }
 
-static void twheel_conn_free_fn(void *ptr, void *arg)
+static void twheel_conn_free_fn(struct twheel_table_node *node)
 {
-	twheel_conn_free(ptr);
+	twheel_conn_free(NULL, container_of(node, struct twheel_conn, node));
+}
+
+/* Adds to the memory counter what the table's last change took or gave. */
+static void twheel_conn_table_account(struct twheel_ctx *ctx, size_t before)
+{
+	if (unlikely(ctx->conns.bytes != before))
+		twheel_stat_add(TWHEEL_STAT_MEMORY_BYTES,
+				(long)ctx->conns.bytes - (long)before);
 }
 
 static struct twheel_conn *twheel_conn_lookup(struct twheel_ctx *ctx, u64 id)
 {
-	return rhashtable_lookup_fast(&ctx->conns, &id, twheel_conn_params);
+	struct twheel_table_node *node = twheel_table_lookup(&ctx->conns, id);
+
+	return node ? container_of(node, struct twheel_conn, node) : NULL;
 }
 
 /* The connection @id, created if it does not exist yet. */
 static struct twheel_conn *twheel_conn_get(struct twheel_ctx *ctx, u64 id,
-					   int *err)
+					   unsigned int hint, int *err)
 {
 	struct twheel_conn *conn;
-	int ret;
+	size_t before;
 
 	lockdep_assert_held(&ctx->mutex);
 
@@ -211,22 +233,14 @@ static struct twheel_conn *twheel_conn_get(struct twheel_ctx *ctx, u64 id,
 	if (conn)
 		return conn;
 
-	conn = twheel_conn_alloc(id);
+	conn = twheel_conn_alloc(ctx, id, hint);
 	if (!conn) {
 		*err = -ENOMEM;
 		return NULL;
 	}
-	if (twheel_fail_conn_insert())
-		ret = -EBUSY;
-	else
-		ret = rhashtable_insert_fast(&ctx->conns, &conn->node,
-					     twheel_conn_params);
-	if (ret) {
-		twheel_conn_free(conn);
-		/* -EBUSY: a chain too long while the table grows; passes. */
-		*err = ret == -EBUSY ? -EAGAIN : -ENOMEM;
-		return NULL;
-	}
+	before = ctx->conns.bytes;
+	twheel_table_insert(&ctx->conns, &conn->node);
+	twheel_conn_table_account(ctx, before);
 	return conn;
 }
 
@@ -288,7 +302,8 @@ static int __twheel_conn_arm(struct twheel_ctx *ctx, struct twheel_conn *conn,
 		}
 		if (!used) {
 			/* Off the dead list, if it was waiting there. */
-			list_del_init(&conn->link);
+			if (!list_empty(&conn->link))
+				list_del_init(&conn->link);
 			ctx->nr_conns++;
 		}
 		slot = __twheel_conn_slot_insert(conn, arm->kind);
@@ -407,7 +422,8 @@ void twheel_ctx_arm(struct twheel_ctx *ctx, unsigned int n, u64 now,
 	nr_valid = twheel_batch_arm_prep(arms, n, &clock, ctx->chunk_deadline,
 					 ctx->chunk_tick, &err);
 	for (i = 0; i < nr_valid; i++) {
-		conns[i] = twheel_conn_get(ctx, arms[i].conn_id, &err);
+		conns[i] = twheel_conn_get(ctx, arms[i].conn_id, nr_valid - i,
+					   &err);
 		if (!conns[i])
 			break;
 		conns[i]->want |= BIT(arms[i].kind);
@@ -558,9 +574,11 @@ void twheel_ctx_reap(struct twheel_ctx *ctx)
 
 	/* Unused: in no wheel, on no list but ours, seen by no lookup. */
 	list_for_each_entry_safe(conn, tmp, &dead, link) {
-		rhashtable_remove_fast(&ctx->conns, &conn->node,
-				       twheel_conn_params);
-		twheel_conn_free(conn);
+		size_t before = ctx->conns.bytes;
+
+		twheel_table_remove(&ctx->conns, &conn->node);
+		twheel_conn_table_account(ctx, before);
+		twheel_conn_free(ctx, conn);
 	}
 }
 
@@ -806,7 +824,7 @@ unsigned int __twheel_ctx_pop(struct twheel_ctx *ctx, struct twheel_event *ev,
 
 			slot = &twheel_conn_slots(conn)[twheel_slot_idx(used,
 									kind)];
-			ev[n].conn_id = conn->id;
+			ev[n].conn_id = conn->node.key;
 			ev[n].user_data = slot->user_data;
 			ev[n].deadline_ns = slot->deadline;
 			ev[n].fired_ns = slot->fired;
@@ -855,14 +873,15 @@ struct twheel_ctx *twheel_ctx_create(void)
 	twheel_timer_init(&ctx->cpu_timer);
 	refcount_set(&ctx->refs, 1);
 	mutex_init(&ctx->mutex);
-	ret = rhashtable_init(&ctx->conns, &twheel_conn_params);
+	ret = twheel_table_init(&ctx->conns);
 	if (ret) {
 		mutex_destroy(&ctx->mutex);
 		kfree(ctx);
 		return ERR_PTR(ret);
 	}
 	twheel_stat_inc(TWHEEL_STAT_CONTEXTS);
-	twheel_stat_add(TWHEEL_STAT_MEMORY_BYTES, sizeof(*ctx));
+	twheel_stat_add(TWHEEL_STAT_MEMORY_BYTES,
+			sizeof(*ctx) + ctx->conns.bytes);
 	return ctx;
 }
 
@@ -905,7 +924,12 @@ void twheel_ctx_close(struct twheel_ctx *ctx)
 
 	twheel_cpu_detach(ctx);
 	/* No thread looks at the connections of a closed file. */
-	rhashtable_free_and_destroy(&ctx->conns, twheel_conn_free_fn, NULL);
+	twheel_stat_add(TWHEEL_STAT_MEMORY_BYTES, -(long)ctx->conns.bytes);
+	twheel_table_destroy(&ctx->conns, twheel_conn_free_fn);
+	twheel_stat_add(TWHEEL_STAT_MEMORY_BYTES,
+			-(long)(ctx->nr_spare * sizeof(struct twheel_conn)));
+	kmem_cache_free_bulk(twheel_conn_cache, ctx->nr_spare,
+			     (void **)ctx->spare);
 	twheel_uncharge(timers);
 	twheel_ctx_put(ctx);
 }

@@ -38,7 +38,6 @@
 #include <linux/build_bug.h>
 #include <linux/cpumask.h>
 #include <linux/debugfs.h>
-#include <linux/fault-inject.h>
 #include <linux/kernel.h>
 #include <linux/math64.h>
 #include <linux/minmax.h>
@@ -181,38 +180,6 @@ static int twheel_stats_cpu_show(struct seq_file *m, void *unused)
 }
 DEFINE_SHOW_ATTRIBUTE(twheel_stats_cpu);
 
-#ifdef CONFIG_FAULT_INJECTION_DEBUG_FS
-/*
- * Fault injection for the tests (Documentation/fault-injection in the
- * kernel's tree): debugfs twheel/fail_conn_insert makes adding a connection
- * to a file's hash table fail as it does while the table is being resized,
- * the one error of an arm that cannot be provoked from user space.
- */
-static DECLARE_FAULT_ATTR(twheel_fail_conn_insert_attr);
-
-/**
- * twheel_fail_conn_insert() - should this connection insert fail?
- *
- * Context: any.
- * Return: true if fail_conn_insert says so.
- */
-bool twheel_fail_conn_insert(void)
-{
-	return should_fail(&twheel_fail_conn_insert_attr, 1);
-}
-
-static void twheel_fault_init(struct dentry *dir)
-{
-	/* Fault injection is for tests: a failure here changes nothing else. */
-	fault_create_debugfs_attr("fail_conn_insert", dir,
-				  &twheel_fail_conn_insert_attr);
-}
-#else
-static void twheel_fault_init(struct dentry *dir)
-{
-}
-#endif
-
 /**
  * twheel_stats_init() - allocate the counters and create their debugfs files
  *
@@ -243,7 +210,6 @@ int twheel_stats_init(void)
 				    (void *)(unsigned long)cpu,
 				    &twheel_stats_cpu_fops);
 	}
-	twheel_fault_init(twheel_stats_dir);
 	return 0;
 }
 

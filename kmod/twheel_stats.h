@@ -134,13 +134,4 @@ void twheel_stat_lateness(u64 late_ns);
 int twheel_stats_init(void);
 void twheel_stats_exit(void);
 
-#ifdef CONFIG_FAULT_INJECTION_DEBUG_FS
-bool twheel_fail_conn_insert(void);
-#else
-static inline bool twheel_fail_conn_insert(void)
-{
-	return false;
-}
-#endif
-
 #endif /* _TWHEEL_STATS_H */

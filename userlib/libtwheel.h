@@ -96,8 +96,7 @@ int twheel_set_cpu(struct twheel *tw, unsigned int cpu);
  * the event. Returns 0 if the kind was idle, 1 if an arming was replaced,
  * or -EINVAL (kind >= TWHEEL_NR_KINDS, unknown flag), -ERANGE (timeout
  * further than the handshake's max_timeout_ns), -ENOSPC (the file's quota
- * or the system-wide cap of timers is reached), -ENOMEM, -EAGAIN (the
- * device was resizing its connection table: try again), -EBADF, -EINTR.
+ * or the system-wide cap of timers is reached), -ENOMEM, -EBADF, -EINTR.
  */
 int twheel_arm(struct twheel *tw, uint64_t conn_id, unsigned int kind,
 	       uint64_t timeout_ns, uint64_t user_data, unsigned int flags);

@@ -251,7 +251,7 @@ static void fuzz_batch(struct fuzz *f, unsigned long cmd, unsigned long nr_cmd)
 {
 	static const int call_errs[] = { EFAULT, EINVAL, E2BIG };
 	static const int arm_errs[] = {
-		-EFAULT, -E2BIG, -EINVAL, -ERANGE, -ENOSPC, -ENOMEM, -EAGAIN,
+		-EFAULT, -E2BIG, -EINVAL, -ERANGE, -ENOSPC, -ENOMEM,
 	};
 	static const int cancel_errs[] = { -EFAULT, -E2BIG, -EINVAL };
 	static const int conn_errs[] = { -EFAULT, -E2BIG };

@@ -15,5 +15,6 @@ if [ -e /sys/kernel/debug/kmemleak ]; then
 fi
 
 report_kunit twheel_wheel
+report_kunit twheel_table
 report_kunit twheel_simd
 run_common_checks

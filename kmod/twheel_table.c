@@ -1,0 +1,268 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * twheel: the connection table of one open file.
+ */
+
+/**
+ * DOC: The connection table
+ *
+ * A file finds its connections by the daemon's 64-bit id in a chained hash
+ * table (&struct twheel_table). Only the ioctls use it, under the file's
+ * mutex, and the expiry thread never does, so it needs no lock, no RCU and
+ * no deferred work of its own: a lookup is one hash, one bucket load and a
+ * short chain walk, an insert or remove a pointer swap.
+ *
+ * **Hashing.** A key is mixed with a random per-table seed by the MurmurHash3
+ * finaliser and the top bits of the result name the bucket. Sequential ids,
+ * pointers and random ids all spread evenly; ids chosen to collide need the
+ * seed, and even then slow down only the file that chose them.
+ *
+ * **Resizing without a pause.** The table doubles when it holds more entries
+ * than buckets and halves when it is less than one-eighth full, never below
+ * %TWHEEL_TABLE_MIN_BITS. Resizing allocates the new bucket array and then
+ * moves the old one over a few buckets at a time (%TWHEEL_TABLE_MIGRATE while
+ * growing, %TWHEEL_TABLE_MIGRATE_SHRINK, mostly empty, while shrinking), on
+ * every insert and remove that follows. Meanwhile a key lives in the old table if
+ * its old bucket has not been moved yet, in the new one otherwise, so every
+ * lookup still walks exactly one chain. A doubling started at N entries is
+ * finished N / %TWHEEL_TABLE_MIGRATE inserts later, long before the new
+ * table fills up, and a halving started at N entries N / 2 operations later,
+ * before the entries can run out; so no call ever rehashes the whole table:
+ * at a million connections that would be a million cache misses in one
+ * ioctl.
+ *
+ * **Memory.** Bucket arrays come from kvcalloc() with %GFP_KERNEL_ACCOUNT,
+ * charged to the memory cgroup of the caller that made the table grow; 8 to
+ * 16 bytes per entry between resizes. A resize that cannot get memory is
+ * not an error: the table keeps its size, its chains grow longer (or it
+ * stays larger than it needs), and it tries again after a quarter as many
+ * inserts and removes as it holds entries.
+ */
+
+#include <linux/bug.h>
+#include <linux/minmax.h>
+#include <linux/random.h>
+#include <linux/slab.h>
+
+#include "twheel_table.h"
+
+#ifndef twheel_table_alloc
+/* A hook for the KUnit suite, which makes it fail on request. */
+#define twheel_table_alloc(nr)						\
+	kvcalloc(nr, sizeof(struct twheel_table_node *),		\
+		 GFP_KERNEL_ACCOUNT | __GFP_NOWARN)
+#endif
+
+static u64 twheel_table_hash(const struct twheel_table *table, u64 key)
+{
+	u64 h = key ^ table->seed;
+
+	h ^= h >> 33;
+	h *= 0xff51afd7ed558ccdULL;
+	h ^= h >> 33;
+	h *= 0xc4ceb9fe1a85ec53ULL;
+	h ^= h >> 33;
+	return h;
+}
+
+/* The chain that holds, or would hold, @hash. */
+static struct twheel_table_node **
+twheel_table_chain(const struct twheel_table *table, u64 hash)
+{
+	if (table->old) {
+		unsigned long idx = hash >> (64 - table->old_bits);
+
+		if (idx >= table->migrated)
+			return &table->old[idx];
+	}
+	return &table->buckets[hash >> (64 - table->bits)];
+}
+
+/* Moves the next few buckets of the old table. */
+static void twheel_table_migrate(struct twheel_table *table)
+{
+	unsigned long step = table->bits > table->old_bits ?
+			     TWHEEL_TABLE_MIGRATE : TWHEEL_TABLE_MIGRATE_SHRINK;
+	unsigned long end = min(table->migrated + step,
+				1UL << table->old_bits);
+
+	for (; table->migrated < end; table->migrated++) {
+		struct twheel_table_node *node = table->old[table->migrated];
+
+		table->old[table->migrated] = NULL;
+		while (node) {
+			struct twheel_table_node *next = node->next;
+			struct twheel_table_node **chain;
+
+			chain = &table->buckets[twheel_table_hash(table,
+								  node->key) >>
+						(64 - table->bits)];
+			node->next = *chain;
+			*chain = node;
+			node = next;
+		}
+	}
+	if (table->migrated == 1UL << table->old_bits) {
+		table->bytes -= sizeof(*table->old) << table->old_bits;
+		kvfree(table->old);
+		table->old = NULL;
+	}
+}
+
+/* Starts moving to a table of 1 << @bits buckets. */
+static void twheel_table_resize(struct twheel_table *table, unsigned int bits)
+{
+	struct twheel_table_node **buckets;
+
+	buckets = twheel_table_alloc(1UL << bits);
+	if (!buckets) {
+		table->backoff = table->nr / 4 + 1;
+		return;
+	}
+	table->old = table->buckets;
+	table->old_bits = table->bits;
+	table->migrated = 0;
+	table->buckets = buckets;
+	table->bits = bits;
+	table->bytes += sizeof(*buckets) << bits;
+}
+
+/* After a failed resize, waits out the backoff before trying again. */
+static void twheel_table_try_resize(struct twheel_table *table,
+				    unsigned int bits)
+{
+	if (table->backoff)
+		table->backoff--;
+	else
+		twheel_table_resize(table, bits);
+}
+
+/**
+ * twheel_table_init() - set up an empty table
+ * @table: the table
+ *
+ * Context: process context.
+ * Return: 0 or -ENOMEM.
+ */
+int twheel_table_init(struct twheel_table *table)
+{
+	*table = (struct twheel_table){ .bits = TWHEEL_TABLE_MIN_BITS };
+	table->buckets = twheel_table_alloc(1UL << TWHEEL_TABLE_MIN_BITS);
+	if (!table->buckets)
+		return -ENOMEM;
+	table->bytes = sizeof(*table->buckets) << TWHEEL_TABLE_MIN_BITS;
+	table->seed = get_random_u64();
+	return 0;
+}
+
+/**
+ * twheel_table_lookup() - find the entry of a key
+ * @table: the table
+ * @key: the key
+ *
+ * Return: the entry, or NULL if there is none.
+ */
+struct twheel_table_node *twheel_table_lookup(const struct twheel_table *table,
+					      u64 key)
+{
+	struct twheel_table_node *node;
+
+	node = *twheel_table_chain(table, twheel_table_hash(table, key));
+	while (node && node->key != key)
+		node = node->next;
+	return node;
+}
+
+/**
+ * twheel_table_insert() - add an entry
+ * @table: the table
+ * @node: the entry, its key set and not in the table yet
+ *
+ * Never fails: a table that cannot grow holds longer chains.
+ *
+ * Context: process context (it may allocate, GFP_KERNEL).
+ */
+void twheel_table_insert(struct twheel_table *table,
+			 struct twheel_table_node *node)
+{
+	struct twheel_table_node **chain;
+
+	chain = twheel_table_chain(table, twheel_table_hash(table, node->key));
+	node->next = *chain;
+	*chain = node;
+	table->nr++;
+
+	if (table->old)
+		twheel_table_migrate(table);
+	else if (table->nr > 1UL << table->bits &&
+		 table->bits < TWHEEL_TABLE_MAX_BITS)
+		twheel_table_try_resize(table, table->bits + 1);
+}
+
+/**
+ * twheel_table_remove() - take an entry out
+ * @table: the table
+ * @node: an entry of @table
+ *
+ * Context: process context (it may allocate, GFP_KERNEL).
+ */
+void twheel_table_remove(struct twheel_table *table,
+			 struct twheel_table_node *node)
+{
+	struct twheel_table_node **link;
+
+	link = twheel_table_chain(table, twheel_table_hash(table, node->key));
+	while (*link && *link != node)
+		link = &(*link)->next;
+	if (WARN_ON_ONCE(!*link))
+		return;
+	*link = node->next;
+	node->next = NULL;
+	table->nr--;
+
+	if (table->old)
+		twheel_table_migrate(table);
+	else if (table->bits > TWHEEL_TABLE_MIN_BITS &&
+		 table->nr < 1UL << (table->bits - 3))
+		twheel_table_try_resize(table, table->bits - 1);
+}
+
+static void twheel_table_free_chains(struct twheel_table_node **chains,
+				     unsigned long from, unsigned long to,
+				     void (*free_fn)(struct twheel_table_node *))
+{
+	for (; from < to; from++) {
+		struct twheel_table_node *node = chains[from];
+
+		while (node) {
+			struct twheel_table_node *next = node->next;
+
+			free_fn(node);
+			node = next;
+		}
+	}
+}
+
+/**
+ * twheel_table_destroy() - free a table and every entry in it
+ * @table: the table
+ * @free_fn: called once for every entry
+ *
+ * Context: process context.
+ */
+void twheel_table_destroy(struct twheel_table *table,
+			  void (*free_fn)(struct twheel_table_node *node))
+{
+	if (table->old) {
+		twheel_table_free_chains(table->old, table->migrated,
+					 1UL << table->old_bits, free_fn);
+		kvfree(table->old);
+	}
+	twheel_table_free_chains(table->buckets, 0, 1UL << table->bits,
+				 free_fn);
+	kvfree(table->buckets);
+	table->buckets = NULL;
+	table->old = NULL;
+	table->nr = 0;
+	table->bytes = 0;
+}

@@ -1,0 +1,67 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * twheel: the connection table of one open file.
+ */
+#ifndef _TWHEEL_TABLE_H
+#define _TWHEEL_TABLE_H
+
+#include <linux/types.h>
+
+/* The smallest table: 64 buckets, 512 bytes. */
+#define TWHEEL_TABLE_MIN_BITS	6
+/* The largest: 2^28 buckets, far above any quota the module accepts. */
+#define TWHEEL_TABLE_MAX_BITS	28
+/*
+ * Buckets of the old table moved by each insert or remove while the table
+ * grows, and while it shrinks (when most of them are empty).
+ */
+#define TWHEEL_TABLE_MIGRATE		4
+#define TWHEEL_TABLE_MIGRATE_SHRINK	16
+
+/**
+ * struct twheel_table_node - an entry of a &struct twheel_table
+ * @next: the next entry of the same bucket
+ * @key: the entry's key, unique in its table
+ */
+struct twheel_table_node {
+	struct twheel_table_node *next;
+	u64 key;
+};
+
+/**
+ * struct twheel_table - a hash table of nodes keyed by a u64
+ * @buckets: the table, 1 << @bits chains
+ * @old: while resizing, the table being emptied into @buckets; else NULL
+ * @migrated: buckets of @old already moved (those below this index)
+ * @nr: entries
+ * @backoff: after a failed resize, resizes to skip before trying again
+ * @seed: per-table secret, mixed into every hash
+ * @bytes: memory held by @buckets and @old
+ * @bits: log2 of the number of buckets
+ * @old_bits: log2 of the size of @old
+ *
+ * Not locked: the owner serialises every call (twheel: the file's mutex).
+ */
+struct twheel_table {
+	struct twheel_table_node **buckets;
+	struct twheel_table_node **old;
+	unsigned long migrated;
+	unsigned long nr;
+	unsigned long backoff;
+	u64 seed;
+	size_t bytes;
+	u8 bits;
+	u8 old_bits;
+};
+
+int twheel_table_init(struct twheel_table *table);
+struct twheel_table_node *twheel_table_lookup(const struct twheel_table *table,
+					      u64 key);
+void twheel_table_insert(struct twheel_table *table,
+			 struct twheel_table_node *node);
+void twheel_table_remove(struct twheel_table *table,
+			 struct twheel_table_node *node);
+void twheel_table_destroy(struct twheel_table *table,
+			  void (*free_fn)(struct twheel_table_node *node));
+
+#endif /* _TWHEEL_TABLE_H */
