@@ -67,6 +67,9 @@
  */
 #define TWHEEL_EXPIRE_CHUNK	256
 
+/* Connections freed with one kmem_cache_free_bulk() call. */
+#define TWHEEL_REAP_BATCH	16
+
 static struct kmem_cache *twheel_conn_cache;
 
 static inline u16 twheel_conn_used(const struct twheel_conn *conn)
@@ -85,7 +88,8 @@ static inline struct twheel_slot *twheel_conn_slots(struct twheel_conn *conn)
 }
 
 /* The index of the slot of @kind among the kinds in @used. */
-static inline unsigned int twheel_slot_idx(u16 used, unsigned int kind)
+static __always_inline unsigned int twheel_slot_idx(u16 used,
+						    unsigned int kind)
 {
 	return hweight16(used & (BIT(kind) - 1));
 }
@@ -122,7 +126,10 @@ static struct twheel_slot *__twheel_conn_slot_insert(struct twheel_conn *conn,
 	unsigned int idx = twheel_slot_idx(used, kind);
 	unsigned int nr = hweight16(used);
 
-	memmove(&slots[idx + 1], &slots[idx], (nr - idx) * sizeof(*slots));
+	/* Usually nothing moves: one kind in use, or the highest armed. */
+	if (idx < nr)
+		memmove(&slots[idx + 1], &slots[idx],
+			(nr - idx) * sizeof(*slots));
 	return &slots[idx];
 }
 
@@ -134,7 +141,9 @@ static void __twheel_conn_slot_remove(struct twheel_conn *conn, u16 used,
 	unsigned int idx = twheel_slot_idx(used, kind);
 	unsigned int nr = hweight16(used);
 
-	memmove(&slots[idx], &slots[idx + 1], (nr - idx - 1) * sizeof(*slots));
+	if (idx + 1 < nr)
+		memmove(&slots[idx], &slots[idx + 1],
+			(nr - idx - 1) * sizeof(*slots));
 }
 
 /* Moves the slots to @slots, room for @cap kinds; returns the old array. */
@@ -182,8 +191,12 @@ static struct twheel_conn *twheel_conn_alloc(struct twheel_ctx *ctx, u64 id,
 	return conn;
 }
 
-/* Frees @conn, or keeps it as a spare of @ctx if there is room. */
-static void twheel_conn_free(struct twheel_ctx *ctx, struct twheel_conn *conn)
+/*
+ * Undoes twheel_conn_alloc(). Returns true if @conn was kept as a spare of
+ * @ctx; otherwise the caller gives it back to the cache.
+ */
+static bool twheel_conn_recycle(struct twheel_ctx *ctx,
+				struct twheel_conn *conn)
 {
 	twheel_stat_dec(TWHEEL_STAT_CONNECTIONS);
 	if (conn->nr_alloc) {
@@ -194,10 +207,17 @@ static void twheel_conn_free(struct twheel_ctx *ctx, struct twheel_conn *conn)
 	}
 	if (ctx && ctx->nr_spare < ARRAY_SIZE(ctx->spare)) {
 		ctx->spare[ctx->nr_spare++] = conn;
-		return;
+		return true;
 	}
 	twheel_stat_add(TWHEEL_STAT_MEMORY_BYTES, -(long)sizeof(*conn));
-	kmem_cache_free(twheel_conn_cache, conn);
+	return false;
+}
+
+/* Frees @conn, or keeps it as a spare of @ctx if there is room. */
+static void twheel_conn_free(struct twheel_ctx *ctx, struct twheel_conn *conn)
+{
+	if (!twheel_conn_recycle(ctx, conn))
+		kmem_cache_free(twheel_conn_cache, conn);
 }
 
 static void twheel_conn_free_fn(struct twheel_table_node *node)
@@ -564,6 +584,8 @@ void twheel_ctx_cancel_conn(struct twheel_ctx *ctx, unsigned int n,
 void twheel_ctx_reap(struct twheel_ctx *ctx)
 {
 	struct twheel_conn *conn, *tmp;
+	void *batch[TWHEEL_REAP_BATCH];
+	unsigned int nr = 0;
 	LIST_HEAD(dead);
 
 	lockdep_assert_held(&ctx->mutex);
@@ -578,8 +600,16 @@ void twheel_ctx_reap(struct twheel_ctx *ctx)
 
 		twheel_table_remove(&ctx->conns, &conn->node);
 		twheel_conn_table_account(ctx, before);
-		twheel_conn_free(ctx, conn);
+		if (twheel_conn_recycle(ctx, conn))
+			continue;
+		batch[nr++] = conn;
+		if (nr == ARRAY_SIZE(batch)) {
+			kmem_cache_free_bulk(twheel_conn_cache, nr, batch);
+			nr = 0;
+		}
 	}
+	if (nr)
+		kmem_cache_free_bulk(twheel_conn_cache, nr, batch);
 }
 
 /*
