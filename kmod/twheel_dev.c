@@ -225,15 +225,26 @@ static unsigned int twheel_copy_entries(void *dst, size_t ksize,
 					unsigned int n, int *err)
 {
 	unsigned int i;
-	size_t left;
 	int ret;
 
 	if (usize == ksize) {
-		left = copy_from_user(dst, src, n * ksize);
-		if (!left)
-			return n;
+		const u64 __user *from = src;
+		size_t words = n * ksize / sizeof(u64), w = 0;
+		u64 *to = dst;
+
+		BUILD_BUG_ON(sizeof(struct twheel_arm) % sizeof(u64) ||
+			     sizeof(struct twheel_cancel) % sizeof(u64));
+		if (!user_access_begin(from, words * sizeof(u64)))
+			goto fault;
+		for (; w < words; w++)
+			unsafe_get_user(to[w], &from[w], fault_end);
+		user_access_end();
+		return n;
+fault_end:
+		user_access_end();
+fault:
 		*err = -EFAULT;
-		return (n * ksize - left) / ksize;
+		return w * sizeof(u64) / ksize;
 	}
 
 	for (i = 0; i < n; i++) {
