@@ -32,10 +32,12 @@
  * %SLAB_ACCOUNT cache, plus its share of the table (8 to 16 bytes, by the
  * table's load). Its second kind moves its slots to an array sized for 2,
  * 4, 8 or 16 kinds, kept until the connection is freed. New connections
- * are allocated in bulk, as many as the rest of the chunk may need, and up
- * to %TWHEEL_BATCH_CHUNK allocated or freed ones are kept as spares for the
- * next: one slab call, and one memory-cgroup charge, per chunk instead of
- * one per connection. A connection with nothing armed or fired is put on
+ * are allocated in bulk, as many as the rest of the chunk may need (at
+ * least %TWHEEL_SPARE_MIN), and up to %TWHEEL_BATCH_CHUNK allocated or
+ * freed ones are kept as spares for the next: one slab call, and one
+ * memory-cgroup charge, per chunk instead of one per connection. So an arm
+ * fails with -ENOMEM only when it needs a connection and the file has no
+ * spare left. A connection with nothing armed or fired is put on
  * the file's dead list by whoever emptied it (the thread never does: it
  * only fires timers) and freed by whoever next holds the file's mutex: the
  * ioctl that emptied it, or the read() that did if the mutex is free.
@@ -66,6 +68,9 @@
  * wake-up, a larger one lets readers and ioctls in between chunks.
  */
 #define TWHEEL_EXPIRE_CHUNK	256
+
+/* Connections allocated at least by one kmem_cache_alloc_bulk() call. */
+#define TWHEEL_SPARE_MIN	8
 
 /* Connections freed with one kmem_cache_free_bulk() call. */
 #define TWHEEL_REAP_BATCH	16
@@ -168,10 +173,13 @@ static struct twheel_conn *twheel_conn_alloc(struct twheel_ctx *ctx, u64 id,
 	struct twheel_conn *conn;
 
 	if (!ctx->nr_spare) {
+		/* Even one entry at a time pays one slab call per eight. */
+		unsigned int nr = clamp_t(unsigned int, hint, TWHEEL_SPARE_MIN,
+					  ARRAY_SIZE(ctx->spare));
 		int got = kmem_cache_alloc_bulk(twheel_conn_cache,
-						GFP_KERNEL_ACCOUNT,
-						clamp(hint, 1U, (unsigned int)TWHEEL_BATCH_CHUNK),
+						GFP_KERNEL_ACCOUNT, nr,
 						(void **)ctx->spare);
+
 		if (!got)
 			return NULL;
 		ctx->nr_spare = got;
