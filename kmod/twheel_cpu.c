@@ -30,6 +30,17 @@
  * @expired list under its lock until the thread takes them, so closing or
  * moving a file can take it back at any time.
  *
+ * **Lateness.** A timer is due at its deadline and its tick is the first
+ * tick at or after it, so the thread is programmed to wake up to one tick
+ * after the deadline. The thread then needs W, its wake-up latency (the
+ * hrtimer interrupt, then the scheduler switching to it: the counters
+ * ``hrtimer_late_ns``, ``wakeup_ns`` and ``wakeup_us_log2_*``), and the
+ * work it does before it reads the clock to stamp that tick's events: the
+ * files handed out before this one in the same wake-up and the advance of
+ * the file's wheel. How long a wake-up works is in ``run_ns`` and
+ * ``run_us_log2_*``; ``run_preempted`` counts the wake-ups during which
+ * another task took the CPU from the thread.
+ *
  * **Hotplug.** When a CPU goes offline (%CPUHP_AP_ONLINE_DYN teardown, on the
  * CPU itself, before its thread is parked) every file it serves moves to
  * another online CPU and its timers keep their deadlines. A CPU that comes
@@ -58,6 +69,10 @@
  * @hrtimer: wakes the thread at @hrtimer_tick
  * @hrtimer_tick: the tick @hrtimer is programmed for, U64_MAX if none
  * @kicked: the thread has work (set by @hrtimer, cleared by the thread)
+ * @kick_expires_ns: the instant @hrtimer last fired for, and
+ * @kick_ns: when its callback ran; statistics, written by the callback and
+ *	read by the thread without a lock (a value from the next kick is as
+ *	good as any)
  * @cpu: this CPU
  */
 struct twheel_cpu {
@@ -68,6 +83,8 @@ struct twheel_cpu {
 	struct hrtimer hrtimer;
 	u64 hrtimer_tick;
 	bool kicked;
+	u64 kick_expires_ns;
+	u64 kick_ns;
 	unsigned int cpu;
 };
 
@@ -85,6 +102,8 @@ static enum hrtimer_restart twheel_cpu_hrtimer_fn(struct hrtimer *hrtimer)
 					       hrtimer);
 	struct task_struct *thread = per_cpu(twheel_threads, base->cpu);
 
+	WRITE_ONCE(base->kick_expires_ns, ktime_to_ns(hrtimer_get_expires(hrtimer)));
+	WRITE_ONCE(base->kick_ns, ktime_get_ns());
 	WRITE_ONCE(base->kicked, true);
 	if (thread)
 		wake_up_process(thread);
@@ -269,11 +288,15 @@ static void twheel_cpu_run(unsigned int cpu)
 {
 	struct twheel_cpu *base = per_cpu_ptr(twheel_cpus, cpu);
 	unsigned int fired = 0;
+	u64 next, cascades, start, expires, kick;
+	unsigned long nivcsw = current->nivcsw;
 	struct twheel_ctx *ctx;
-	u64 next, cascades;
 	bool simd = false;
 
 	WRITE_ONCE(base->kicked, false);
+	start = ktime_get_ns();
+	expires = READ_ONCE(base->kick_expires_ns);
+	kick = READ_ONCE(base->kick_ns);
 	spin_lock(&base->lock);
 	for (;;) {
 		cascades = base->wheel.cascades;
@@ -313,6 +336,12 @@ static void twheel_cpu_run(unsigned int cpu)
 	}
 	spin_unlock(&base->lock);
 
+	/* Three clock reads per wake-up, nothing per timer. */
+	twheel_stat_wakeup(kick > expires ? kick - expires : 0,
+			   start > expires ? start - expires : 0,
+			   ktime_get_ns() - start);
+	if (current->nivcsw != nivcsw)
+		twheel_stat_inc(TWHEEL_STAT_RUN_PREEMPTED);
 	twheel_stat_inc(TWHEEL_STAT_WAKEUPS);
 	if (!fired)
 		twheel_stat_inc(TWHEEL_STAT_WAKEUPS_IDLE);

@@ -9,7 +9,8 @@
  * The module counts what it does so that an operator can watch it the way
  * vmstat shows the rest of the kernel: timers armed, re-armed, cancelled
  * and expired, wheel cascades, events queued and read, wake-ups of the
- * per-CPU threads, batch sizes and the lateness of expiries.
+ * per-CPU threads, batch sizes and the lateness of expiries, and how long
+ * the expiry threads take to wake up and to work once woken.
  *
  * The counters sit on the hot paths of arming and expiry, so each CPU has
  * its own copy and updates it with a this_cpu operation: one instruction
@@ -26,7 +27,9 @@
  * The histograms use log2 buckets: bucket 0 counts the value 0, bucket
  * k > 0 the values from 2^(k-1) to 2^k - 1, and the last bucket also
  * everything above. Lateness is counted in whole microseconds, so an expiry
- * less than 1 us late lands in bucket 0.
+ * less than 1 us late lands in bucket 0; so are the wake-up latency and the
+ * work of the expiry threads, which cost three clock reads per wake-up and
+ * nothing per timer.
  *
  * The counters live as long as the module: twheel_stats_init() allocates
  * them zeroed and creates the debugfs files, twheel_stats_exit() removes
@@ -67,6 +70,10 @@ static const char * const twheel_stat_names[] = {
 	[TWHEEL_STAT_BATCHES_SIMD]	= "batches_simd",
 	[TWHEEL_STAT_BATCHES_SCALAR]	= "batches_scalar",
 	[TWHEEL_STAT_QUOTA_REFUSALS]	= "quota_refusals",
+	[TWHEEL_STAT_HRTIMER_LATE_NS]	= "hrtimer_late_ns",
+	[TWHEEL_STAT_WAKEUP_NS]		= "wakeup_ns",
+	[TWHEEL_STAT_RUN_NS]		= "run_ns",
+	[TWHEEL_STAT_RUN_PREEMPTED]	= "run_preempted",
 	[TWHEEL_STAT_TIMERS_ARMED]	= "timers_armed",
 	[TWHEEL_STAT_CONTEXTS]		= "contexts",
 	[TWHEEL_STAT_CONNECTIONS]	= "connections",
@@ -74,6 +81,31 @@ static const char * const twheel_stat_names[] = {
 };
 
 static_assert(ARRAY_SIZE(twheel_stat_names) == TWHEEL_NR_STATS);
+
+/*
+ * Raise a maximum of the current CPU without disabling preemption: if the
+ * task moves to another CPU between the read and the cmpxchg, the cmpxchg
+ * fails or raises that CPU's maximum instead, which is just as good, since
+ * readers take the maximum over all CPUs.
+ */
+static void twheel_stat_raise_max(unsigned long __percpu *max, unsigned long v)
+{
+	unsigned long old = this_cpu_read(*max), prev;
+
+	while (v > old) {
+		prev = this_cpu_cmpxchg(*max, old, v);
+		if (prev == old)
+			break;
+		old = prev;
+	}
+}
+
+/* Count @v in the current CPU's copy of a log2 histogram of @nr buckets. */
+static void twheel_stat_hist(unsigned long __percpu *hist, unsigned int nr,
+			     u64 v)
+{
+	this_cpu_inc(hist[min_t(unsigned int, fls64(v), nr - 1)]);
+}
 
 /**
  * twheel_stat_batch() - count one expiry batch
@@ -85,26 +117,36 @@ static_assert(ARRAY_SIZE(twheel_stat_names) == TWHEEL_NR_STATS);
  */
 void twheel_stat_batch(unsigned int expired)
 {
-	unsigned int k = min_t(unsigned int, fls(expired),
-			       TWHEEL_STATS_BATCH_BUCKETS - 1);
-	unsigned long old, prev;
+	twheel_stat_hist(twheel_stats_pcpu->batch, TWHEEL_STATS_BATCH_BUCKETS,
+			 expired);
+	twheel_stat_raise_max(&twheel_stats_pcpu->batch_max, expired);
+}
 
-	this_cpu_inc(twheel_stats_pcpu->batch[k]);
-
-	/*
-	 * Raise the maximum without disabling preemption: if the task moves
-	 * to another CPU between the read and the cmpxchg, the cmpxchg fails
-	 * or raises that CPU's maximum instead, which is just as good, since
-	 * readers take the maximum over all CPUs.
-	 */
-	old = this_cpu_read(twheel_stats_pcpu->batch_max);
-	while (expired > old) {
-		prev = this_cpu_cmpxchg(twheel_stats_pcpu->batch_max, old,
-					expired);
-		if (prev == old)
-			break;
-		old = prev;
-	}
+/**
+ * twheel_stat_wakeup() - count one wake-up of an expiry thread
+ * @hrtimer_late_ns: from the instant the thread's hrtimer was programmed
+ *	for to its callback
+ * @wakeup_ns: from that instant to the thread starting its work
+ * @run_ns: how long the thread then worked before going back to sleep
+ *
+ * Adds to the current CPU's sums, histograms and maxima. Safe in any
+ * context, between twheel_stats_init() and twheel_stats_exit().
+ */
+void twheel_stat_wakeup(u64 hrtimer_late_ns, u64 wakeup_ns, u64 run_ns)
+{
+	twheel_stat_add(TWHEEL_STAT_HRTIMER_LATE_NS, hrtimer_late_ns);
+	twheel_stat_add(TWHEEL_STAT_WAKEUP_NS, wakeup_ns);
+	twheel_stat_add(TWHEEL_STAT_RUN_NS, run_ns);
+	twheel_stat_hist(twheel_stats_pcpu->hrtimer_late_us,
+			 TWHEEL_STATS_WAKE_BUCKETS,
+			 div_u64(hrtimer_late_ns, NSEC_PER_USEC));
+	twheel_stat_hist(twheel_stats_pcpu->wakeup_us,
+			 TWHEEL_STATS_WAKE_BUCKETS,
+			 div_u64(wakeup_ns, NSEC_PER_USEC));
+	twheel_stat_hist(twheel_stats_pcpu->run_us, TWHEEL_STATS_WAKE_BUCKETS,
+			 div_u64(run_ns, NSEC_PER_USEC));
+	twheel_stat_raise_max(&twheel_stats_pcpu->wakeup_max_ns, wakeup_ns);
+	twheel_stat_raise_max(&twheel_stats_pcpu->run_max_ns, run_ns);
 }
 
 /**
@@ -117,11 +159,8 @@ void twheel_stat_batch(unsigned int expired)
  */
 void twheel_stat_lateness(u64 late_ns)
 {
-	u64 us = div_u64(late_ns, NSEC_PER_USEC);
-	unsigned int k = min_t(unsigned int, fls64(us),
-			       TWHEEL_STATS_LATE_BUCKETS - 1);
-
-	this_cpu_inc(twheel_stats_pcpu->late_us[k]);
+	twheel_stat_hist(twheel_stats_pcpu->late_us, TWHEEL_STATS_LATE_BUCKETS,
+			 div_u64(late_ns, NSEC_PER_USEC));
 }
 
 /* Add one CPU's counters to @sum; a max is a max, everything else adds. */
@@ -137,6 +176,14 @@ static void twheel_stats_add_cpu(struct twheel_stats_cpu *sum, unsigned int cpu)
 	for (i = 0; i < TWHEEL_STATS_BATCH_BUCKETS; i++)
 		sum->batch[i] += READ_ONCE(pc->batch[i]);
 	sum->batch_max = max(sum->batch_max, READ_ONCE(pc->batch_max));
+	for (i = 0; i < TWHEEL_STATS_WAKE_BUCKETS; i++) {
+		sum->hrtimer_late_us[i] += READ_ONCE(pc->hrtimer_late_us[i]);
+		sum->wakeup_us[i] += READ_ONCE(pc->wakeup_us[i]);
+		sum->run_us[i] += READ_ONCE(pc->run_us[i]);
+	}
+	sum->wakeup_max_ns = max(sum->wakeup_max_ns,
+				 READ_ONCE(pc->wakeup_max_ns));
+	sum->run_max_ns = max(sum->run_max_ns, READ_ONCE(pc->run_max_ns));
 }
 
 static void twheel_stats_print(struct seq_file *m,
@@ -154,6 +201,15 @@ static void twheel_stats_print(struct seq_file *m,
 	for (i = 0; i < TWHEEL_STATS_BATCH_BUCKETS; i++)
 		seq_printf(m, "batch_log2_%u %lu\n", i, st->batch[i]);
 	seq_printf(m, "batch_max %lu\n", st->batch_max);
+	for (i = 0; i < TWHEEL_STATS_WAKE_BUCKETS; i++)
+		seq_printf(m, "hrtimer_late_us_log2_%u %lu\n", i,
+			   st->hrtimer_late_us[i]);
+	for (i = 0; i < TWHEEL_STATS_WAKE_BUCKETS; i++)
+		seq_printf(m, "wakeup_us_log2_%u %lu\n", i, st->wakeup_us[i]);
+	for (i = 0; i < TWHEEL_STATS_WAKE_BUCKETS; i++)
+		seq_printf(m, "run_us_log2_%u %lu\n", i, st->run_us[i]);
+	seq_printf(m, "wakeup_max_ns %lu\n", st->wakeup_max_ns);
+	seq_printf(m, "run_max_ns %lu\n", st->run_max_ns);
 }
 
 /* twheel/counters: the sums over all possible CPUs */

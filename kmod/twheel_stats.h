@@ -28,6 +28,14 @@
  * @TWHEEL_STAT_BATCHES_SIMD: expiry batches that used SIMD
  * @TWHEEL_STAT_BATCHES_SCALAR: expiry batches that did not use SIMD
  * @TWHEEL_STAT_QUOTA_REFUSALS: arms refused because a quota was reached
+ * @TWHEEL_STAT_HRTIMER_LATE_NS: sum over wake-ups of the time from the
+ *	instant the thread's hrtimer was programmed for to its callback, in ns
+ * @TWHEEL_STAT_WAKEUP_NS: sum over wake-ups of the time from that instant
+ *	to the thread starting its work (includes the hrtimer part), in ns
+ * @TWHEEL_STAT_RUN_NS: sum over wake-ups of the time the thread then worked
+ *	(advancing wheels and delivering events), in ns
+ * @TWHEEL_STAT_RUN_PREEMPTED: wake-ups during whose work the thread was
+ *	switched out for another task
  * @TWHEEL_STAT_TIMERS_ARMED: gauge, timers armed now
  * @TWHEEL_STAT_CONTEXTS: gauge, open files of /dev/twheel
  * @TWHEEL_STAT_CONNECTIONS: gauge, connections that exist now
@@ -55,6 +63,10 @@ enum twheel_stat {
 	TWHEEL_STAT_BATCHES_SIMD,
 	TWHEEL_STAT_BATCHES_SCALAR,
 	TWHEEL_STAT_QUOTA_REFUSALS,
+	TWHEEL_STAT_HRTIMER_LATE_NS,
+	TWHEEL_STAT_WAKEUP_NS,
+	TWHEEL_STAT_RUN_NS,
+	TWHEEL_STAT_RUN_PREEMPTED,
 	TWHEEL_STAT_TIMERS_ARMED,
 	TWHEEL_STAT_CONTEXTS,
 	TWHEEL_STAT_CONNECTIONS,
@@ -70,10 +82,12 @@ enum twheel_stat {
  * in [2^(k-1), 2^k), and the last bucket everything from 2^(k-1) up. The
  * lateness histogram is in microseconds (its last bucket starts at 2^30 us,
  * about 18 minutes); the batch histogram in timers per batch (its last
- * bucket starts at 2^22 timers).
+ * bucket starts at 2^22 timers); the wake-up and run histograms of the
+ * expiry threads in microseconds, like lateness.
  */
 #define TWHEEL_STATS_LATE_BUCKETS	32
 #define TWHEEL_STATS_BATCH_BUCKETS	24
+#define TWHEEL_STATS_WAKE_BUCKETS	32
 
 /**
  * struct twheel_stats_cpu - the counters of one CPU
@@ -81,6 +95,16 @@ enum twheel_stat {
  * @late_us: histogram of expiry lateness, log2 of microseconds
  * @batch: histogram of expiry batch sizes, log2 of timers per batch
  * @batch_max: the largest batch seen on this CPU
+ * @hrtimer_late_us: histogram of the expiry thread's hrtimer lateness
+ *	(from the instant it was programmed for to its callback), log2 of
+ *	microseconds
+ * @wakeup_us: histogram of the expiry thread's wake-up latency (from the
+ *	instant its hrtimer was programmed for to the thread starting work),
+ *	log2 of microseconds
+ * @run_us: histogram of the time one wake-up of the expiry thread works,
+ *	log2 of microseconds
+ * @wakeup_max_ns: the longest wake-up latency seen on this CPU
+ * @run_max_ns: the longest wake-up work seen on this CPU
  *
  * No lock: each CPU writes only its own copy with this_cpu operations,
  * which are safe against preemption and interrupts; readers sum all copies
@@ -91,6 +115,11 @@ struct twheel_stats_cpu {
 	unsigned long late_us[TWHEEL_STATS_LATE_BUCKETS];
 	unsigned long batch[TWHEEL_STATS_BATCH_BUCKETS];
 	unsigned long batch_max;
+	unsigned long hrtimer_late_us[TWHEEL_STATS_WAKE_BUCKETS];
+	unsigned long wakeup_us[TWHEEL_STATS_WAKE_BUCKETS];
+	unsigned long run_us[TWHEEL_STATS_WAKE_BUCKETS];
+	unsigned long wakeup_max_ns;
+	unsigned long run_max_ns;
 };
 
 extern struct twheel_stats_cpu __percpu *twheel_stats_pcpu;
@@ -131,6 +160,7 @@ static inline void twheel_stat_dec(enum twheel_stat s)
 
 void twheel_stat_batch(unsigned int expired);
 void twheel_stat_lateness(u64 late_ns);
+void twheel_stat_wakeup(u64 hrtimer_late_ns, u64 wakeup_ns, u64 run_ns);
 int twheel_stats_init(void);
 void twheel_stats_exit(void);
 

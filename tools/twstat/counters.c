@@ -38,7 +38,13 @@ const struct twstat_known twstat_known[] = {
 	{ "batches_simd",	"SIMD batches",		TWSTAT_COUNTER },
 	{ "batches_scalar",	"scalar batches",	TWSTAT_COUNTER },
 	{ "quota_refusals",	"quota refusals",	TWSTAT_COUNTER },
+	{ "hrtimer_late_ns",	"hrtimer lateness (ns)", TWSTAT_COUNTER },
+	{ "wakeup_ns",		"thread wake-up (ns)",	TWSTAT_COUNTER },
+	{ "run_ns",		"thread work (ns)",	TWSTAT_COUNTER },
+	{ "run_preempted",	"work preempted",	TWSTAT_COUNTER },
 	{ "batch_max",		"largest batch",	TWSTAT_MAXIMUM },
+	{ "wakeup_max_ns",	"longest wake-up (ns)",	TWSTAT_MAXIMUM },
+	{ "run_max_ns",		"longest work (ns)",	TWSTAT_MAXIMUM },
 };
 const size_t twstat_nr_known = sizeof(twstat_known) / sizeof(twstat_known[0]);
 
@@ -427,7 +433,10 @@ enum twstat_kind twstat_kind_of(const char *name)
 		if (!strcmp(twstat_known[i].name, name))
 			return twstat_known[i].kind;
 	if (twstat_bucket(name, TWSTAT_HIST_LATENESS) >= 0 ||
-	    twstat_bucket(name, TWSTAT_HIST_BATCH) >= 0)
+	    twstat_bucket(name, TWSTAT_HIST_BATCH) >= 0 ||
+	    twstat_bucket(name, TWSTAT_HIST_HRTIMER) >= 0 ||
+	    twstat_bucket(name, TWSTAT_HIST_WAKEUP) >= 0 ||
+	    twstat_bucket(name, TWSTAT_HIST_RUN) >= 0)
 		return TWSTAT_COUNTER;
 	return TWSTAT_UNKNOWN;
 }
@@ -435,7 +444,8 @@ enum twstat_kind twstat_kind_of(const char *name)
 /**
  * twstat_hist() - gather the buckets of one histogram
  * @set: the counters
- * @prefix: %TWSTAT_HIST_LATENESS or %TWSTAT_HIST_BATCH
+ * @prefix: %TWSTAT_HIST_LATENESS, %TWSTAT_HIST_BATCH, %TWSTAT_HIST_HRTIMER,
+ *	%TWSTAT_HIST_WAKEUP or %TWSTAT_HIST_RUN
  * @bucket: receives bucket k at index k; buckets the file lacks are zero
  * @max: size of @bucket
  *

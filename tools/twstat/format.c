@@ -225,6 +225,12 @@ void twstat_print_snapshot(FILE *f, const struct twstat_snap *s,
 			       "lateness", " us");
 	twstat_print_quantiles(f, &s->total, TWSTAT_HIST_BATCH,
 			       "batch size", "");
+	twstat_print_quantiles(f, &s->total, TWSTAT_HIST_HRTIMER,
+			       "thread hrtimer lateness", " us");
+	twstat_print_quantiles(f, &s->total, TWSTAT_HIST_WAKEUP,
+			       "thread wake-up", " us");
+	twstat_print_quantiles(f, &s->total, TWSTAT_HIST_RUN,
+			       "thread work", " us");
 	for (size_t i = 0; i < s->total.n; i++) {
 		const struct twstat_counter *c = &s->total.v[i];
 
@@ -298,6 +304,21 @@ void twstat_print_hists(FILE *f, const struct twstat_set *set, const char *what)
 	n = twstat_hist(set, TWSTAT_HIST_BATCH, b, TWSTAT_HIST_MAX);
 	snprintf(title, sizeof(title), "expiry batch sizes, %s", what);
 	twstat_print_hist(f, title, "timers per batch", b, n);
+	/* Modules before these histograms have none: nothing to show. */
+	n = twstat_hist(set, TWSTAT_HIST_HRTIMER, b, TWSTAT_HIST_MAX);
+	snprintf(title, sizeof(title),
+		 "expiry thread hrtimer lateness (expiry to callback), %s", what);
+	if (n)
+		twstat_print_hist(f, title, "microseconds", b, n);
+	n = twstat_hist(set, TWSTAT_HIST_WAKEUP, b, TWSTAT_HIST_MAX);
+	snprintf(title, sizeof(title),
+		 "expiry thread wake-up (hrtimer expiry to work), %s", what);
+	if (n)
+		twstat_print_hist(f, title, "microseconds", b, n);
+	n = twstat_hist(set, TWSTAT_HIST_RUN, b, TWSTAT_HIST_MAX);
+	snprintf(title, sizeof(title), "expiry thread work per wake-up, %s", what);
+	if (n)
+		twstat_print_hist(f, title, "microseconds", b, n);
 }
 
 /**

@@ -42,7 +42,7 @@ static const char twstat_usage[] =
 "  -c, --count N        stop after N lines (default: never; -c alone\n"
 "                       means an interval of 1 second)\n"
 "  -C, --cpu            per-CPU columns (snapshot) or rows (intervals)\n"
-"  -H, --hist           lateness and batch-size histograms as bars\n"
+"  -H, --hist           lateness, batch-size and expiry-thread histograms as bars\n"
 "  -j, --json           one JSON object per snapshot or interval\n"
 "  -n, --header-once    print the interval header only once\n"
 "  -d, --dir DIR        read DIR instead of <debugfs>/twheel\n"

@@ -31,6 +31,9 @@ enum twstat_exit {
 
 #define TWSTAT_HIST_LATENESS	"lateness_us_log2_"
 #define TWSTAT_HIST_BATCH	"batch_log2_"
+#define TWSTAT_HIST_HRTIMER	"hrtimer_late_us_log2_"
+#define TWSTAT_HIST_WAKEUP	"wakeup_us_log2_"
+#define TWSTAT_HIST_RUN		"run_us_log2_"
 
 struct twstat_counter {
 	char name[TWSTAT_NAME_MAX + 1];

@@ -237,6 +237,9 @@ TEST(live_recording_has_every_counter_and_cpu)
 	}
 	EXPECT_EQ(TWSTAT_COUNTER, twstat_kind_of("lateness_us_log2_31"));
 	EXPECT_EQ(TWSTAT_COUNTER, twstat_kind_of("batch_log2_0"));
+	EXPECT_EQ(TWSTAT_COUNTER, twstat_kind_of("wakeup_us_log2_31"));
+	EXPECT_EQ(TWSTAT_COUNTER, twstat_kind_of("run_us_log2_0"));
+	EXPECT_EQ(TWSTAT_UNKNOWN, twstat_kind_of("run_us_log2_"));
 	EXPECT_EQ(TWSTAT_UNKNOWN, twstat_kind_of("batch_log2_01"));
 	EXPECT_EQ(TWSTAT_UNKNOWN, twstat_kind_of("batch_log2_"));
 	EXPECT_EQ(TWSTAT_UNKNOWN, twstat_kind_of("batch_log2_99"));
@@ -248,7 +251,7 @@ TEST(live_recording_totals_are_the_sums_of_the_cpus)
 	struct twstat_snap s;
 
 	ASSERT_EQ(0, read_data("live-2cpu", &s, true));
-	ASSERT_EQ(74, s.total.n);
+	ASSERT_EQ(176, s.total.n);
 	for (size_t i = 0; i < s.total.n; i++) {
 		const char *name = s.total.v[i].name;
 		int64_t sum = 0, max = 0;
@@ -528,6 +531,28 @@ TEST(histogram_of_nothing_says_empty)
 	CAPTURE(out, twstat_print_hists(f, &set, "cpu3"));
 	EXPECT_STREQ("lateness of expiries, cpu3\n  (empty)\n\n"
 		     "expiry batch sizes, cpu3\n  (empty)\n\n", out);
+	free(out);
+	twstat_set_free(&set);
+}
+
+TEST(expiry_thread_histograms_are_shown_when_the_module_has_them)
+{
+	struct twstat_set set = {};
+	char *out = NULL, err[64];
+
+	ASSERT_EQ(0, parse_str(&set, "wakeup_us_log2_0 0\nwakeup_us_log2_7 3\n"
+				     "wakeup_us_log2_31 0\n"
+				     "run_us_log2_0 0\nrun_us_log2_12 2\n",
+			       err, sizeof(err)));
+	CAPTURE(out, twstat_print_hists(f, &set, "cpu1"));
+	EXPECT_NE(NULL, strstr(out, "expiry thread wake-up (hrtimer expiry to work), cpu1\n"
+				    "            microseconds : count        distribution\n"
+				    "                64 - 127 : 3            |"))
+		TH_LOG("%s", out);
+	EXPECT_NE(NULL, strstr(out, "expiry thread work per wake-up, cpu1\n"
+				    "            microseconds : count        distribution\n"
+				    "                 >= 2048 : 2            |"))
+		TH_LOG("%s", out);
 	free(out);
 	twstat_set_free(&set);
 }
