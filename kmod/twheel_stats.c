@@ -129,7 +129,7 @@ void twheel_stat_batch(unsigned int expired)
  * @wakeup_ns: from that instant to the thread starting its work
  * @run_ns: how long the thread then worked before going back to sleep
  *
- * Adds to the current CPU's sums, histograms and maxima. Safe in any
+ * Adds to the current CPU's sums and histograms. Safe in any
  * context, between twheel_stats_init() and twheel_stats_exit().
  */
 void twheel_stat_wakeup(u64 hrtimer_late_ns, u64 wakeup_ns, u64 run_ns)
@@ -145,8 +145,6 @@ void twheel_stat_wakeup(u64 hrtimer_late_ns, u64 wakeup_ns, u64 run_ns)
 			 div_u64(wakeup_ns, NSEC_PER_USEC));
 	twheel_stat_hist(twheel_stats_pcpu->run_us, TWHEEL_STATS_WAKE_BUCKETS,
 			 div_u64(run_ns, NSEC_PER_USEC));
-	twheel_stat_raise_max(&twheel_stats_pcpu->wakeup_max_ns, wakeup_ns);
-	twheel_stat_raise_max(&twheel_stats_pcpu->run_max_ns, run_ns);
 }
 
 /**
@@ -181,9 +179,6 @@ static void twheel_stats_add_cpu(struct twheel_stats_cpu *sum, unsigned int cpu)
 		sum->wakeup_us[i] += READ_ONCE(pc->wakeup_us[i]);
 		sum->run_us[i] += READ_ONCE(pc->run_us[i]);
 	}
-	sum->wakeup_max_ns = max(sum->wakeup_max_ns,
-				 READ_ONCE(pc->wakeup_max_ns));
-	sum->run_max_ns = max(sum->run_max_ns, READ_ONCE(pc->run_max_ns));
 }
 
 static void twheel_stats_print(struct seq_file *m,
@@ -208,8 +203,6 @@ static void twheel_stats_print(struct seq_file *m,
 		seq_printf(m, "wakeup_us_log2_%u %lu\n", i, st->wakeup_us[i]);
 	for (i = 0; i < TWHEEL_STATS_WAKE_BUCKETS; i++)
 		seq_printf(m, "run_us_log2_%u %lu\n", i, st->run_us[i]);
-	seq_printf(m, "wakeup_max_ns %lu\n", st->wakeup_max_ns);
-	seq_printf(m, "run_max_ns %lu\n", st->run_max_ns);
 }
 
 /* twheel/counters: the sums over all possible CPUs */

@@ -103,8 +103,6 @@ enum twheel_stat {
  *	log2 of microseconds
  * @run_us: histogram of the time one wake-up of the expiry thread works,
  *	log2 of microseconds
- * @wakeup_max_ns: the longest wake-up latency seen on this CPU
- * @run_max_ns: the longest wake-up work seen on this CPU
  *
  * No lock: each CPU writes only its own copy with this_cpu operations,
  * which are safe against preemption and interrupts; readers sum all copies
@@ -118,8 +116,6 @@ struct twheel_stats_cpu {
 	unsigned long hrtimer_late_us[TWHEEL_STATS_WAKE_BUCKETS];
 	unsigned long wakeup_us[TWHEEL_STATS_WAKE_BUCKETS];
 	unsigned long run_us[TWHEEL_STATS_WAKE_BUCKETS];
-	unsigned long wakeup_max_ns;
-	unsigned long run_max_ns;
 };
 
 extern struct twheel_stats_cpu __percpu *twheel_stats_pcpu;

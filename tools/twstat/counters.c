@@ -43,8 +43,6 @@ const struct twstat_known twstat_known[] = {
 	{ "run_ns",		"thread work (ns)",	TWSTAT_COUNTER },
 	{ "run_preempted",	"work preempted",	TWSTAT_COUNTER },
 	{ "batch_max",		"largest batch",	TWSTAT_MAXIMUM },
-	{ "wakeup_max_ns",	"longest wake-up (ns)",	TWSTAT_MAXIMUM },
-	{ "run_max_ns",		"longest work (ns)",	TWSTAT_MAXIMUM },
 };
 const size_t twstat_nr_known = sizeof(twstat_known) / sizeof(twstat_known[0]);
 
