@@ -25,7 +25,11 @@
  * It reports events reaped per second of the window, the lateness seen by
  * the reaper (clock read after the wait returned, minus the deadline) at
  * p50/p99/max, and for twheel the kernel's own lateness (fired_ns minus
- * deadline_ns), which Documentation/device.rst bounds.
+ * deadline_ns) and, from the module's debugfs counters read around each
+ * twheel run, its expiry thread's wake-up latency and work per wake-up.
+ * Whether twheel's lateness p99 is within the bound of
+ * Documentation/uapi.rst (one tick plus W, W the p99 lateness of the
+ * hrtimer-driven reapers of the same run) is judged at every size.
  *
  * Every count is checked (each arm, re-arm and cancel found its timer, each
  * timer fired exactly once and never early); a mismatch is reported and
@@ -104,7 +108,22 @@ struct expiry {
 	double p50, p99, max;	/* reaper's lateness, ns */
 	double kp50, kp99, kmax; /* twheel: fired_ns - deadline_ns */
 	double cdf[CDF_POINTS + 1];
+	/* twheel, from the module's counters across the run; NA if unreadable */
+	double wakeups;		/* expiry thread wake-ups */
+	double w_mean, w_p99;	/* their wake-up latency, ns (p99: bucket bound) */
+	double hr_p99;		/* the hrtimer part of it, ns (bucket bound) */
+	double run_p99;		/* work per wake-up, ns (bucket bound) */
+	double preempted;	/* share of wake-ups preempted while working */
 };
+
+/* The module's counters this benchmark reads, from debugfs. */
+#define KC_BUCKETS 32
+struct kcounters {
+	int have;	/* the module keeps the expiry threads' figures */
+	double wakeups, wakeup_ns, preempted;
+	double hrtimer_us[KC_BUCKETS], wakeup_us[KC_BUCKETS], run_us[KC_BUCKETS];
+};
+static const char *counters_path = "/sys/kernel/debug/twheel/counters";
 
 /* Options. */
 static unsigned long sizes[MAX_SIZES] = { 1000, 10000, 100000, 1000000 };
@@ -1080,8 +1099,83 @@ static void expiry_summarise(struct expiry *e, enum reaper rp)
 	e->valid = 1;
 }
 
+/* Reads the module's counters; -1 if they cannot be read (no debugfs). */
+static int kcounters_read(struct kcounters *k)
+{
+	char name[64];
+	double v;
+	unsigned int b;
+	FILE *f = fopen(counters_path, "r");
+
+	if (!f)
+		return -1;
+	memset(k, 0, sizeof(*k));
+	while (fscanf(f, "%63s %lf", name, &v) == 2) {
+		if (!strcmp(name, "wakeups")) {
+			k->wakeups = v;
+		} else if (!strcmp(name, "wakeup_ns")) {
+			k->wakeup_ns = v;
+			k->have = 1;
+		} else if (!strcmp(name, "run_preempted")) {
+			k->preempted = v;
+		} else if (sscanf(name, "hrtimer_late_us_log2_%u", &b) == 1) {
+			if (b < KC_BUCKETS)
+				k->hrtimer_us[b] = v;
+		} else if (sscanf(name, "wakeup_us_log2_%u", &b) == 1) {
+			if (b < KC_BUCKETS)
+				k->wakeup_us[b] = v;
+		} else if (sscanf(name, "run_us_log2_%u", &b) == 1) {
+			if (b < KC_BUCKETS)
+				k->run_us[b] = v;
+		}
+	}
+	fclose(f);
+	return 0;
+}
+
+/*
+ * The p99 of a log2 histogram in microseconds (bucket k > 0 holds
+ * [2^(k-1), 2^k) us), as the upper bound of its bucket, in ns; the
+ * difference of two readings. NA if empty or open-ended.
+ */
+static double kc_p99(const double *after, const double *before)
+{
+	double total = 0, sum = 0;
+	int k;
+
+	for (k = 0; k < KC_BUCKETS; k++)
+		total += after[k] - before[k];
+	if (total <= 0)
+		return NA;
+	for (k = 0; k < KC_BUCKETS; k++) {
+		sum += after[k] - before[k];
+		if (sum >= 0.99 * total)
+			return k == KC_BUCKETS - 1 ? NA : (double)(1ULL << k) * 1000;
+	}
+	return NA;
+}
+
+/* The expiry thread's figures across one run, from two readings. */
+static void kcounters_summarise(struct expiry *e, const struct kcounters *b,
+				const struct kcounters *a)
+{
+	e->wakeups = a->wakeups - b->wakeups;
+	if (e->wakeups <= 0 || !a->have || !b->have) {
+		e->wakeups = e->w_mean = e->w_p99 = e->hr_p99 = e->run_p99 = NA;
+		e->preempted = NA;
+		return;
+	}
+	e->w_mean = (a->wakeup_ns - b->wakeup_ns) / e->wakeups;
+	e->w_p99 = kc_p99(a->wakeup_us, b->wakeup_us);
+	e->hr_p99 = kc_p99(a->hrtimer_us, b->hrtimer_us);
+	e->run_p99 = kc_p99(a->run_us, b->run_us);
+	e->preempted = (a->preempted - b->preempted) / e->wakeups;
+}
+
 static void expiry_run(enum reaper rp, int si, int run)
 {
+	struct kcounters kc_before, kc_after;
+	int have_kc = 0;
 	struct expiry_ctx c = {
 		.rp = rp, .n = sizes[si], .e = &exp_res[rp][si][run], .ep = -1,
 	};
@@ -1103,6 +1197,9 @@ static void expiry_run(enum reaper rp, int si, int run)
 	if (reaper_setup(&c))
 		goto out;
 
+	/* Only twheel's runs wake its threads; nothing else runs meanwhile. */
+	if (reaper_arms[rp] != M_TIMERFD && reaper_arms[rp] != M_URING)
+		have_kc = !kcounters_read(&kc_before);
 	first = expiry_deadlines(rp, n);
 	if (!timers_arm(&c.t))
 		goto out;
@@ -1142,6 +1239,10 @@ static void expiry_run(enum reaper rp, int si, int run)
 		     reaper_name[rp], n, e->events, n, e->dups, e->early);
 	e->per_s = t_last > first ? e->events / ((double)(t_last - first) / NSEC_PER_SEC) : NA;
 	expiry_summarise(e, rp);
+	if (have_kc && !kcounters_read(&kc_after))
+		kcounters_summarise(e, &kc_before, &kc_after);
+	else
+		e->wakeups = e->w_mean = e->w_p99 = e->hr_p99 = e->run_p99 = e->preempted = NA;
 out:
 	if (c.ring_ok)
 		io_uring_queue_exit(&c.ring);
@@ -1189,6 +1290,12 @@ static double expiry_field(const struct expiry *e, int f)
 	case 5: return e->kp99;
 	case 6: return e->kmax;
 	case 7: return e->cpu_ns;
+	case 8: return e->wakeups;
+	case 9: return e->w_mean;
+	case 10: return e->w_p99;
+	case 11: return e->hr_p99;
+	case 12: return e->run_p99;
+	case 13: return e->preempted;
 	default: return NA;
 	}
 }
@@ -1203,13 +1310,75 @@ static double expiry_median(int rp, int si, int f)
 	return median(v, runs);
 }
 
+/*
+ * The bound of Documentation/uapi.rst on twheel's lateness at size @si:
+ * one tick plus W, W being what an hrtimer-woken thread needs in this run:
+ * the larger of the p99 lateness of the two reapers driven by hrtimers
+ * (timerfd/io_uring-poll and io_uring-timeout/cqe), medians over the runs.
+ * NA if neither ran.
+ */
+static double late_bound(int si)
+{
+	double w = NA, v;
+	int rp;
+
+	for (rp = 0; rp < NR_REAPERS; rp++) {
+		if (rp != R_TFD_URING && rp != R_URING)
+			continue;
+		v = expiry_median(rp, si, 2);
+		if (v != NA && (w == NA || v > w))
+			w = v;
+	}
+	return w == NA ? NA : (double)hs.tick_ns + w;
+}
+
+static void write_bound_table(FILE *tab)
+{
+	char cell[64];
+	int si, rp;
+
+	fprintf(tab, "\nexpiry lateness bound (Documentation/uapi.rst): kernel lateness p99 <= tick + W\n"
+		"W: the larger p99 lateness of the hrtimer-driven reapers (timerfd/io_uring-poll,\n"
+		"io_uring-timeout/cqe) in this run; tick %" PRIu64 " ns; thread W: the expiry\n"
+		"thread's own wake-up latency p99 from the module's counters (bucket bound)\n%-12s %12s %12s",
+		(uint64_t)hs.tick_ns, "live", "W (ns)", "bound (ns)");
+	for (rp = 0; rp < NR_REAPERS; rp++)
+		if (reaper_arms[rp] != M_TIMERFD && reaper_arms[rp] != M_URING)
+			fprintf(tab, " %22s %7s %14s", reaper_name[rp], "within", "thread W (ns)");
+	fprintf(tab, "\n");
+	for (si = 0; si < nr_sizes; si++) {
+		double bound = late_bound(si);
+
+		fprintf(tab, "%-12lu", sizes[si]);
+		fmt_cell(cell, sizeof(cell), bound == NA ? NA : bound - (double)hs.tick_ns, 0);
+		fprintf(tab, " %12s", cell);
+		fmt_cell(cell, sizeof(cell), bound, 0);
+		fprintf(tab, " %12s", cell);
+		for (rp = 0; rp < NR_REAPERS; rp++) {
+			double kp99 = expiry_median(rp, si, 5);
+
+			if (reaper_arms[rp] == M_TIMERFD || reaper_arms[rp] == M_URING)
+				continue;
+			fmt_cell(cell, sizeof(cell), kp99, 0);
+			fprintf(tab, " %22s %7s", cell,
+				bound == NA || kp99 == NA ? "-" : kp99 <= bound ? "yes" : "NO");
+			fmt_cell(cell, sizeof(cell), expiry_median(rp, si, 10), 0);
+			fprintf(tab, " %14s", cell);
+		}
+		fprintf(tab, "\n");
+	}
+}
+
 static void write_results(void)
 {
 	static const char *const ef_name[] = {
 		"events_per_s", "late_p50_ns", "late_p99_ns", "late_max_ns",
 		"kernel_late_p50_ns", "kernel_late_p99_ns", "kernel_late_max_ns",
-		"cpu_ns_per_event",
+		"cpu_ns_per_event", "thread_wakeups", "thread_wakeup_mean_ns",
+		"thread_wakeup_p99_ns", "thread_hrtimer_late_p99_ns",
+		"thread_run_p99_ns", "thread_preempted_share",
 	};
+	enum { NR_EF = sizeof(ef_name) / sizeof(ef_name[0]) };
 	FILE *raw, *sum, *tab, *ex, *exs, *cdf, *meta;
 	char cell[64];
 	int w, m, si, r, rp, f, i;
@@ -1310,13 +1479,23 @@ static void write_results(void)
 			}
 			if (!k)
 				continue;
-			for (f = 0; f < 8; f++) {
+			for (f = 0; f < NR_EF; f++) {
 				double v = expiry_median(rp, si, f), b = expiry_median(R_TW_READ, si, f);
 
 				if (v == NA)
 					continue;
 				fprintf(exs, "%s,%lu,%d,%s,%.0f,%.3f\n", reaper_name[rp], sizes[si], k,
 					ef_name[f], v, b > 0 ? v / b : NA);
+			}
+			if (reaper_arms[rp] != M_TIMERFD && reaper_arms[rp] != M_URING) {
+				double bound = late_bound(si), kp99 = expiry_median(rp, si, 5);
+
+				if (bound != NA && kp99 != NA) {
+					fprintf(exs, "%s,%lu,%d,late_bound_ns,%.0f,%.3f\n",
+						reaper_name[rp], sizes[si], k, bound, 1.0);
+					fprintf(exs, "%s,%lu,%d,kernel_late_p99_within_bound,%d,%.3f\n",
+						reaper_name[rp], sizes[si], k, kp99 <= bound, 1.0);
+				}
 			}
 			/* The distribution of the last run. */
 			for (i = 0; i <= CDF_POINTS; i++)
@@ -1327,9 +1506,11 @@ static void write_results(void)
 	fclose(exs);
 	fclose(cdf);
 
-	for (f = 0; f < 8; f++) {
+	for (f = 0; f < NR_EF; f++) {
 		static const char *const unit[] = {
 			"events/s", "ns", "ns", "ns", "ns", "ns", "ns", "CPU ns/event",
+			"wake-ups", "ns", "ns, bucket bound", "ns, bucket bound",
+			"ns, bucket bound", "share of wake-ups",
 		};
 
 		fprintf(tab, "\nexpiry %s (%s), N timers due within %" PRIu64 " ms\n%-12s",
@@ -1348,6 +1529,7 @@ static void write_results(void)
 			fprintf(tab, "\n");
 		}
 	}
+	write_bound_table(tab);
 	fprintf(tab, "\ntimerfd: %s\nfd limits: %s\n",
 		tfd_limit ? tfd_limit_why : "no limit reached", limits_note);
 	fclose(tab);
