@@ -113,7 +113,7 @@ struct expiry {
 	double w_mean, w_p99;	/* their wake-up latency, ns (p99: bucket bound) */
 	double hr_p99;		/* the hrtimer part of it, ns (bucket bound) */
 	double run_p99;		/* work per wake-up, ns (bucket bound) */
-	double preempted;	/* share of wake-ups preempted while working */
+	double preempted;	/* wake-ups preempted while working, per 1000 */
 };
 
 /* The module's counters this benchmark reads, from debugfs. */
@@ -1169,7 +1169,7 @@ static void kcounters_summarise(struct expiry *e, const struct kcounters *b,
 	e->w_p99 = kc_p99(a->wakeup_us, b->wakeup_us);
 	e->hr_p99 = kc_p99(a->hrtimer_us, b->hrtimer_us);
 	e->run_p99 = kc_p99(a->run_us, b->run_us);
-	e->preempted = (a->preempted - b->preempted) / e->wakeups;
+	e->preempted = 1000 * (a->preempted - b->preempted) / e->wakeups;
 }
 
 static void expiry_run(enum reaper rp, int si, int run)
@@ -1376,7 +1376,7 @@ static void write_results(void)
 		"kernel_late_p50_ns", "kernel_late_p99_ns", "kernel_late_max_ns",
 		"cpu_ns_per_event", "thread_wakeups", "thread_wakeup_mean_ns",
 		"thread_wakeup_p99_ns", "thread_hrtimer_late_p99_ns",
-		"thread_run_p99_ns", "thread_preempted_share",
+		"thread_run_p99_ns", "thread_preempted_per_1000",
 	};
 	enum { NR_EF = sizeof(ef_name) / sizeof(ef_name[0]) };
 	FILE *raw, *sum, *tab, *ex, *exs, *cdf, *meta;
@@ -1510,7 +1510,7 @@ static void write_results(void)
 		static const char *const unit[] = {
 			"events/s", "ns", "ns", "ns", "ns", "ns", "ns", "CPU ns/event",
 			"wake-ups", "ns", "ns, bucket bound", "ns, bucket bound",
-			"ns, bucket bound", "share of wake-ups",
+			"ns, bucket bound", "per 1000 wake-ups",
 		};
 
 		fprintf(tab, "\nexpiry %s (%s), N timers due within %" PRIu64 " ms\n%-12s",
