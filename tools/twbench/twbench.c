@@ -45,6 +45,7 @@
 #include <inttypes.h>
 #include <liburing.h>
 #include <poll.h>
+#include <sched.h>
 #include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -134,6 +135,7 @@ static uint64_t opt_budget_ns = 2000 * NSEC_PER_MSEC;
 static uint64_t opt_window_ns = NSEC_PER_SEC;
 static const char *out_dir = "/tmp/twbench";
 static char accel[32] = "unknown";
+static int pin_reaper = -1, pin_file = -1;	/* --pin: CPUs, -1 if not */
 static int do_ops = 1, do_expiry = 1;
 
 /* Results. */
@@ -1194,6 +1196,12 @@ static void expiry_run(enum reaper rp, int si, int run)
 		goto out;
 	}
 	memset(seen, 0, n);
+	if (pin_file >= 0 && reaper_arms[rp] != M_TIMERFD && reaper_arms[rp] != M_URING) {
+		struct twheel_set_cpu sc = { .size = sizeof(sc), .cpu = pin_file };
+
+		if (ioctl(c.t.fd, TWHEEL_IOC_SET_CPU, &sc))
+			die("TWHEEL_IOC_SET_CPU %d: %s", pin_file, strerror(errno));
+	}
 	if (reaper_setup(&c))
 		goto out;
 
@@ -1398,6 +1406,9 @@ static void write_results(void)
 			fprintf(meta, "twheel memory_bytes counter at %lu timers: %.1f bytes/timer\n",
 				sizes[si], module_bytes[si]);
 	fprintf(meta, "timerfd: %s\n", tfd_limit ? tfd_limit_why : "no limit reached");
+	if (pin_reaper >= 0)
+		fprintf(meta, "pinned: twbench on CPU %d, twheel files on CPU %d\n",
+			pin_reaper, pin_file);
 	fprintf(meta, "runs: %d\nops per sample: %lu\nbudget_ms: %" PRIu64 "\nwindow_ms: %" PRIu64 "\nsizes:",
 		runs, opt_ops, (uint64_t)(opt_budget_ns / NSEC_PER_MSEC),
 		(uint64_t)(opt_window_ns / NSEC_PER_MSEC));
@@ -1540,7 +1551,7 @@ static void usage(void)
 	fprintf(stderr,
 		"usage: twbench [--sizes N,N,...] [--runs R] [--ops K] [--budget-ms MS]\n"
 		"               [--window-ms MS] [--out DIR] [--accel kvm|tcg]\n"
-		"               [--no-expiry] [--no-ops]\n");
+		"               [--no-expiry] [--no-ops] [--pin REAPER_CPU,TWHEEL_CPU]\n");
 	exit(2);
 }
 
@@ -1575,6 +1586,7 @@ int main(int argc, char **argv)
 		{ "window-ms", required_argument, NULL, 'w' },
 		{ "no-expiry", no_argument, NULL, 'E' },
 		{ "no-ops", no_argument, NULL, 'O' },
+		{ "pin", required_argument, NULL, 'p' },
 		{ NULL, 0, NULL, 0 },
 	};
 	int c, si, r, m, rp;
@@ -1609,12 +1621,25 @@ int main(int argc, char **argv)
 		case 'O':
 			do_ops = 0;
 			break;
+		case 'p':
+			if (sscanf(optarg, "%d,%d", &pin_reaper, &pin_file) != 2 ||
+			    pin_reaper < 0 || pin_file < 0)
+				usage();
+			break;
 		default:
 			usage();
 		}
 	}
 	if (runs < 1 || runs > MAX_RUNS || !opt_ops || !opt_window_ns || optind != argc)
 		usage();
+	if (pin_reaper >= 0) {
+		cpu_set_t set;
+
+		CPU_ZERO(&set);
+		CPU_SET(pin_reaper, &set);
+		if (sched_setaffinity(0, sizeof(set), &set))
+			die("--pin: CPU %d: %s", pin_reaper, strerror(errno));
+	}
 	mkdir(out_dir, 0755);
 	probe_environment();
 
