@@ -37,10 +37,10 @@
  * ``hrtimer_late_ns``, ``wakeup_ns`` and ``wakeup_us_log2_*``), and the
  * work it does before it reads the clock to stamp that tick's events: the
  * files handed out before this one in the same wake-up and the advance of
- * the file's wheel (bounded by cascading ahead, see twheel_wheel.c). How
- * long a wake-up works is in ``run_ns`` and
- * ``run_us_log2_*``; ``run_preempted`` counts the wake-ups during which
- * another task took the CPU from the thread.
+ * the file's wheel, which at the first tick of a slot above level 0 moves
+ * that slot's timers down (see twheel_wheel.c). How long a wake-up works
+ * is in ``run_ns`` and ``run_us_log2_*``; ``run_preempted`` counts the
+ * wake-ups during which another task took the CPU from the thread.
  *
  * **Hotplug.** When a CPU goes offline (%CPUHP_AP_ONLINE_DYN teardown, on the
  * CPU itself, before its thread is parked) every file it serves moves to
