@@ -10,8 +10,8 @@
  * keyed by the daemon's 64-bit id (&struct twheel_table, in
  * twheel_table.c: O(1) lookups whatever the ids look like, on 32-bit
  * kernels too, where an xarray index would be truncated to 32 bits). A
- * connection (&struct twheel_conn) holds one slot
- * per kind in use; its single wheel timer waits at the tick of its earliest
+ * connection (&struct twheel_conn) holds one slot per kind in use; its
+ * single wheel timer waits at the tick of its earliest
  * armed deadline, or earlier: re-arming a kind for later does not move it,
  * and when it fires for nothing it is queued again for the new earliest
  * deadline.
@@ -221,16 +221,13 @@ static bool twheel_conn_recycle(struct twheel_ctx *ctx,
 	return false;
 }
 
-/* Frees @conn, or keeps it as a spare of @ctx if there is room. */
-static void twheel_conn_free(struct twheel_ctx *ctx, struct twheel_conn *conn)
-{
-	if (!twheel_conn_recycle(ctx, conn))
-		kmem_cache_free(twheel_conn_cache, conn);
-}
-
+/* The file is closing: nothing to keep spares for. */
 static void twheel_conn_free_fn(struct twheel_table_node *node)
 {
-	twheel_conn_free(NULL, container_of(node, struct twheel_conn, node));
+	struct twheel_conn *conn = container_of(node, struct twheel_conn, node);
+
+	twheel_conn_recycle(NULL, conn);
+	kmem_cache_free(twheel_conn_cache, conn);
 }
 
 /* Adds to the memory counter what the table's last change took or gave. */
