@@ -201,6 +201,9 @@ bench-simd:
 # idle 2-core host (20 on a busy one), three quarters of it at 1 000 000.
 BENCH_SIZES ?= 1000,10000,100000,1000000
 BENCH_RUNS ?= 5
+# ops (arm, re-arm, cancel, memory), expiry, or both; and the guest's vCPUs
+BENCH_WORKLOADS ?= ops,expiry
+BENCH_SMP ?= 2
 
 twbench:
 	$(MAKE) -C tools/twbench BUILD=$(BUILD)/tools
@@ -211,10 +214,11 @@ bench: deps
 bench-run: module twbench
 	@out=$(BUILD)/bench/$$(date -u +%Y%m%d-%H%M%S); start=$$(date +%s); \
 	tools/vm/run-vm --name bench --out $(BUILD)/vm/bench --mem 4096 \
+		--smp $(BENCH_SMP) \
 		--kernel $(VM_KERNEL) --module kmod/twheel.ko \
 		--payload $(BUILD)/tools:/tools \
 		--plan tools/vm/plans/bench.sh --collect $$out \
-		--append "TWBENCH_SIZES=$(BENCH_SIZES) TWBENCH_RUNS=$(BENCH_RUNS)" \
+		--append "TWBENCH_SIZES=$(BENCH_SIZES) TWBENCH_RUNS=$(BENCH_RUNS) TWBENCH_WORKLOADS=$(BENCH_WORKLOADS)" \
 		--timeout 3600; rc=$$?; \
 	cp $(BUILD)/vm/bench/results.tap $$out/ 2>/dev/null; \
 	test ! -e $$out/tables.txt || cat $$out/tables.txt; \

@@ -34,8 +34,9 @@
  * Every count is checked (each arm, re-arm and cancel found its timer, each
  * timer fired exactly once and never early); a mismatch is reported and
  * makes the exit status 1. Results go to CSV files and tables in --out;
- * every file starts with comment lines naming the kernel, the CPU model and
- * the accelerator (--accel, or TWHEEL_ACCEL in the environment).
+ * every file starts with comment lines naming the kernel, the CPU model, the
+ * accelerator (--accel, or TWHEEL_ACCEL in the environment) and the number
+ * of vCPUs.
  */
 
 #define _GNU_SOURCE
@@ -363,8 +364,8 @@ static FILE *open_result(const char *name, const char *header)
 	if (!f)
 		die("%s: %s", path, strerror(errno));
 	fprintf(f, "# twbench %s\n", name);
-	fprintf(f, "# kernel: %s\n# cpu: %s\n# accel: %s\n", kernel_rel,
-		cpu_model, accel);
+	fprintf(f, "# kernel: %s\n# cpu: %s\n# accel: %s\n# vcpus: %ld\n",
+		kernel_rel, cpu_model, accel, sysconf(_SC_NPROCESSORS_ONLN));
 	fprintf(f, "# null syscall: %.0f ns; clock_gettime: %.0f ns; twheel tick: %" PRIu64 " ns\n",
 		null_syscall_ns, clock_read_ns, (uint64_t)hs.tick_ns);
 	if (header)
@@ -1409,6 +1410,8 @@ static void write_results(void)
 	if (pin_reaper >= 0)
 		fprintf(meta, "pinned: twbench on CPU %d, twheel files on CPU %d\n",
 			pin_reaper, pin_file);
+	fprintf(meta, "workloads:%s%s\n", do_ops ? " ops" : "",
+		do_expiry ? " expiry" : "");
 	fprintf(meta, "runs: %d\nops per sample: %lu\nbudget_ms: %" PRIu64 "\nwindow_ms: %" PRIu64 "\nsizes:",
 		runs, opt_ops, (uint64_t)(opt_budget_ns / NSEC_PER_MSEC),
 		(uint64_t)(opt_window_ns / NSEC_PER_MSEC));

@@ -1,18 +1,23 @@
 #!/bin/sh
 # SPDX-License-Identifier: GPL-2.0
 #
-# The plan `make bench` runs in the VM: twbench at the sizes and run counts
-# the host passes on the kernel command line (TWBENCH_SIZES, TWBENCH_RUNS),
-# then its results, as a base64-encoded tar stream, on the third serial port
-# (run-vm --collect unpacks them on the host).
+# The plan `make bench` runs in the VM: twbench at the sizes, run counts and
+# workloads the host passes on the kernel command line (TWBENCH_SIZES,
+# TWBENCH_RUNS, TWBENCH_WORKLOADS), then its results, as a base64-encoded tar
+# stream, on the third serial port (run-vm --collect unpacks them on the
+# host).
 
 sizes=${TWBENCH_SIZES:-1000,10000,100000,1000000}
 runs=${TWBENCH_RUNS:-5}
+workloads=${TWBENCH_WORKLOADS:-ops,expiry}
 out=/tmp/twbench
 
 mkdir -p $out
+only=
+case ",$workloads," in *,ops,*) ;; *) only="$only --no-ops" ;; esac
+case ",$workloads," in *,expiry,*) ;; *) only="$only --no-expiry" ;; esac
 start=$(cut -d. -f1 /proc/uptime)
-/tools/twbench --sizes "$sizes" --runs "$runs" --out $out \
+/tools/twbench --sizes "$sizes" --runs "$runs" --out $out $only \
 	--accel "${TWHEEL_ACCEL:-unknown}" > $out/twbench.log 2>&1
 rc=$?
 secs=$(( $(cut -d. -f1 /proc/uptime) - start ))
