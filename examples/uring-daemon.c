@@ -174,7 +174,13 @@ int main(void)
 		if (next < NR_PACKETS) {	/* the network's next packet */
 			int64_t wait = start + network[next].at_ms * MS - now_ns();
 
-			ts = (struct __kernel_timespec){ .tv_nsec = wait > 0 ? wait : 0 };
+			if (wait < 0)
+				wait = 0;
+			/* io_uring refuses a tv_nsec of a second or more. */
+			ts = (struct __kernel_timespec){
+				.tv_sec = wait / 1000000000,
+				.tv_nsec = wait % 1000000000,
+			};
 		}
 		n = io_uring_wait_cqe_timeout(&ring, &cqe, &ts);
 		if (n == -ETIME && next < NR_PACKETS) {
