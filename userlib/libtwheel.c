@@ -124,8 +124,12 @@ int twheel_set_cpu(struct twheel *tw, unsigned int cpu)
 	ret = twheel_do_ioctl(tw, TWHEEL_IOC_SET_CPU, &arg);
 	if (ret)
 		return ret;
-	/* The handshake reports the serving CPU: keep it current. */
-	return twheel_handshake(tw);
+	/*
+	 * twheel_get_info() reports the serving CPU: keep it current without
+	 * a second ioctl, which could fail after the move was made.
+	 */
+	tw->info.cpu = cpu;
+	return 0;
 }
 
 /*

@@ -69,6 +69,7 @@ TEST(set_cpu_moves_the_context_and_the_handshake_follows)
 	long cpus = sysconf(_SC_NPROCESSORS_ONLN);
 	struct twheel *tw = tl_open_or_skip(0);
 	struct twheel_handshake info;
+	struct twheel_stats st;
 	unsigned int target;
 
 	ASSERT_EQ(0, twheel_get_info(tw, &info));
@@ -76,6 +77,9 @@ TEST(set_cpu_moves_the_context_and_the_handshake_follows)
 	ASSERT_EQ(0, twheel_set_cpu(tw, target));
 	ASSERT_EQ(0, twheel_get_info(tw, &info));
 	EXPECT_EQ(target, info.cpu);
+	/* The device agrees with what the library reports. */
+	ASSERT_EQ(0, twheel_get_stats(tw, &st));
+	EXPECT_EQ(target, st.cpu);
 	errno = ERRNO_CANARY;
 	EXPECT_EQ(-EINVAL, twheel_set_cpu(tw, 1U << 30));
 	EXPECT_EQ(-EINVAL, twheel_set_cpu(NULL, 0));
