@@ -69,6 +69,13 @@
  */
 #define TWHEEL_EXPIRE_CHUNK	256
 
+/*
+ * Timers one advance of a file's wheel moves (expires, cascades) before the
+ * thread looks whether someone waits: a slot of a million timers is then
+ * never moved in one lock hold.
+ */
+#define TWHEEL_ADVANCE_BUDGET	1024
+
 /* Connections allocated at least by one kmem_cache_alloc_bulk() call. */
 #define TWHEEL_SPARE_MIN	8
 
@@ -700,7 +707,9 @@ static void __twheel_ctx_wake(struct twheel_ctx *ctx, unsigned int nr)
  * Called by the expiry thread of the file's CPU. Wakes the file's readers
  * once, or once per lock break when there is a great deal to fire.
  * Connections with kinds left armed are queued again in groups of up to
- * %TWHEEL_REQUEUE_BATCH, all before the lock is dropped.
+ * %TWHEEL_REQUEUE_BATCH, all before the lock is dropped. The wheel advances
+ * %TWHEEL_ADVANCE_BUDGET timers at a time, with a lock break in between if
+ * someone waits for the lock or the CPU.
  *
  * Context: process context; takes @ctx->wqh.lock.
  * Return: the number of timers fired.
@@ -709,16 +718,18 @@ unsigned int twheel_ctx_expire(struct twheel_ctx *ctx, bool *simd)
 {
 	unsigned int nr = 0, fired = 0, queued = 0, requeue = 0;
 	struct twheel_conn *conn;
-	u64 now, cascades;
+	u64 now, tick, cascades;
 
 	spin_lock(&ctx->wqh.lock);
 	if (ctx->closed)
 		goto out;
 
 	now = ktime_get_ns();
+	tick = twheel_ns_to_tick(now);
+advance:
 	cascades = ctx->wheel.cascades;
-	twheel_wheel_advance(&ctx->wheel, twheel_ns_to_tick(now),
-			     &ctx->expired);
+	twheel_wheel_advance_budget(&ctx->wheel, tick, &ctx->expired,
+				    TWHEEL_ADVANCE_BUDGET);
 	twheel_stat_add(TWHEEL_STAT_CASCADES, ctx->wheel.cascades - cascades);
 	while (!hlist_empty(&ctx->expired)) {
 		conn = hlist_entry(ctx->expired.first, struct twheel_conn,
@@ -750,6 +761,25 @@ unsigned int twheel_ctx_expire(struct twheel_ctx *ctx, bool *simd)
 		if (ctx->closed)
 			goto out;
 		now = ktime_get_ns();
+	}
+	if (twheel_wheel_busy(&ctx->wheel)) {
+		/* The advance stopped on its budget: the same break, then on. */
+		twheel_stat_inc(TWHEEL_STAT_ADVANCE_STOPS);
+		if (need_resched() || spin_needbreak(&ctx->wqh.lock)) {
+			*simd |= __twheel_ctx_requeue(ctx, requeue);
+			requeue = 0;
+			if (queued)
+				__twheel_ctx_wake(ctx, queued);
+			fired += queued;
+			queued = 0;
+			spin_unlock(&ctx->wqh.lock);
+			cond_resched();
+			spin_lock(&ctx->wqh.lock);
+			if (ctx->closed)
+				goto out;
+			now = ktime_get_ns();
+		}
+		goto advance;
 	}
 	*simd |= __twheel_ctx_requeue(ctx, requeue);
 	if (queued)
@@ -793,6 +823,13 @@ u64 __twheel_ctx_next(struct twheel_ctx *ctx)
 
 	if (ctx->next_valid)
 		return ctx->next_ns;
+
+	/*
+	 * The thread let the lock go in the middle of an advance: finish it
+	 * for the thread, which delivers what it hands out.
+	 */
+	if (twheel_wheel_busy(&ctx->wheel))
+		twheel_wheel_advance(&ctx->wheel, 0, &ctx->expired);
 
 	hlist_for_each_entry(conn, &ctx->expired, timer.node)
 		next = min(next, __twheel_conn_min(conn, conn->armed));

@@ -28,7 +28,12 @@
  * to the file's ready list, re-queues what is left, and wakes the file's
  * readers once for the whole batch. Files handed out sit on the CPU's
  * @expired list under its lock until the thread takes them, so closing or
- * moving a file can take it back at any time.
+ * moving a file can take it back at any time. The file's wheel advances
+ * %TWHEEL_ADVANCE_BUDGET timers at a time (twheel_wheel_advance_budget());
+ * between two, and every %TWHEEL_EXPIRE_CHUNK connections delivered, the
+ * thread lets the file's lock and its CPU go if a reader, an ioctl or
+ * another task waits, so a slot of a million timers cascading or expiring
+ * at once never holds them for the whole of it.
  *
  * **Lateness.** A timer is due at its deadline and its tick is the first
  * tick at or after it, so the thread is programmed to wake up to one tick

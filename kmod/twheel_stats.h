@@ -36,6 +36,8 @@
  *	(advancing wheels and delivering events), in ns
  * @TWHEEL_STAT_RUN_PREEMPTED: wake-ups during whose work the thread was
  *	switched out for another task
+ * @TWHEEL_STAT_ADVANCE_STOPS: times a file's wheel advance stopped on its
+ *	budget, so that the thread could let the file's lock go
  * @TWHEEL_STAT_TIMERS_ARMED: gauge, timers armed now
  * @TWHEEL_STAT_CONTEXTS: gauge, open files of /dev/twheel
  * @TWHEEL_STAT_CONNECTIONS: gauge, connections that exist now
@@ -67,6 +69,7 @@ enum twheel_stat {
 	TWHEEL_STAT_WAKEUP_NS,
 	TWHEEL_STAT_RUN_NS,
 	TWHEEL_STAT_RUN_PREEMPTED,
+	TWHEEL_STAT_ADVANCE_STOPS,
 	TWHEEL_STAT_TIMERS_ARMED,
 	TWHEEL_STAT_CONTEXTS,
 	TWHEEL_STAT_CONNECTIONS,

@@ -81,6 +81,20 @@
  * Timers whose tick lies in the gap are handed out directly, without
  * cascading first.
  *
+ * **Advancing on a budget.** One slot can hold a great many timers (a
+ * million connections whose timeouts fall in the same level-2 slot), and
+ * moving them is work done under the wheel owner's lock.
+ * twheel_wheel_advance_budget() therefore stops after a given number of
+ * timers, keeping where it was in the wheel (the level, the slots still to
+ * take, the timers of the slot it was taking), and carries on at the next
+ * call; the owner lets its lock go in between. The clock has already moved
+ * on, so a timer armed meanwhile is queued as if the advance were done. It
+ * can still land in a slot the advance has yet to take, when the interval
+ * is long enough for a slot index to name two of its ranges: then the
+ * advance expires it if its tick was in the interval (it was due) and
+ * queues it again otherwise. twheel_wheel_next() reports the work as due
+ * now until the advance is finished.
+ *
  * **Range and clamping.** A timer more than %TWHEEL_WHEEL_MAX_DELTA
  * (2^42 - 1) ticks away waits in the top level as if it expired at
  * ``now + TWHEEL_WHEEL_MAX_DELTA``, keeping its true expiry; when that slot
@@ -203,6 +217,10 @@ void twheel_wheel_init(struct twheel_wheel *wheel, u64 now)
 	wheel->count = 0;
 	wheel->cascades = 0;
 	wheel->turn = 0;
+	wheel->busy = false;
+	for (way = 0; way < TWHEEL_WHEEL_WAYS; way++)
+		INIT_HLIST_HEAD(&wheel->batch[way]);
+	INIT_HLIST_HEAD(&wheel->requeue);
 	for (lvl = 0; lvl < TWHEEL_WHEEL_LEVELS; lvl++) {
 		wheel->pending[lvl] = 0;
 		for (slot = 0; slot < TWHEEL_WHEEL_LVL_SLOTS; slot++) {
@@ -313,7 +331,9 @@ static unsigned int twheel_wheel_first_slot(const struct twheel_wheel *wheel,
  * The result is the earliest tick whose processing by twheel_wheel_advance()
  * expires a timer or moves one down a level. It is never later than the
  * earliest expiry (nor earlier than ``wheel->now``); sleeping until it and
- * advancing to it therefore never makes a timer late.
+ * advancing to it therefore never makes a timer late. While an advance is
+ * stopped part-way (twheel_wheel_busy()), it is the last tick that advance
+ * processes, which has passed: the work is due now.
  *
  * Context: the wheel's lock held. O(levels): one bit scan per level.
  * Return: that tick, or U64_MAX when no timer is pending (or when the only
@@ -323,6 +343,8 @@ u64 twheel_wheel_next(const struct twheel_wheel *wheel)
 {
 	u64 next;
 
+	if (wheel->busy)
+		return wheel->busy_to;
 	twheel_wheel_first_slot(wheel, &next);
 	return next;
 }
@@ -338,7 +360,9 @@ u64 twheel_wheel_next(const struct twheel_wheel *wheel)
  * the timers it finds (with the walk's _safe form): a timer re-armed for a
  * later tick leaves the slot.
  *
- * Context: the wheel's lock held. O(levels): one bit scan per level.
+ * Context: the wheel's lock held, and no advance stopped part-way (the
+ * slot it names would not hold the earliest timer). O(levels): one bit scan
+ * per level.
  * Return: the slot's lists, or NULL when no timer is pending (or only
  * timers armed for tick U64_MAX, which never expire).
  */
@@ -357,12 +381,12 @@ struct hlist_head *twheel_wheel_first(struct twheel_wheel *wheel)
 /*
  * Takes the first timer off @batch, a slot of level @lvl being processed:
  * onto @expired if it is due by @now (returns 1), else down a level, or
- * onto @requeue if it comes back to @lvl (a clamped timer in the top level).
+ * onto the wheel's requeue list if it comes back to @lvl (a clamped timer
+ * in the top level).
  */
 static __always_inline unsigned int
 twheel_wheel_move(struct twheel_wheel *wheel, struct hlist_head *batch,
-		  unsigned int lvl, u64 now, struct hlist_head *expired,
-		  struct hlist_head *requeue)
+		  unsigned int lvl, u64 now, struct hlist_head *expired)
 {
 	struct twheel_timer *timer = hlist_entry(batch->first,
 						 struct twheel_timer, node);
@@ -386,8 +410,174 @@ twheel_wheel_move(struct twheel_wheel *wheel, struct hlist_head *batch,
 	if (idx / TWHEEL_WHEEL_LVL_SLOTS < lvl)
 		twheel_wheel_enqueue(wheel, timer, idx);
 	else
-		hlist_add_head(&timer->node, requeue);
+		hlist_add_head(&timer->node, &wheel->requeue);
 	return 0;
+}
+
+/*
+ * The slots of @lvl whose first tick lies in [@from, @to] and that hold
+ * timers, in @due. Returns false if neither @lvl nor any level above has a
+ * slot starting there: every slot start of a higher level is one of this
+ * level too.
+ */
+static __always_inline bool twheel_wheel_due(const struct twheel_wheel *wheel,
+					     u64 from, u64 to,
+					     unsigned int lvl, u64 *due)
+{
+	u64 first = twheel_wheel_first_range(from, lvl);
+	u64 last = to >> TWHEEL_WHEEL_LVL_SHIFT(lvl);
+	u64 mask;
+
+	if (last < first)
+		return false;
+	*due = 0;
+	if (!wheel->pending[lvl])
+		return true;
+	if (last - first >= TWHEEL_WHEEL_LVL_MASK)
+		mask = ~0ULL;
+	else
+		mask = rol64(BIT_ULL(last - first + 1) - 1,
+			     first & TWHEEL_WHEEL_LVL_MASK);
+	*due = mask & wheel->pending[lvl];
+	return true;
+}
+
+/* Queues again the clamped timers an advance took, at most @left of them. */
+static unsigned int twheel_wheel_requeue(struct twheel_wheel *wheel,
+					 unsigned int left)
+{
+	struct twheel_timer *timer;
+
+	while (!hlist_empty(&wheel->requeue) && left) {
+		timer = hlist_entry(wheel->requeue.first, struct twheel_timer,
+				    node);
+		__hlist_del(&timer->node);
+		twheel_wheel_enqueue(wheel, timer,
+				     twheel_wheel_place(wheel, timer->expires));
+		left--;
+	}
+	return left;
+}
+
+/*
+ * Carries on the advance described by @wheel->busy_*, moving at most
+ * @*budget timers; clears @wheel->busy when it is done. Returns the number
+ * of timers moved onto @expired.
+ */
+static unsigned int twheel_wheel_run(struct twheel_wheel *wheel,
+				     struct hlist_head *expired,
+				     unsigned int *budget)
+{
+	struct hlist_head *batch = wheel->batch;
+	unsigned int lvl = wheel->busy_lvl, left = *budget, moved = 0;
+	u64 now = wheel->busy_to, due = wheel->busy_due;
+
+	while (lvl < TWHEEL_WHEEL_LEVELS) {
+		/*
+		 * Walk the two chains in step: the next timer of each is an
+		 * independent load, so their cache misses overlap instead of
+		 * adding up.
+		 */
+		while (batch[0].first && batch[1].first && left >= 2) {
+			moved += twheel_wheel_move(wheel, &batch[0], lvl, now,
+						   expired);
+			moved += twheel_wheel_move(wheel, &batch[1], lvl, now,
+						   expired);
+			left -= 2;
+		}
+		while (batch[0].first && left) {
+			moved += twheel_wheel_move(wheel, &batch[0], lvl, now,
+						   expired);
+			left--;
+		}
+		while (batch[1].first && left) {
+			moved += twheel_wheel_move(wheel, &batch[1], lvl, now,
+						   expired);
+			left--;
+		}
+		if (batch[0].first || batch[1].first)
+			goto out;
+
+		if (due) {
+			unsigned int slot = __ffs64(due);
+
+			due &= due - 1;
+			hlist_move_list(&wheel->slots[lvl][slot][0], &batch[0]);
+			hlist_move_list(&wheel->slots[lvl][slot][1], &batch[1]);
+			/* An arm while the advance was stopped may have set it. */
+			wheel->pending[lvl] &= ~BIT_ULL(slot);
+			continue;
+		}
+		if (++lvl == TWHEEL_WHEEL_LEVELS)
+			break;
+		if (!twheel_wheel_due(wheel, wheel->busy_from, now, lvl,
+				      &due)) {
+			lvl = TWHEEL_WHEEL_LEVELS;
+			break;
+		}
+		wheel->pending[lvl] &= ~due;
+	}
+
+	left = twheel_wheel_requeue(wheel, left);
+	if (hlist_empty(&wheel->requeue))
+		wheel->busy = false;
+out:
+	wheel->busy_lvl = lvl;
+	wheel->busy_due = due;
+	*budget = left;
+	return moved;
+}
+
+/**
+ * twheel_wheel_advance_budget() - process ticks up to @now, or some of them
+ * @wheel: the wheel
+ * @now: the last tick to process; U64_MAX is treated as U64_MAX - 1
+ * @expired: list onto which expired timers are moved
+ * @budget: the most timers to move (expire, cascade or queue again); at
+ *	least one
+ *
+ * As twheel_wheel_advance(), but it stops once it has moved @budget timers,
+ * with ``wheel->now`` already past @now and twheel_wheel_busy() true. The
+ * wheel stays usable meanwhile: timers can be armed, re-armed and
+ * cancelled, and twheel_wheel_next() says the work is due now (but
+ * twheel_wheel_first() must not be called). Every later call carries on the
+ * stopped advance first, whatever its @now, then starts the next one if
+ * @now is further. So a caller that holds the wheel's lock can let it go
+ * between calls, and a slot of a million timers is never moved in one go.
+ *
+ * Context: the wheel's lock held. O(levels + @budget).
+ * Return: the number of timers moved onto @expired.
+ */
+unsigned int twheel_wheel_advance_budget(struct twheel_wheel *wheel, u64 now,
+					 struct hlist_head *expired,
+					 unsigned int budget)
+{
+	unsigned int moved = 0;
+
+	if (now == U64_MAX)
+		now = U64_MAX - 1;
+	if (!budget)
+		budget = 1;
+
+	for (;;) {
+		if (!wheel->busy) {
+			if (now < wheel->now)
+				break;
+			wheel->busy = true;
+			wheel->busy_from = wheel->now;
+			wheel->busy_to = now;
+			wheel->busy_lvl = 0;
+			/* Everything below queues relative to the new clock. */
+			wheel->now = now + 1;
+			twheel_wheel_due(wheel, wheel->busy_from, now, 0,
+					 &wheel->busy_due);
+			wheel->pending[0] &= ~wheel->busy_due;
+		}
+		moved += twheel_wheel_run(wheel, expired, &budget);
+		if (wheel->busy)
+			break;
+	}
+	return moved;
 }
 
 /**
@@ -401,7 +591,8 @@ twheel_wheel_move(struct twheel_wheel *wheel, struct hlist_head *batch,
  * are no longer pending. Timers that are not due yet but whose slot was
  * reached move down a level (or, beyond the range, are queued again).
  * Afterwards ``wheel->now`` is @now + 1. Going back in time (@now before
- * ``wheel->now``) does nothing.
+ * ``wheel->now``) does nothing, except finish an advance that
+ * twheel_wheel_advance_budget() left part-way.
  *
  * Context: the wheel's lock held. O(levels + expired + cascaded): the length
  * of the interval does not matter, only the timers that move.
@@ -410,37 +601,25 @@ twheel_wheel_move(struct twheel_wheel *wheel, struct hlist_head *batch,
 unsigned int twheel_wheel_advance(struct twheel_wheel *wheel, u64 now,
 				  struct hlist_head *expired)
 {
-	u64 from = wheel->now;
-	unsigned int lvl, moved = 0;
-	struct twheel_timer *timer;
-	HLIST_HEAD(requeue);
 	struct hlist_head batch[TWHEEL_WHEEL_WAYS] = { };
+	unsigned int lvl, moved = 0;
+	u64 from, due;
 
+	/* The same walk as twheel_wheel_run()'s, without its bookkeeping. */
+	if (wheel->busy)
+		moved = twheel_wheel_advance_budget(wheel, 0, expired, U32_MAX);
 	if (now == U64_MAX)
 		now = U64_MAX - 1;
+	from = wheel->now;
 	if (now < from)
-		return 0;
+		return moved;
 
 	/* Everything below queues relative to the new clock. */
 	wheel->now = now + 1;
 
 	for (lvl = 0; lvl < TWHEEL_WHEEL_LEVELS; lvl++) {
-		u64 first = twheel_wheel_first_range(from, lvl);
-		u64 last = now >> TWHEEL_WHEEL_LVL_SHIFT(lvl);
-		u64 due;
-
-		/* Every slot start of a higher level is one of this level too. */
-		if (last < first)
+		if (!twheel_wheel_due(wheel, from, now, lvl, &due))
 			break;
-		if (!wheel->pending[lvl])
-			continue;
-
-		if (last - first >= TWHEEL_WHEEL_LVL_MASK)
-			due = ~0ULL;
-		else
-			due = rol64(BIT_ULL(last - first + 1) - 1,
-				    first & TWHEEL_WHEEL_LVL_MASK);
-		due &= wheel->pending[lvl];
 		wheel->pending[lvl] &= ~due;
 
 		while (due) {
@@ -449,32 +628,20 @@ unsigned int twheel_wheel_advance(struct twheel_wheel *wheel, u64 now,
 			due &= due - 1;
 			hlist_move_list(&wheel->slots[lvl][slot][0], &batch[0]);
 			hlist_move_list(&wheel->slots[lvl][slot][1], &batch[1]);
-			/*
-			 * Walk the two chains in step: the next timer of
-			 * each is an independent load, so their cache misses
-			 * overlap instead of adding up.
-			 */
 			while (batch[0].first && batch[1].first) {
 				moved += twheel_wheel_move(wheel, &batch[0], lvl,
-							   now, expired, &requeue);
+							   now, expired);
 				moved += twheel_wheel_move(wheel, &batch[1], lvl,
-							   now, expired, &requeue);
+							   now, expired);
 			}
 			while (batch[0].first)
 				moved += twheel_wheel_move(wheel, &batch[0], lvl,
-							   now, expired, &requeue);
+							   now, expired);
 			while (batch[1].first)
 				moved += twheel_wheel_move(wheel, &batch[1], lvl,
-							   now, expired, &requeue);
+							   now, expired);
 		}
 	}
-
-	while (!hlist_empty(&requeue)) {
-		timer = hlist_entry(requeue.first, struct twheel_timer, node);
-		__hlist_del(&timer->node);
-		twheel_wheel_enqueue(wheel, timer,
-				     twheel_wheel_place(wheel, timer->expires));
-	}
-
+	twheel_wheel_requeue(wheel, U32_MAX);
 	return moved;
 }

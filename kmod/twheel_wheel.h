@@ -66,6 +66,15 @@ struct twheel_timer {
  * @cascades: number of times a timer was moved to a lower level (or queued
  *	again after clamping) instead of expiring; a statistic
  * @turn: which of a slot's lists the next timer queued goes to
+ * @busy: an advance stopped part-way, on its budget; the fields below
+ *	describe it and twheel_wheel_advance_budget() carries it on
+ * @busy_lvl: the level it was processing
+ * @busy_from: the first tick it processes
+ * @busy_to: the last tick it processes (``now`` is already past it)
+ * @busy_due: the slots of @busy_lvl still to be taken
+ * @batch: the timers of the slot it was taking, still to be moved; they
+ *	keep the idx of that slot
+ * @requeue: clamped timers it took from the top level, queued again last
  * @slots: per level and slot, the lists of the timers waiting there
  *
  * The wheel does no locking and never sleeps or allocates: every call on a
@@ -78,9 +87,28 @@ struct twheel_wheel {
 	unsigned int count;
 	u64 cascades;
 	unsigned int turn;
+	bool busy;
+	unsigned int busy_lvl;
+	u64 busy_from;
+	u64 busy_to;
+	u64 busy_due;
+	struct hlist_head batch[TWHEEL_WHEEL_WAYS];
+	struct hlist_head requeue;
 	struct hlist_head slots[TWHEEL_WHEEL_LEVELS][TWHEEL_WHEEL_LVL_SLOTS]
 			       [TWHEEL_WHEEL_WAYS];
 };
+
+/**
+ * twheel_wheel_busy() - did an advance stop part-way on its budget?
+ * @wheel: the wheel
+ *
+ * Context: the wheel's lock held.
+ * Return: true until twheel_wheel_advance_budget() has finished it.
+ */
+static inline bool twheel_wheel_busy(const struct twheel_wheel *wheel)
+{
+	return wheel->busy;
+}
 
 /**
  * twheel_timer_init() - prepare a timer for its first arming
@@ -119,5 +147,8 @@ u64 twheel_wheel_next(const struct twheel_wheel *wheel);
 struct hlist_head *twheel_wheel_first(struct twheel_wheel *wheel);
 unsigned int twheel_wheel_advance(struct twheel_wheel *wheel, u64 now,
 				  struct hlist_head *expired);
+unsigned int twheel_wheel_advance_budget(struct twheel_wheel *wheel, u64 now,
+					 struct hlist_head *expired,
+					 unsigned int budget);
 
 #endif /* _TWHEEL_WHEEL_H */

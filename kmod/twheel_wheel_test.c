@@ -774,6 +774,119 @@ static void twheel_wheel_test_random_operations_match_a_reference_model(struct k
 	twheel_test_check_wheel(test, wheel);
 }
 
+/*
+ * A slot of many timers, advanced on a small budget: each call moves at most
+ * the budget, the wheel says it is busy and that the work is due, and in
+ * the end every timer has expired exactly once.
+ */
+static void twheel_wheel_test_budget_splits_a_big_slot(struct kunit *test)
+{
+	struct twheel_wheel *wheel = test->priv;
+	const unsigned int n = 300, budget = 16;
+	struct twheel_timer *timers;
+	unsigned int i, calls = 0, total = 0;
+	bool *seen;
+
+	timers = kunit_kcalloc(test, n, sizeof(*timers), GFP_KERNEL);
+	seen = kunit_kcalloc(test, n, sizeof(*seen), GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, timers);
+	KUNIT_ASSERT_NOT_NULL(test, seen);
+	/* Before: all in the level-1 slot of ticks 64-127. */
+	for (i = 0; i < n; i++) {
+		twheel_timer_init(&timers[i]);
+		twheel_wheel_arm(wheel, &timers[i], 64 + i % 64);
+	}
+	KUNIT_ASSERT_EQ(test, wheel->pending[1], BIT_ULL(1));
+
+	do {
+		u64 cascades = wheel->cascades;
+		unsigned int moved;
+		HLIST_HEAD(expired);
+
+		moved = twheel_wheel_advance_budget(wheel, 127, &expired,
+						    budget);
+		KUNIT_EXPECT_LE(test, moved + (wheel->cascades - cascades),
+				(u64)budget);
+		KUNIT_EXPECT_EQ(test, wheel->now, 128ULL);
+		if (twheel_wheel_busy(wheel))
+			KUNIT_EXPECT_LT(test, twheel_wheel_next(wheel),
+					wheel->now);
+		while (!hlist_empty(&expired)) {
+			struct twheel_timer *timer =
+				hlist_entry(expired.first, struct twheel_timer,
+					    node);
+
+			KUNIT_EXPECT_FALSE(test, seen[timer - timers]);
+			seen[timer - timers] = true;
+			hlist_del_init(&timer->node);
+		}
+		total += moved;
+		KUNIT_ASSERT_LT(test, ++calls, 1000U);
+	} while (twheel_wheel_busy(wheel));
+
+	/* After: each once, over as many calls as the budget says. */
+	KUNIT_EXPECT_EQ(test, total, n);
+	KUNIT_EXPECT_GE(test, calls, (n + budget - 1) / budget);
+	for (i = 0; i < n; i++)
+		KUNIT_EXPECT_TRUE(test, seen[i]);
+	KUNIT_EXPECT_EQ(test, wheel->count, 0U);
+	KUNIT_EXPECT_EQ(test, twheel_wheel_next(wheel), U64_MAX);
+}
+
+/*
+ * Between two calls of a stopped advance the wheel is in use: a cancelled
+ * timer never expires, one re-armed for later waits for its new tick, one
+ * armed in the past expires once, and nothing is lost or early.
+ */
+static void twheel_wheel_test_wheel_is_usable_while_an_advance_is_stopped(struct kunit *test)
+{
+	struct twheel_wheel *wheel = test->priv;
+	struct twheel_timer timers[64], past;
+	unsigned int i, cancelled, rearmed, moved;
+	HLIST_HEAD(expired);
+
+	/* Before: 64 timers in the level-1 slot of ticks 64-127. */
+	for (i = 0; i < 64; i++) {
+		twheel_timer_init(&timers[i]);
+		twheel_wheel_arm(wheel, &timers[i], 100);
+	}
+	twheel_timer_init(&past);
+	moved = twheel_wheel_advance_budget(wheel, 200, &expired, 2);
+	KUNIT_ASSERT_TRUE(test, twheel_wheel_busy(wheel));
+	KUNIT_EXPECT_EQ(test, moved, 2U);
+
+	for (cancelled = 0; !twheel_timer_pending(&timers[cancelled]);)
+		cancelled++;
+	KUNIT_EXPECT_TRUE(test, twheel_wheel_cancel(wheel, &timers[cancelled]));
+	for (rearmed = cancelled + 1; !twheel_timer_pending(&timers[rearmed]);)
+		rearmed++;
+	KUNIT_EXPECT_TRUE(test, twheel_wheel_arm(wheel, &timers[rearmed], 5000));
+	/* Already processed: it waits for the next advance. */
+	KUNIT_EXPECT_FALSE(test, twheel_wheel_arm(wheel, &past, 150));
+
+	/* After: the other 60 expire, then the past one; never the two. */
+	moved += twheel_wheel_advance(wheel, 0, &expired);
+	KUNIT_EXPECT_FALSE(test, twheel_wheel_busy(wheel));
+	KUNIT_EXPECT_EQ(test, moved, 62U);
+	KUNIT_EXPECT_TRUE(test, twheel_timer_pending(&past));
+	moved += twheel_wheel_advance(wheel, 201, &expired);
+	KUNIT_EXPECT_EQ(test, moved, 63U);
+	while (!hlist_empty(&expired)) {
+		struct twheel_timer *timer =
+			hlist_entry(expired.first, struct twheel_timer, node);
+
+		KUNIT_EXPECT_LE(test, timer->expires, 200ULL);
+		KUNIT_EXPECT_PTR_NE(test, timer, &timers[cancelled]);
+		KUNIT_EXPECT_PTR_NE(test, timer, &timers[rearmed]);
+		hlist_del_init(&timer->node);
+	}
+	KUNIT_EXPECT_FALSE(test, twheel_timer_pending(&past));
+	KUNIT_EXPECT_TRUE(test, twheel_timer_pending(&timers[rearmed]));
+	KUNIT_EXPECT_EQ(test, wheel->count, 1U);
+	KUNIT_EXPECT_LE(test, twheel_wheel_next(wheel), 5000ULL);
+	KUNIT_EXPECT_GE(test, twheel_wheel_next(wheel), wheel->now);
+}
+
 static struct kunit_case twheel_wheel_test_cases[] = {
 	KUNIT_CASE(twheel_wheel_test_new_wheel_has_nothing_to_do),
 	KUNIT_CASE(twheel_wheel_test_arm_makes_an_idle_timer_pending),
@@ -799,6 +912,8 @@ static struct kunit_case twheel_wheel_test_cases[] = {
 	KUNIT_CASE(twheel_wheel_test_clamped_timers_are_requeued_once_per_advance),
 	KUNIT_CASE(twheel_wheel_test_expired_timer_is_idle_and_can_be_rearmed),
 	KUNIT_CASE(twheel_wheel_test_random_operations_match_a_reference_model),
+	KUNIT_CASE(twheel_wheel_test_budget_splits_a_big_slot),
+	KUNIT_CASE(twheel_wheel_test_wheel_is_usable_while_an_advance_is_stopped),
 	{}
 };
 

@@ -117,6 +117,7 @@ struct race_reader {
 	pthread_cond_t cond;
 	int reading;
 	int stop;
+	unsigned int limit;		/* user_data below it */
 	unsigned char *read_count;
 	unsigned int nr_read;
 	unsigned int bad;
@@ -151,7 +152,7 @@ static void *race_read(void *arg)
 		n = tw_read_events(r->fd, ev, 64, 20);
 
 		for (int i = 0; i < n; i++) {
-			if (ev[i].user_data >= RACE_TIMERS) {
+			if (ev[i].user_data >= r->limit) {
 				r->bad++;
 				continue;
 			}
@@ -179,6 +180,7 @@ TEST_F_TIMEOUT(race, each_timer_is_either_cancelled_or_read_exactly_once, 120)
 		.lock = PTHREAD_MUTEX_INITIALIZER,
 		.cond = PTHREAD_COND_INITIALIZER,
 		.reading = 1,
+		.limit = RACE_TIMERS,
 		.read_count = calloc(RACE_TIMERS, 1),
 	};
 	int last[RACE_SLOTS];
@@ -256,6 +258,139 @@ TEST_F_TIMEOUT(race, each_timer_is_either_cancelled_or_read_exactly_once, 120)
 	EXPECT_LT(st.read, st.fired);
 	free(killed);
 	free(r.read_count);
+}
+
+/* The value of debugfs counter @name, or -1 if it cannot be read. */
+static long long race_counter(const char *name)
+{
+	FILE *f = fopen("/sys/kernel/debug/twheel/counters", "r");
+	long long v, ret = -1;
+	char line[128], key[64];
+
+	if (!f)
+		return -1;
+	while (fgets(line, sizeof(line), f))
+		if (sscanf(line, "%63s %lld", key, &v) == 2 && !strcmp(key, name))
+			ret = v;
+	fclose(f);
+	return ret;
+}
+
+#define PIECES_CONNS	20480	/* a multiple of the batch, 64 */
+#define PIECES_OPS	8000
+/* In killed[]: the index of a cancel, which armed nothing. */
+#define PIECES_NO_ARMING	2
+
+/*
+ * PIECES_CONNS timers fall due at the same tick, more than the expiry thread
+ * moves in one go (1024), so it advances the file's wheel in pieces, letting
+ * the lock go between them to whoever waits for it; the main thread
+ * re-arms and cancels random ones of them as they fall due, and a reader
+ * reads. An arming is killed when a later re-arm or cancel of its timer
+ * reports it found; every arming must end up either killed and never read,
+ * or read exactly once.
+ */
+TEST_F_TIMEOUT(race, timers_expired_in_pieces_are_each_cancelled_or_read_once, 180)
+{
+	const unsigned int nr = PIECES_CONNS + PIECES_OPS;
+	unsigned char *killed = calloc(nr, 1);
+	struct race_reader r = {
+		.fd = self->fd,
+		.lock = PTHREAD_MUTEX_INITIALIZER,
+		.cond = PTHREAD_COND_INITIALIZER,
+		.reading = 1,
+		.limit = nr,
+		.read_count = calloc(nr, 1),
+	};
+	unsigned int *last = calloc(PIECES_CONNS, sizeof(*last));
+	struct twheel_arm *arms = calloc(64, sizeof(*arms));
+	long long stops = race_counter("advance_stops");
+	unsigned int nr_killed = 0, i, j;
+	struct twheel_stats st;
+	struct twheel_batch b;
+	uint64_t deadline;
+	pthread_t th;
+
+	if (tw_setup_skipped(_metadata))
+		return;
+
+	ASSERT_NE(NULL, killed);
+	ASSERT_NE(NULL, r.read_count);
+	ASSERT_NE(NULL, last);
+	ASSERT_NE(NULL, arms);
+	ASSERT_EQ(0, pthread_create(&th, NULL, race_read, &r));
+
+	/* All due at one deadline, far enough ahead to be armed before it. */
+	deadline = tw_now() + 300 * NSEC_PER_MSEC;
+	for (i = 0; i < PIECES_CONNS; i += 64) {
+		for (j = 0; j < 64; j++) {
+			arms[j] = (struct twheel_arm){
+				.conn_id = i + j, .kind = TWHEEL_KIND_IDLE,
+				.timeout_ns = deadline, .user_data = i + j,
+				.flags = TWHEEL_ARM_ABS,
+			};
+			last[i + j] = i + j;
+		}
+		ASSERT_EQ(64, tw_arm_batch(self->fd, arms, 64, &b))
+			TH_LOG("batch at %u: error %d", i, b.error);
+	}
+
+	/* Then, while they fall due, re-arm some for the same tick, cancel some. */
+	srandom(3);
+	for (i = PIECES_CONNS; i < nr; i++) {
+		unsigned int conn = random() % PIECES_CONNS;
+		int ret;
+
+		if (random() % 2) {
+			ret = tw_arm(self->fd, conn, TWHEEL_KIND_IDLE, deadline,
+				     i, TWHEEL_ARM_ABS);
+		} else {
+			ret = tw_cancel(self->fd, conn, TWHEEL_KIND_IDLE);
+			killed[i] = PIECES_NO_ARMING;
+		}
+		ASSERT_LE(0, ret);
+		if (ret == 1) {
+			ASSERT_EQ(0, killed[last[conn]]);
+			killed[last[conn]] = 1;
+		}
+		last[conn] = i;
+	}
+
+	/* Bounded wait until everything has fired and been read. */
+	for (i = 0; i < 2000; i++) {
+		ASSERT_EQ(0, tw_stats(self->fd, &st));
+		if (!st.armed && !st.queued)
+			break;
+		poll(NULL, 0, 10);
+	}
+	race_set(&r, 0, 1);
+	pthread_join(th, NULL);
+	EXPECT_EQ(0, st.armed);
+	EXPECT_EQ(0, st.queued);
+	EXPECT_EQ(0, r.bad);
+
+	for (i = 0; i < nr; i++) {
+		if (killed[i] == PIECES_NO_ARMING) {
+			ASSERT_EQ(0, r.read_count[i]);
+			continue;
+		}
+		ASSERT_EQ(!killed[i], r.read_count[i])
+			TH_LOG("arming %u: killed %d, read %d times", i,
+			       killed[i], r.read_count[i]);
+		nr_killed += killed[i];
+	}
+	EXPECT_EQ(st.read, r.nr_read);
+	if (stops >= 0) {
+		/* The thread did stop its advance on the budget. */
+		EXPECT_LT(stops, race_counter("advance_stops"));
+	}
+	tw_report("%u timers due at once, %u re-arms and cancels: %u read, %u killed, advance stops %lld\n",
+		  PIECES_CONNS, PIECES_OPS, r.nr_read, nr_killed,
+		  stops >= 0 ? race_counter("advance_stops") - stops : -1);
+	free(killed);
+	free(r.read_count);
+	free(last);
+	free(arms);
 }
 
 TEST_HARNESS_MAIN

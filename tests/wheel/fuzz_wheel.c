@@ -8,8 +8,10 @@
  * in full at every step), and every result is compared: the return values,
  * the exact set of timers each advance hands out, the clock, the count, and
  * that twheel_wheel_next() is a lower bound on the earliest expiry at which
- * advancing always finds work. The wheel's invariants are walked after every
- * operation. Any difference aborts, which libFuzzer reports as a crash.
+ * advancing always finds work. Some advances run on a small budget, with
+ * arms and cancels between the pieces. The wheel's invariants are walked
+ * after every operation. Any difference aborts, which libFuzzer reports as
+ * a crash.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -42,6 +44,8 @@ struct fuzz_input {
 static struct twheel_wheel wheel;
 static struct twheel_timer timers[FUZZ_TIMERS];
 static struct fuzz_model model;
+/* Armed while a budgeted advance was stopped: not part of that advance. */
+static bool fresh[FUZZ_TIMERS];
 
 /* Little-endian bytes from the input; zeros once it is used up. */
 static u64 fuzz_take(struct fuzz_input *in, unsigned int bytes)
@@ -144,13 +148,39 @@ static unsigned int fuzz_armed(void)
 	return n;
 }
 
+/* Counts the timers of a list an advance holds; checks they are armed. */
+static unsigned int fuzz_check_list(const struct hlist_head *head)
+{
+	struct hlist_node *node;
+	unsigned int n = 0;
+
+	for (node = head->first; node; node = node->next) {
+		struct twheel_timer *timer =
+			hlist_entry(node, struct twheel_timer, node);
+		unsigned int id = timer - timers;
+
+		FUZZ_CHECK(id < FUZZ_TIMERS && model.armed[id]);
+		FUZZ_CHECK(timer->expires == model.expires[id]);
+		FUZZ_CHECK(twheel_timer_pending(timer));
+		n++;
+	}
+	return n;
+}
+
 static void fuzz_check_wheel(void)
 {
-	unsigned int lvl, slot, count = 0;
+	unsigned int lvl, slot, way, count = 0;
+
+	FUZZ_CHECK(wheel.busy || (!wheel.batch[0].first &&
+				  !wheel.batch[1].first &&
+				  !wheel.requeue.first));
+	for (way = 0; way < TWHEEL_WHEEL_WAYS; way++)
+		count += fuzz_check_list(&wheel.batch[way]);
+	count += fuzz_check_list(&wheel.requeue);
 
 	for (lvl = 0; lvl < TWHEEL_WHEEL_LEVELS; lvl++) {
 		for (slot = 0; slot < TWHEEL_WHEEL_LVL_SLOTS; slot++) {
-			unsigned int way, in_slot = 0;
+			unsigned int in_slot = 0;
 
 			for (way = 0; way < TWHEEL_WHEEL_WAYS; way++) {
 				struct hlist_node *node = wheel.slots[lvl][slot][way].first;
@@ -166,7 +196,14 @@ static void fuzz_check_wheel(void)
 					in_slot++;
 				}
 			}
-			FUZZ_CHECK(!!in_slot == !!(wheel.pending[lvl] & BIT_ULL(slot)));
+			/* Slots a stopped advance has yet to take are off the bitmap. */
+			if (wheel.busy && lvl == wheel.busy_lvl &&
+			    (wheel.busy_due & BIT_ULL(slot)))
+				FUZZ_CHECK(!(wheel.pending[lvl] & BIT_ULL(slot)) ||
+					   in_slot);
+			else
+				FUZZ_CHECK(!!in_slot ==
+					   !!(wheel.pending[lvl] & BIT_ULL(slot)));
 			count += in_slot;
 		}
 	}
@@ -216,6 +253,86 @@ static void fuzz_advance(u64 now)
 	FUZZ_CHECK(wheel.now == model.now);
 }
 
+/*
+ * Hands out what an advance moved to @expired; each was due by @last (a
+ * timer armed in the past while the advance was stopped may be among them).
+ */
+static unsigned int fuzz_collect(struct hlist_head *expired, u64 last)
+{
+	unsigned int n = 0;
+
+	while (!hlist_empty(expired)) {
+		struct twheel_timer *timer =
+			hlist_entry(expired->first, struct twheel_timer, node);
+		unsigned int i = timer - timers;
+
+		FUZZ_CHECK(i < FUZZ_TIMERS && model.armed[i]);
+		FUZZ_CHECK(model.expires[i] <= last);
+		FUZZ_CHECK(!twheel_timer_pending(timer));
+		model.armed[i] = false;
+		hlist_del_init(&timer->node);
+		n++;
+	}
+	return n;
+}
+
+/*
+ * An advance to @now in pieces of @budget timers, with an arm, a cancel or
+ * nothing between the pieces. It hands out every timer armed before it
+ * that was due by @now and was not cancelled or re-armed meanwhile, and
+ * nothing that was not due by @now.
+ */
+static void fuzz_advance_budget(struct fuzz_input *in, u64 now,
+				unsigned int budget)
+{
+	u64 last = now == U64_MAX ? U64_MAX - 1 : now;
+	bool forward = last >= model.now;
+	HLIST_HEAD(expired);
+	unsigned int i, moved;
+
+	for (i = 0; i < FUZZ_TIMERS; i++)
+		fresh[i] = false;
+	moved = twheel_wheel_advance_budget(&wheel, now, &expired, budget);
+	FUZZ_CHECK(fuzz_collect(&expired, last) == moved);
+	if (last >= model.now)
+		model.now = last + 1;
+	FUZZ_CHECK(wheel.now == model.now);
+
+	while (twheel_wheel_busy(&wheel)) {
+		unsigned int id = fuzz_take(in, 1) % FUZZ_TIMERS;
+
+		/* The work is due: waking up at next() finds it. */
+		FUZZ_CHECK(twheel_wheel_next(&wheel) < wheel.now);
+		switch (fuzz_take(in, 1) % 3) {
+		case 0: {
+			u64 expires = fuzz_expiry(in, wheel.now);
+
+			FUZZ_CHECK(twheel_wheel_arm(&wheel, &timers[id], expires) ==
+				   model.armed[id]);
+			model.armed[id] = true;
+			model.expires[id] = expires;
+			fresh[id] = true;
+			break;
+		}
+		case 1:
+			FUZZ_CHECK(twheel_wheel_cancel(&wheel, &timers[id]) ==
+				   model.armed[id]);
+			model.armed[id] = false;
+			break;
+		}
+		fuzz_check_wheel();
+		/* An earlier tick only carries the stopped advance on. */
+		moved = twheel_wheel_advance_budget(&wheel, fuzz_sub_sat(last, 1),
+						    &expired, budget);
+		FUZZ_CHECK(fuzz_collect(&expired, last) == moved);
+		FUZZ_CHECK(wheel.now == model.now);
+	}
+
+	/* Nothing that was due and armed before it is left. */
+	for (i = 0; forward && i < FUZZ_TIMERS; i++)
+		FUZZ_CHECK(!model.armed[i] || fresh[i] || model.expires[i] > last);
+}
+
 int LLVMFuzzerTestOneInput(const u8 *data, size_t size);
 
 int LLVMFuzzerTestOneInput(const u8 *data, size_t size)
@@ -252,16 +369,28 @@ int LLVMFuzzerTestOneInput(const u8 *data, size_t size)
 				   model.armed[id]);
 			model.armed[id] = false;
 			break;
-		case 3:
-			fuzz_advance(fuzz_add_sat(now, fuzz_take(&in, 1)));
+		case 3: {
+			u64 to = fuzz_add_sat(now, fuzz_take(&in, 1));
+			unsigned int budget = fuzz_take(&in, 1);
+
+			if (budget % 2)
+				fuzz_advance(to);
+			else
+				fuzz_advance_budget(&in, to, 1 + budget / 2 % 8);
 			break;
+		}
 		case 4:
 			fuzz_advance(fuzz_add_sat(now, fuzz_take(&in, 2)));
 			break;
 		case 5: {
 			u64 v = fuzz_take(&in, 8);
+			u64 to = fuzz_add_sat(now, v >> (fuzz_take(&in, 1) % 64));
+			unsigned int budget = fuzz_take(&in, 1);
 
-			fuzz_advance(fuzz_add_sat(now, v >> (fuzz_take(&in, 1) % 64)));
+			if (budget % 2)
+				fuzz_advance(to);
+			else
+				fuzz_advance_budget(&in, to, 1 + budget / 2 % 8);
 			break;
 		}
 		case 6:

@@ -42,6 +42,7 @@ const struct twstat_known twstat_known[] = {
 	{ "wakeup_ns",		"thread wake-up (ns)",	TWSTAT_COUNTER },
 	{ "run_ns",		"thread work (ns)",	TWSTAT_COUNTER },
 	{ "run_preempted",	"work preempted",	TWSTAT_COUNTER },
+	{ "advance_stops",	"advances stopped",	TWSTAT_COUNTER },
 	{ "batch_max",		"largest batch",	TWSTAT_MAXIMUM },
 };
 const size_t twstat_nr_known = sizeof(twstat_known) / sizeof(twstat_known[0]);

@@ -135,6 +135,7 @@ void kunit_shim_fail(struct kunit *test, bool assertion, const char *file,
 #define KUNIT_EXPECT_GT(t, l, r)	KUNIT_SHIM_BINARY(t, false, l, >, r)
 #define KUNIT_EXPECT_GE(t, l, r)	KUNIT_SHIM_BINARY(t, false, l, >=, r)
 #define KUNIT_EXPECT_PTR_EQ(t, l, r)	KUNIT_SHIM_PTR(t, false, l, ==, r)
+#define KUNIT_EXPECT_PTR_NE(t, l, r)	KUNIT_SHIM_PTR(t, false, l, !=, r)
 #define KUNIT_ASSERT_TRUE(t, c)		KUNIT_SHIM_CHECK(t, true, c, #c)
 #define KUNIT_ASSERT_FALSE(t, c)	KUNIT_SHIM_CHECK(t, true, !(c), "!(" #c ")")
 #define KUNIT_ASSERT_EQ(t, l, r)	KUNIT_SHIM_BINARY(t, true, l, ==, r)
