@@ -699,6 +699,25 @@ static void __twheel_ctx_wake(struct twheel_ctx *ctx, unsigned int nr)
 	wake_up_locked_poll(&ctx->wqh, EPOLLIN | EPOLLRDNORM);
 }
 
+/*
+ * Lets @ctx->wqh.lock and the CPU go for whoever waits, after queueing the
+ * @requeue connections again and waking the readers for @queued events, so
+ * that they start on what is there. Returns false if the file was closed
+ * meanwhile.
+ */
+static bool __twheel_ctx_let_go(struct twheel_ctx *ctx, unsigned int requeue,
+				unsigned int queued, bool *simd)
+	__must_hold(&ctx->wqh.lock)
+{
+	*simd |= __twheel_ctx_requeue(ctx, requeue);
+	if (queued)
+		__twheel_ctx_wake(ctx, queued);
+	spin_unlock(&ctx->wqh.lock);
+	cond_resched();
+	spin_lock(&ctx->wqh.lock);
+	return !ctx->closed;
+}
+
 /**
  * twheel_ctx_expire() - fire every timer of a file that is due
  * @ctx: the file, pinned by a reference
@@ -748,35 +767,22 @@ advance:
 			continue;
 		if (!need_resched() && !spin_needbreak(&ctx->wqh.lock))
 			continue;
-		*simd |= __twheel_ctx_requeue(ctx, requeue);
-		requeue = 0;
-		/* Let readers start on what is there, and ioctls in. */
-		if (queued)
-			__twheel_ctx_wake(ctx, queued);
 		fired += queued;
-		queued = 0;
-		spin_unlock(&ctx->wqh.lock);
-		cond_resched();
-		spin_lock(&ctx->wqh.lock);
-		if (ctx->closed)
+		if (!__twheel_ctx_let_go(ctx, requeue, queued, simd))
 			goto out;
+		requeue = 0;
+		queued = 0;
 		now = ktime_get_ns();
 	}
 	if (twheel_wheel_busy(&ctx->wheel)) {
 		/* The advance stopped on its budget: the same break, then on. */
 		twheel_stat_inc(TWHEEL_STAT_ADVANCE_STOPS);
 		if (need_resched() || spin_needbreak(&ctx->wqh.lock)) {
-			*simd |= __twheel_ctx_requeue(ctx, requeue);
-			requeue = 0;
-			if (queued)
-				__twheel_ctx_wake(ctx, queued);
 			fired += queued;
-			queued = 0;
-			spin_unlock(&ctx->wqh.lock);
-			cond_resched();
-			spin_lock(&ctx->wqh.lock);
-			if (ctx->closed)
+			if (!__twheel_ctx_let_go(ctx, requeue, queued, simd))
 				goto out;
+			requeue = 0;
+			queued = 0;
 			now = ktime_get_ns();
 		}
 		goto advance;

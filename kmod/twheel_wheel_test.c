@@ -841,10 +841,12 @@ static void twheel_wheel_test_budget_splits_a_big_slot(struct kunit *test)
 static void twheel_wheel_test_wheel_is_usable_while_an_advance_is_stopped(struct kunit *test)
 {
 	struct twheel_wheel *wheel = test->priv;
-	struct twheel_timer timers[64], past;
 	unsigned int i, cancelled, rearmed, moved;
+	struct twheel_timer *timers, past;
 	HLIST_HEAD(expired);
 
+	timers = kunit_kcalloc(test, 64, sizeof(*timers), GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, timers);
 	/* Before: 64 timers in the level-1 slot of ticks 64-127. */
 	for (i = 0; i < 64; i++) {
 		twheel_timer_init(&timers[i]);

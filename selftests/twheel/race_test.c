@@ -164,6 +164,22 @@ static void *race_read(void *arg)
 }
 
 /*
+ * Polls the file's counters, at most @polls times 10 ms, until nothing is
+ * armed or queued; @st holds the last reading. Returns -1 if a read failed.
+ */
+static int race_drain(int fd, struct twheel_stats *st, unsigned int polls)
+{
+	while (polls--) {
+		if (tw_stats(fd, st))
+			return -1;
+		if (!st->armed && !st->queued)
+			break;
+		poll(NULL, 0, 10);
+	}
+	return 0;
+}
+
+/*
  * A reader thread reads while the main thread arms timers due within a
  * couple of ticks, re-arms their slots and cancels some, racing the expiry
  * thread and the reader. An arming is killed when a later re-arm or cancel
@@ -233,12 +249,7 @@ TEST_F_TIMEOUT(race, each_timer_is_either_cancelled_or_read_exactly_once, 120)
 
 	/* Bounded wait until everything still armed has fired and been read. */
 	race_set(&r, 1, 0);
-	for (i = 0; i < 1000; i++) {
-		ASSERT_EQ(0, tw_stats(self->fd, &st));
-		if (!st.armed && !st.queued)
-			break;
-		poll(NULL, 0, 10);
-	}
+	ASSERT_EQ(0, race_drain(self->fd, &st, 1000));
 	race_set(&r, 0, 1);
 	pthread_join(th, NULL);
 	EXPECT_EQ(0, st.armed);
@@ -357,12 +368,7 @@ TEST_F_TIMEOUT(race, timers_expired_in_pieces_are_each_cancelled_or_read_once, 1
 	}
 
 	/* Bounded wait until everything has fired and been read. */
-	for (i = 0; i < 2000; i++) {
-		ASSERT_EQ(0, tw_stats(self->fd, &st));
-		if (!st.armed && !st.queued)
-			break;
-		poll(NULL, 0, 10);
-	}
+	ASSERT_EQ(0, race_drain(self->fd, &st, 2000));
 	race_set(&r, 0, 1);
 	pthread_join(th, NULL);
 	EXPECT_EQ(0, st.armed);
