@@ -30,6 +30,7 @@ enum twheel_entry_type {
 struct twheel_batch_entry {
 	enum twheel_entry_type type;
 	bool conn;		/* queued by twheel_batch_conn_*() */
+	struct twheel_conn *c;	/* its connection, found by the flush */
 	struct twheel_arm arm;	/* a cancel uses conn_id and kind only */
 };
 
@@ -259,11 +260,17 @@ int twheel_batch_flush(struct twheel_batch_buf *b,
 		b->scratch.p = p;
 		b->scratch_size = b->size;
 	}
-	/* An arm for a connection closed since it was queued: cancel instead. */
+	/*
+	 * Find each entry's connection once: nothing closes one until the
+	 * flush returns. An arm for a connection closed since it was queued
+	 * becomes a cancel.
+	 */
 	for (from = 0; from < b->nr; from++) {
 		e = &b->entries[from];
-		if (e->conn && e->type == TWHEEL_ENTRY_ARM &&
-		    !twheel_conn_find(b->tw, e->arm.conn_id))
+		if (!e->conn)
+			continue;
+		e->c = twheel_conn_find(b->tw, e->arm.conn_id);
+		if (!e->c && e->type == TWHEEL_ENTRY_ARM)
 			e->type = TWHEEL_ENTRY_CANCEL;
 	}
 	for (from = 0; from < b->nr; from = to) {
@@ -280,8 +287,8 @@ int twheel_batch_flush(struct twheel_batch_buf *b,
 	}
 	for (from = 0; from < total.applied; from++) {
 		e = &b->entries[from];
-		if (e->conn)
-			twheel_conn_applied(b->tw, e->arm.conn_id, e->arm.kind,
+		if (e->c)
+			twheel_conn_applied(e->c, e->arm.kind,
 					    e->type == TWHEEL_ENTRY_ARM ?
 					    e->arm.user_data : 0);
 	}

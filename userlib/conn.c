@@ -245,12 +245,10 @@ static void twheel_conn_update(struct twheel_conn *conn, unsigned int kind,
 	conn->fired &= ~(1U << kind);
 }
 
-void twheel_conn_applied(struct twheel *tw, uint64_t id, unsigned int kind,
+void twheel_conn_applied(struct twheel_conn *conn, unsigned int kind,
 			 uint64_t token)
 {
-	struct twheel_conn *conn = twheel_conn_find(tw, id);
-
-	if (conn && kind < TWHEEL_NR_KINDS)
+	if (kind < TWHEEL_NR_KINDS)
 		twheel_conn_update(conn, kind, token);
 }
 

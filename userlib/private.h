@@ -48,12 +48,11 @@ long twheel_do_ioctl(struct twheel *tw, unsigned long cmd, void *arg);
 /*
  * The connection layer's side of batch buffers (conn.c): a token for a new
  * arming of @kind of @conn (with room for the kind), and the state change
- * of an arm or a cancel the device applied at a flush, for connection @id
- * if it is still open.
+ * of an arm or a cancel the device applied at a flush, for @conn.
  */
 int twheel_conn_prepare(struct twheel_conn *conn, unsigned int kind,
 			uint64_t *token);
-void twheel_conn_applied(struct twheel *tw, uint64_t id, unsigned int kind,
+void twheel_conn_applied(struct twheel_conn *conn, unsigned int kind,
 			 uint64_t token);
 struct twheel *twheel_conn_tw(const struct twheel_conn *conn);
 int twheel_conn_idle_timeout(const struct twheel_conn *conn,
