@@ -699,23 +699,14 @@ static void __twheel_ctx_wake(struct twheel_ctx *ctx, unsigned int nr)
 	wake_up_locked_poll(&ctx->wqh, EPOLLIN | EPOLLRDNORM);
 }
 
-/*
- * Lets @ctx->wqh.lock and the CPU go for whoever waits, after queueing the
- * @requeue connections again and waking the readers for @queued events, so
- * that they start on what is there. Returns false if the file was closed
- * meanwhile.
- */
-static bool __twheel_ctx_let_go(struct twheel_ctx *ctx, unsigned int requeue,
-				unsigned int queued, bool *simd)
-	__must_hold(&ctx->wqh.lock)
+/* Advances @ctx's wheel to @tick, or by its budget if that comes first. */
+static void __twheel_ctx_advance(struct twheel_ctx *ctx, u64 tick)
 {
-	*simd |= __twheel_ctx_requeue(ctx, requeue);
-	if (queued)
-		__twheel_ctx_wake(ctx, queued);
-	spin_unlock(&ctx->wqh.lock);
-	cond_resched();
-	spin_lock(&ctx->wqh.lock);
-	return !ctx->closed;
+	u64 cascades = ctx->wheel.cascades;
+
+	twheel_wheel_advance_budget(&ctx->wheel, tick, &ctx->expired,
+				    TWHEEL_ADVANCE_BUDGET);
+	twheel_stat_add(TWHEEL_STAT_CASCADES, ctx->wheel.cascades - cascades);
 }
 
 /**
@@ -737,7 +728,7 @@ unsigned int twheel_ctx_expire(struct twheel_ctx *ctx, bool *simd)
 {
 	unsigned int nr = 0, fired = 0, queued = 0, requeue = 0;
 	struct twheel_conn *conn;
-	u64 now, tick, cascades;
+	u64 now, tick;
 
 	spin_lock(&ctx->wqh.lock);
 	if (ctx->closed)
@@ -745,47 +736,46 @@ unsigned int twheel_ctx_expire(struct twheel_ctx *ctx, bool *simd)
 
 	now = ktime_get_ns();
 	tick = twheel_ns_to_tick(now);
-advance:
-	cascades = ctx->wheel.cascades;
-	twheel_wheel_advance_budget(&ctx->wheel, tick, &ctx->expired,
-				    TWHEEL_ADVANCE_BUDGET);
-	twheel_stat_add(TWHEEL_STAT_CASCADES, ctx->wheel.cascades - cascades);
-	while (!hlist_empty(&ctx->expired)) {
-		conn = hlist_entry(ctx->expired.first, struct twheel_conn,
-				   timer.node);
-		hlist_del_init(&conn->timer.node);
-		queued += __twheel_conn_expire(ctx, conn, now,
-					       &ctx->requeue_next[requeue]);
-		if (conn->armed)
-			ctx->requeue[requeue++] = conn;
-		if (requeue == TWHEEL_REQUEUE_BATCH) {
-			*simd |= __twheel_ctx_requeue(ctx, requeue);
-			requeue = 0;
+	__twheel_ctx_advance(ctx, tick);
+	for (;;) {
+		if (!hlist_empty(&ctx->expired)) {
+			conn = hlist_entry(ctx->expired.first,
+					   struct twheel_conn, timer.node);
+			hlist_del_init(&conn->timer.node);
+			queued += __twheel_conn_expire(ctx, conn, now,
+					&ctx->requeue_next[requeue]);
+			if (conn->armed)
+				ctx->requeue[requeue++] = conn;
+			if (requeue == TWHEEL_REQUEUE_BATCH) {
+				*simd |= __twheel_ctx_requeue(ctx, requeue);
+				requeue = 0;
+			}
+			if (++nr % TWHEEL_EXPIRE_CHUNK)
+				continue;
+		} else if (twheel_wheel_busy(&ctx->wheel)) {
+			/* The advance stopped on its budget. */
+			twheel_stat_inc(TWHEEL_STAT_ADVANCE_STOPS);
+		} else {
+			break;
 		}
 
-		if (++nr % TWHEEL_EXPIRE_CHUNK)
-			continue;
-		if (!need_resched() && !spin_needbreak(&ctx->wqh.lock))
-			continue;
-		fired += queued;
-		if (!__twheel_ctx_let_go(ctx, requeue, queued, simd))
-			goto out;
-		requeue = 0;
-		queued = 0;
-		now = ktime_get_ns();
-	}
-	if (twheel_wheel_busy(&ctx->wheel)) {
-		/* The advance stopped on its budget: the same break, then on. */
-		twheel_stat_inc(TWHEEL_STAT_ADVANCE_STOPS);
+		/* After a chunk or a budget: let in whoever waits. */
 		if (need_resched() || spin_needbreak(&ctx->wqh.lock)) {
-			fired += queued;
-			if (!__twheel_ctx_let_go(ctx, requeue, queued, simd))
-				goto out;
+			*simd |= __twheel_ctx_requeue(ctx, requeue);
 			requeue = 0;
+			if (queued)
+				__twheel_ctx_wake(ctx, queued);
+			fired += queued;
 			queued = 0;
+			spin_unlock(&ctx->wqh.lock);
+			cond_resched();
+			spin_lock(&ctx->wqh.lock);
+			if (ctx->closed)
+				goto out;
 			now = ktime_get_ns();
 		}
-		goto advance;
+		if (hlist_empty(&ctx->expired))
+			__twheel_ctx_advance(ctx, tick);
 	}
 	*simd |= __twheel_ctx_requeue(ctx, requeue);
 	if (queued)

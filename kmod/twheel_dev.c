@@ -227,6 +227,12 @@ static unsigned int twheel_copy_entries(void *dst, size_t ksize,
 	unsigned int i;
 	int ret;
 
+	/*
+	 * Entries of our own size are read a word at a time, one
+	 * user_access_begin() for the chunk. copy_from_user() would do as well
+	 * natively; under qemu's TCG, where the benchmarks run, its rep movsb
+	 * is emulated byte by byte (Documentation/bench.rst).
+	 */
 	if (usize == ksize) {
 		const u64 __user *from = src;
 		size_t words = n * ksize / sizeof(u64), w = 0;

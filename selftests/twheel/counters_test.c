@@ -10,24 +10,6 @@
 
 #include "twheel_test.h"
 
-#define COUNTERS "/sys/kernel/debug/twheel/counters"
-
-/* The value of counter @name, or LLONG_MIN if it is missing. */
-static long long counter(const char *name)
-{
-	char line[128], key[64];
-	long long v, ret = -1LL << 62;
-	FILE *f = fopen(COUNTERS, "r");
-
-	if (!f)
-		return ret;
-	while (fgets(line, sizeof(line), f))
-		if (sscanf(line, "%63s %lld", key, &v) == 2 && !strcmp(key, name))
-			ret = v;
-	fclose(f);
-	return ret;
-}
-
 FIXTURE(counters) {
 	int fd;
 };
@@ -35,8 +17,8 @@ FIXTURE(counters) {
 FIXTURE_SETUP(counters)
 {
 	self->fd = -1;
-	if (access(COUNTERS, R_OK))
-		SKIP(return, "%s is missing: no debugfs", COUNTERS);
+	if (access(TW_COUNTERS, R_OK))
+		SKIP(return, "%s is missing: no debugfs", TW_COUNTERS);
 	self->fd = tw_open_or_skip(O_RDWR);
 }
 
@@ -58,13 +40,13 @@ TEST_F(counters, the_gauges_count_what_a_file_holds_and_drop_back_when_it_closes
 
 	close(self->fd);
 	self->fd = -1;
-	contexts = counter("contexts");
-	conns = counter("connections");
-	armed = counter("timers_armed");
-	memory = counter("memory_bytes");
+	contexts = tw_counter("contexts");
+	conns = tw_counter("connections");
+	armed = tw_counter("timers_armed");
+	memory = tw_counter("memory_bytes");
 
 	fd = tw_open_or_skip(O_RDWR);
-	EXPECT_EQ(contexts + 1, counter("contexts"));
+	EXPECT_EQ(contexts + 1, tw_counter("contexts"));
 	memset(a, 0, sizeof(a));
 	for (unsigned int i = 0; i < 13; i++) {
 		/* Ten connections with one kind, one with three. */
@@ -73,24 +55,24 @@ TEST_F(counters, the_gauges_count_what_a_file_holds_and_drop_back_when_it_closes
 		a[i].timeout_ns = 60 * NSEC_PER_SEC;
 	}
 	ASSERT_EQ(13, tw_arm_batch(fd, a, 13, &b));
-	EXPECT_EQ(conns + 11, counter("connections"));
-	EXPECT_EQ(armed + 13, counter("timers_armed"));
-	EXPECT_LE(memory + 11 * 96, counter("memory_bytes"));
+	EXPECT_EQ(conns + 11, tw_counter("connections"));
+	EXPECT_EQ(armed + 13, tw_counter("timers_armed"));
+	EXPECT_LE(memory + 11 * 96, tw_counter("memory_bytes"));
 
 	/* Closing with timers armed gives everything back. */
 	close(fd);
-	EXPECT_EQ(contexts, counter("contexts"));
-	EXPECT_EQ(conns, counter("connections"));
-	EXPECT_EQ(armed, counter("timers_armed"));
-	EXPECT_EQ(memory, counter("memory_bytes"));
+	EXPECT_EQ(contexts, tw_counter("contexts"));
+	EXPECT_EQ(conns, tw_counter("connections"));
+	EXPECT_EQ(armed, tw_counter("timers_armed"));
+	EXPECT_EQ(memory, tw_counter("memory_bytes"));
 }
 
 TEST_F(counters, expiries_events_and_cancels_are_counted)
 {
-	long long exp = counter("expiries"), queued = counter("events_queued");
-	long long rd = counter("events_read"), canc = counter("cancels");
-	long long arms = counter("arms"), rearms = counter("rearms");
-	long long armed = counter("timers_armed");
+	long long exp = tw_counter("expiries"), queued = tw_counter("events_queued");
+	long long rd = tw_counter("events_read"), canc = tw_counter("cancels");
+	long long arms = tw_counter("arms"), rearms = tw_counter("rearms");
+	long long armed = tw_counter("timers_armed");
 	struct twheel_event ev[8];
 
 	if (tw_setup_skipped(_metadata))
@@ -101,22 +83,22 @@ TEST_F(counters, expiries_events_and_cancels_are_counted)
 	ASSERT_EQ(0, tw_arm(self->fd, 9, TWHEEL_KIND_IDLE, 60 * NSEC_PER_SEC, 0, 0));
 	ASSERT_EQ(1, tw_arm(self->fd, 9, TWHEEL_KIND_IDLE, 60 * NSEC_PER_SEC, 0, 0));
 	ASSERT_EQ(0, tw_wait_queued(self->fd, 5, 5000));
-	EXPECT_EQ(exp + 5, counter("expiries"));
-	EXPECT_EQ(queued + 5, counter("events_queued"));
-	EXPECT_EQ(arms + 6, counter("arms"));
-	EXPECT_EQ(rearms + 1, counter("rearms"));
-	EXPECT_EQ(armed + 1, counter("timers_armed"));
+	EXPECT_EQ(exp + 5, tw_counter("expiries"));
+	EXPECT_EQ(queued + 5, tw_counter("events_queued"));
+	EXPECT_EQ(arms + 6, tw_counter("arms"));
+	EXPECT_EQ(rearms + 1, tw_counter("rearms"));
+	EXPECT_EQ(armed + 1, tw_counter("timers_armed"));
 
 	ASSERT_EQ(5 * sizeof(ev[0]), read(self->fd, ev, sizeof(ev)));
-	EXPECT_EQ(rd + 5, counter("events_read"));
+	EXPECT_EQ(rd + 5, tw_counter("events_read"));
 	ASSERT_EQ(1, tw_cancel(self->fd, 9, TWHEEL_KIND_IDLE));
-	EXPECT_EQ(canc + 1, counter("cancels"));
-	EXPECT_EQ(armed, counter("timers_armed"));
+	EXPECT_EQ(canc + 1, tw_counter("cancels"));
+	EXPECT_EQ(armed, tw_counter("timers_armed"));
 }
 
 TEST_F(counters, connections_emptied_by_read_are_freed_by_it)
 {
-	long long conns = counter("connections");
+	long long conns = tw_counter("connections");
 	struct twheel_event ev[16];
 
 	if (tw_setup_skipped(_metadata))
@@ -125,10 +107,10 @@ TEST_F(counters, connections_emptied_by_read_are_freed_by_it)
 	for (unsigned int i = 0; i < 10; i++)
 		ASSERT_EQ(0, tw_arm(self->fd, 100 + i, TWHEEL_KIND_IDLE, 0, 0, 0));
 	ASSERT_EQ(0, tw_wait_queued(self->fd, 10, 5000));
-	EXPECT_EQ(conns + 10, counter("connections"));
+	EXPECT_EQ(conns + 10, tw_counter("connections"));
 	/* No ioctl after the read: the read itself gave them back. */
 	ASSERT_EQ(10 * sizeof(ev[0]), read(self->fd, ev, sizeof(ev)));
-	EXPECT_EQ(conns, counter("connections"));
+	EXPECT_EQ(conns, tw_counter("connections"));
 }
 
 TEST_F(counters, the_threads_do_not_wake_while_nothing_is_armed)
@@ -143,9 +125,9 @@ TEST_F(counters, the_threads_do_not_wake_while_nothing_is_armed)
 	ASSERT_EQ(1, tw_read_events(self->fd, &ev, 1, 5000));
 	ASSERT_EQ(0, tw_arm(self->fd, 2, TWHEEL_KIND_IDLE, 50 * NSEC_PER_MSEC, 0, 0));
 	ASSERT_EQ(1, tw_cancel(self->fd, 2, TWHEEL_KIND_IDLE));
-	wakeups = counter("wakeups");
+	wakeups = tw_counter("wakeups");
 	EXPECT_EQ(0, tw_read_events(self->fd, &ev, 1, 300));
-	EXPECT_EQ(wakeups, counter("wakeups"));
+	EXPECT_EQ(wakeups, tw_counter("wakeups"));
 }
 
 TEST_HARNESS_MAIN

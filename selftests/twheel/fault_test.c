@@ -13,35 +13,14 @@
 #include "twheel_test.h"
 
 #define QUOTA		"/sys/module/twheel/parameters/quota"
-#define COUNTERS	"/sys/kernel/debug/twheel/counters"
-
-/* A module-wide counter from debugfs, or LONG_MIN without debugfs. */
-static long counter(const char *name)
-{
-	FILE *f = fopen(COUNTERS, "r");
-	char key[64];
-	long v, ret = LONG_MIN;
-
-	if (!f)
-		return LONG_MIN;
-	while (fscanf(f, "%63s %ld", key, &v) == 2) {
-		if (!strcmp(key, name)) {
-			ret = v;
-			break;
-		}
-	}
-	fclose(f);
-	return ret;
-}
-
 /* Waits up to @ms for a gauge to come back to @want; returns its value. */
-static long wait_counter(const char *name, long want, int ms)
+static long long wait_counter(const char *name, long long want, int ms)
 {
-	long v = counter(name);
+	long long v = tw_counter(name);
 
 	for (int waited = 0; v != want && waited < ms; waited += 10) {
 		poll(NULL, 0, 10);
-		v = counter(name);
+		v = tw_counter(name);
 	}
 	return v;
 }
@@ -75,7 +54,7 @@ TEST_F_TIMEOUT(fault, a_file_that_never_reads_fills_its_quota_and_loses_nothing,
 	struct twheel_batch b;
 	struct twheel_stats st;
 	unsigned int armed = 0, got = 0, refused = 0;
-	long mem0, mem1, mem_half = 0, mem2;
+	long long mem0, mem1, mem_half = 0, mem2;
 	unsigned int rng = 12345;
 	int ret;
 
@@ -86,7 +65,7 @@ TEST_F_TIMEOUT(fault, a_file_that_never_reads_fills_its_quota_and_loses_nothing,
 	ASSERT_NE(NULL, ev);
 	ASSERT_NE(NULL, seen);
 	ASSERT_EQ(0, tw_write_param(QUOTA, quota));
-	mem0 = counter("memory_bytes");
+	mem0 = tw_counter("memory_bytes");
 
 	/* Keep arming short timers, never reading, until the quota says no. */
 	for (;;) {
@@ -112,7 +91,7 @@ TEST_F_TIMEOUT(fault, a_file_that_never_reads_fills_its_quota_and_loses_nothing,
 	EXPECT_EQ(quota, armed) TH_LOG("nothing read or cancelled: the quota is exactly what fits");
 	ASSERT_EQ(0, tw_wait_queued(self->fd, armed, tw_debug_kernel() ? 60000 : 20000))
 		TH_LOG("every timer fires and waits, none is dropped");
-	mem1 = counter("memory_bytes");
+	mem1 = tw_counter("memory_bytes");
 
 	/*
 	 * Full: more arms are refused and take no memory, however many. The
@@ -121,7 +100,7 @@ TEST_F_TIMEOUT(fault, a_file_that_never_reads_fills_its_quota_and_loses_nothing,
 	 */
 	for (unsigned int r = 0; r < 200; r++) {
 		if (r == 100)
-			mem_half = counter("memory_bytes");
+			mem_half = tw_counter("memory_bytes");
 		for (unsigned int i = 0; i < 8; i++) {
 			a[i].conn_id = 1000000 + r * 8 + i;
 			a[i].kind = i;
@@ -131,19 +110,19 @@ TEST_F_TIMEOUT(fault, a_file_that_never_reads_fills_its_quota_and_loses_nothing,
 		EXPECT_EQ(-ENOSPC, b.error);
 		refused += ret == 0;
 	}
-	mem2 = counter("memory_bytes");
+	mem2 = tw_counter("memory_bytes");
 	ASSERT_EQ(0, tw_stats(self->fd, &st));
 	EXPECT_EQ(quota, st.queued);
 	EXPECT_EQ(0, st.armed);
-	if (mem0 != LONG_MIN) {
+	if (mem0 != TW_NO_COUNTER) {
 		EXPECT_GE(64 * 96, mem_half - mem1)
 			TH_LOG("refused arms took more than the spares");
 		EXPECT_GE(mem_half, mem2)
 			TH_LOG("refused arms must not grow memory");
-		tw_report("%u timers fired and unread hold %ld bytes (%ld per timer); %u refused batches added %ld bytes, the last 100 %ld\n",
+		tw_report("%u timers fired and unread hold %lld bytes (%lld per timer); %u refused batches added %lld bytes, the last 100 %lld\n",
 			  quota, mem1 - mem0, (mem1 - mem0) / quota, refused,
 			  mem2 - mem1, mem2 - mem_half);
-		EXPECT_GE(1024 * (long)quota, mem1 - mem0)
+		EXPECT_GE(1024 * (long long)quota, mem1 - mem0)
 			TH_LOG("more than 1 KiB per waiting event");
 	}
 
@@ -177,9 +156,9 @@ TEST_F_TIMEOUT(fault, a_file_that_never_reads_fills_its_quota_and_loses_nothing,
 	EXPECT_EQ(0, st.conns);
 	/* Reading made room. */
 	EXPECT_EQ(0, tw_arm(self->fd, 1, TWHEEL_KIND_IDLE, NSEC_PER_SEC, 0, 0));
-	if (mem0 != LONG_MIN)
-		tw_report("after reading: %ld bytes above the start (one timer armed)\n",
-			  counter("memory_bytes") - mem0);
+	if (mem0 != TW_NO_COUNTER)
+		tw_report("after reading: %lld bytes above the start (one timer armed)\n",
+			  tw_counter("memory_bytes") - mem0);
 	free(ev);
 	free(seen);
 }
@@ -189,7 +168,7 @@ TEST_F_TIMEOUT(fault, files_closed_while_their_timers_expire_leave_nothing_behin
 	unsigned int rounds = tw_debug_kernel() ? 20 : 100;
 	unsigned int per_round = tw_debug_kernel() ? 512 : 4096;
 	struct twheel_arm *a = calloc(per_round, sizeof(*a));
-	long armed0, conns0, ctx0, mem0;
+	long long armed0, conns0, ctx0, mem0;
 	struct twheel_event ev;
 	struct twheel_batch b;
 	struct twheel_stats st;
@@ -202,10 +181,10 @@ TEST_F_TIMEOUT(fault, files_closed_while_their_timers_expire_leave_nothing_behin
 	ASSERT_EQ(0, tw_arm(self->fd, 42, TWHEEL_KIND_IDLE, 60 * NSEC_PER_SEC, 1, 0));
 	ASSERT_EQ(0, tw_arm(self->fd, 42, TWHEEL_KIND_CONNECT, 0, 2, 0));
 	ASSERT_EQ(0, tw_wait_queued(self->fd, 1, 5000));
-	armed0 = counter("timers_armed");
-	conns0 = counter("connections");
-	ctx0 = counter("contexts");
-	mem0 = counter("memory_bytes");
+	armed0 = tw_counter("timers_armed");
+	conns0 = tw_counter("connections");
+	ctx0 = tw_counter("contexts");
+	mem0 = tw_counter("memory_bytes");
 
 	for (unsigned int r = 0; r < rounds; r++) {
 		int fd = open("/dev/twheel", O_RDWR | O_CLOEXEC);
@@ -238,7 +217,7 @@ TEST_F_TIMEOUT(fault, files_closed_while_their_timers_expire_leave_nothing_behin
 
 	tw_report("%u files with %u timers each closed around their deadline (%u before it, %u after)\n",
 		  rounds, per_round, early, late);
-	if (armed0 == LONG_MIN) {
+	if (armed0 == TW_NO_COUNTER) {
 		tw_report("no debugfs counters: leaks not checked\n");
 	} else {
 		/* Everything the closed files held is freed, now or soon after. */

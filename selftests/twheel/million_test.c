@@ -28,22 +28,6 @@ static long mem_available_kb(void)
 	return kb;
 }
 
-/* The module's memory_bytes counter in debugfs, or -1. */
-static long counter_memory_bytes(void)
-{
-	char line[128];
-	long v = -1;
-	FILE *f = fopen("/sys/kernel/debug/twheel/counters", "r");
-
-	if (!f)
-		return -1;
-	while (fgets(line, sizeof(line), f))
-		if (sscanf(line, "memory_bytes %ld", &v) == 1)
-			break;
-	fclose(f);
-	return v;
-}
-
 FIXTURE(many) {
 	int fd;
 	unsigned int n;
@@ -115,7 +99,8 @@ static uint64_t arm_all(struct __test_metadata *_metadata,
 
 TEST_F_TIMEOUT(many, timers_arm_fire_once_and_close, 600)
 {
-	long kb_before, kb_armed, bytes_before, bytes_armed;
+	long long bytes_before, bytes_armed;
+	long kb_before, kb_armed;
 	uint64_t t0, t_arm, t_rearm, t_read, t_close, deadline0;
 	struct twheel_stats st;
 	unsigned int got = 0;
@@ -134,12 +119,12 @@ TEST_F_TIMEOUT(many, timers_arm_fire_once_and_close, 600)
 	memset(self->ev, 0, BATCH * sizeof(*self->ev));
 	memset(self->seen, 0, self->n);
 	kb_before = mem_available_kb();
-	bytes_before = counter_memory_bytes();
+	bytes_before = tw_counter("memory_bytes");
 	t0 = tw_now();
 	ASSERT_EQ(0, arm_all(_metadata, self));
 	t_arm = tw_now() - t0;
 	kb_armed = mem_available_kb();
-	bytes_armed = counter_memory_bytes();
+	bytes_armed = tw_counter("memory_bytes");
 	ASSERT_EQ(0, tw_stats(self->fd, &st));
 	ASSERT_EQ(self->n, st.armed);
 	ASSERT_EQ(self->n, st.conns);
@@ -197,11 +182,12 @@ TEST_F_TIMEOUT(many, timers_arm_fire_once_and_close, 600)
 	 * they reuse: it means something for the first, largest run only.
 	 */
 	if (self->n >= 1U << 20)
-		tw_report("%u timers: %ld bytes each by MemAvailable (everything: slabs, hash table, memcg), %ld bytes each by the module's own count (objects)\n",
+		tw_report("%u timers: %ld bytes each by MemAvailable (everything: slabs, hash table, memcg), %lld bytes each by the module's own count (objects)\n",
 			  self->n, kb_before > 0 && kb_armed > 0 ?
 			  (kb_before - kb_armed) * 1024 / (long)self->n : -1L,
-			  bytes_before >= 0 && bytes_armed >= 0 ?
-			  (bytes_armed - bytes_before) / (long)self->n : -1L);
+			  bytes_before != TW_NO_COUNTER &&
+			  bytes_armed != TW_NO_COUNTER ?
+			  (bytes_armed - bytes_before) / self->n : -1LL);
 }
 
 TEST_HARNESS_MAIN

@@ -271,22 +271,6 @@ TEST_F_TIMEOUT(race, each_timer_is_either_cancelled_or_read_exactly_once, 120)
 	free(r.read_count);
 }
 
-/* The value of debugfs counter @name, or -1 if it cannot be read. */
-static long long race_counter(const char *name)
-{
-	FILE *f = fopen("/sys/kernel/debug/twheel/counters", "r");
-	long long v, ret = -1;
-	char line[128], key[64];
-
-	if (!f)
-		return -1;
-	while (fgets(line, sizeof(line), f))
-		if (sscanf(line, "%63s %lld", key, &v) == 2 && !strcmp(key, name))
-			ret = v;
-	fclose(f);
-	return ret;
-}
-
 #define PIECES_CONNS	20480	/* a multiple of the batch, 64 */
 #define PIECES_OPS	8000
 /* In killed[]: the index of a cancel, which armed nothing. */
@@ -315,7 +299,7 @@ TEST_F_TIMEOUT(race, timers_expired_in_pieces_are_each_cancelled_or_read_once, 1
 	};
 	unsigned int *last = calloc(PIECES_CONNS, sizeof(*last));
 	struct twheel_arm *arms = calloc(64, sizeof(*arms));
-	long long stops = race_counter("advance_stops");
+	long long stops = tw_counter("advance_stops");
 	unsigned int nr_killed = 0, i, j;
 	struct twheel_stats st;
 	struct twheel_batch b;
@@ -386,13 +370,13 @@ TEST_F_TIMEOUT(race, timers_expired_in_pieces_are_each_cancelled_or_read_once, 1
 		nr_killed += killed[i];
 	}
 	EXPECT_EQ(st.read, r.nr_read);
-	if (stops >= 0) {
+	if (stops != TW_NO_COUNTER) {
 		/* The thread did stop its advance on the budget. */
-		EXPECT_LT(stops, race_counter("advance_stops"));
+		EXPECT_LT(stops, tw_counter("advance_stops"));
 	}
 	tw_report("%u timers due at once, %u re-arms and cancels: %u read, %u killed, advance stops %lld\n",
 		  PIECES_CONNS, PIECES_OPS, r.nr_read, nr_killed,
-		  stops >= 0 ? race_counter("advance_stops") - stops : -1);
+		  stops != TW_NO_COUNTER ? tw_counter("advance_stops") - stops : -1);
 	free(killed);
 	free(r.read_count);
 	free(last);

@@ -83,6 +83,30 @@ static inline int tw_debug_kernel(void)
 	return !uname(&u) && strstr(u.release, "-debug");
 }
 
+/* The module's counters in debugfs (Documentation/stats.rst). */
+#define TW_COUNTERS	"/sys/kernel/debug/twheel/counters"
+/* What a missing counter reads as: below any value, and safe to add to. */
+#define TW_NO_COUNTER	(-(1LL << 62))
+
+/* Module-wide counter @name, or TW_NO_COUNTER (no debugfs, no such name). */
+static inline long long tw_counter(const char *name)
+{
+	FILE *f = fopen(TW_COUNTERS, "r");
+	long long v, ret = TW_NO_COUNTER;
+	char key[64];
+
+	if (!f)
+		return TW_NO_COUNTER;
+	while (fscanf(f, "%63s %lld", key, &v) == 2) {
+		if (!strcmp(key, name)) {
+			ret = v;
+			break;
+		}
+	}
+	fclose(f);
+	return ret;
+}
+
 static inline uint64_t tw_now(void)
 {
 	struct timespec ts;
