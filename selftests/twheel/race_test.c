@@ -303,7 +303,8 @@ TEST_F_TIMEOUT(race, timers_expired_in_pieces_are_each_cancelled_or_read_once, 1
 	unsigned int nr_killed = 0, i, j;
 	struct twheel_stats st;
 	struct twheel_batch b;
-	uint64_t deadline;
+	uint64_t start, batch_ns, deadline;
+	struct timespec ts;
 	pthread_t th;
 
 	if (tw_setup_skipped(_metadata))
@@ -315,8 +316,26 @@ TEST_F_TIMEOUT(race, timers_expired_in_pieces_are_each_cancelled_or_read_once, 1
 	ASSERT_NE(NULL, arms);
 	ASSERT_EQ(0, pthread_create(&th, NULL, race_read, &r));
 
-	/* All due at one deadline, far enough ahead to be armed before it. */
-	deadline = tw_now() + 300 * NSEC_PER_MSEC;
+	/*
+	 * All due at one deadline, far enough ahead to be armed before it:
+	 * a batch of timers that never fire says how long arming takes here
+	 * (a kernel with every debugging option takes much longer).
+	 */
+	for (j = 0; j < 64; j++)
+		arms[j] = (struct twheel_arm){
+			.conn_id = nr + j, .kind = TWHEEL_KIND_IDLE,
+			.timeout_ns = 3600 * NSEC_PER_SEC,
+		};
+	start = tw_now();
+	ASSERT_EQ(64, tw_arm_batch(self->fd, arms, 64, &b));
+	batch_ns = tw_now() - start;
+	for (j = 0; j < 64; j++)
+		ASSERT_EQ(1, tw_cancel_conn(self->fd, nr + j));
+	start = tw_now();
+	deadline = start + 100 * NSEC_PER_MSEC +
+		   2 * batch_ns * (PIECES_CONNS / 64);
+	if (deadline < start + 300 * NSEC_PER_MSEC)
+		deadline = start + 300 * NSEC_PER_MSEC;
 	for (i = 0; i < PIECES_CONNS; i += 64) {
 		for (j = 0; j < 64; j++) {
 			arms[j] = (struct twheel_arm){
@@ -329,6 +348,15 @@ TEST_F_TIMEOUT(race, timers_expired_in_pieces_are_each_cancelled_or_read_once, 1
 		ASSERT_EQ(64, tw_arm_batch(self->fd, arms, 64, &b))
 			TH_LOG("batch at %u: error %d", i, b.error);
 	}
+	/* Otherwise they did not all fall due at once. */
+	ASSERT_LT(tw_now(), deadline);
+
+	/* The operations begin as the timers fall due, not long before. */
+	ts.tv_sec = (deadline - 2 * NSEC_PER_MSEC) / NSEC_PER_SEC;
+	ts.tv_nsec = (deadline - 2 * NSEC_PER_MSEC) % NSEC_PER_SEC;
+	while (clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &ts, NULL) ==
+	       EINTR)
+		;
 
 	/* Then, while they fall due, re-arm some for the same tick, cancel some. */
 	srandom(3);
@@ -374,8 +402,10 @@ TEST_F_TIMEOUT(race, timers_expired_in_pieces_are_each_cancelled_or_read_once, 1
 		/* The thread did stop its advance on the budget. */
 		EXPECT_LT(stops, tw_counter("advance_stops"));
 	}
-	tw_report("%u timers due at once, %u re-arms and cancels: %u read, %u killed, advance stops %lld\n",
-		  PIECES_CONNS, PIECES_OPS, r.nr_read, nr_killed,
+	tw_report("%u timers due at once, %llu ms after they were first armed, %u re-arms and cancels: %u read, %u killed, advance stops %lld\n",
+		  PIECES_CONNS,
+		  (unsigned long long)(deadline - start) / NSEC_PER_MSEC,
+		  PIECES_OPS, r.nr_read, nr_killed,
 		  stops != TW_NO_COUNTER ? tw_counter("advance_stops") - stops : -1);
 	free(killed);
 	free(r.read_count);
