@@ -195,6 +195,10 @@ bench-wheel:
 bench-simd:
 	$(MAKE) -C tests/wheel bench-simd BUILD=$(BUILD)/wheel
 
+# The connection table's lookups, one by one against bulk (Documentation/device.rst).
+bench-table:
+	$(MAKE) -C tests/wheel bench-table BUILD=$(BUILD)/wheel
+
 # twheel against timerfd and io_uring timeouts in one VM run; tables, CSV
 # and plots land in a new folder under build/bench, named at the end
 # (Documentation/bench.rst). The defaults take 14 minutes under TCG on an
@@ -251,4 +255,4 @@ clean:
 	rm -rf $(BUILD)
 
 .PHONY: all deps module ksrc lib lib-tests man-check lib-check selftests tools twdemo examples twstat twstat-check vm-payload vm-check check \
-	check-run debug-kernel debug-module vm-check-debug fuzz bench-wheel bench-simd twbench bench bench-run demo vm-shell style install modules_install clean
+	check-run debug-kernel debug-module vm-check-debug fuzz bench-wheel bench-simd bench-table twbench bench bench-run demo vm-shell style install modules_install clean

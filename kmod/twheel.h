@@ -47,6 +47,11 @@
 
 /* Entries a batch ioctl copies in and applies under one lock hold. */
 #define TWHEEL_BATCH_CHUNK	64
+/*
+ * Connections from which a file looks up a chunk's ids at once: about a
+ * megabyte of them, more than a core's L2 cache holds (twheel_table.c).
+ */
+#define TWHEEL_LOOKUP_BULK_MIN	8192
 /* Connections the expiry thread queues again in one go (twheel_simd.c). */
 #define TWHEEL_REQUEUE_BATCH	64
 /* The largest batch, reported as twheel_handshake.max_batch. */
@@ -155,6 +160,8 @@ struct twheel_ctx_stats {
  * @conns: connections by id
  * @list: in the list of open files (&twheel_ctx_list_lock)
  * @chunk: a chunk of batch entries copied from user space
+ * @chunk_nodes: the table entry of each entry of @chunk, before it is known
+ *	as a connection
  * @chunk_conns: the connection of each entry of @chunk
  * @spare: connections allocated in bulk, or freed, kept for the next ones
  * @nr_spare: entries of @spare in use
@@ -190,6 +197,7 @@ struct twheel_ctx {
 		struct twheel_cancel cancel[TWHEEL_BATCH_CHUNK];
 		u64 conn_id[TWHEEL_BATCH_CHUNK];
 	} chunk;
+	struct twheel_table_node *chunk_nodes[TWHEEL_BATCH_CHUNK];
 	struct twheel_conn *chunk_conns[TWHEEL_BATCH_CHUNK];
 	struct twheel_conn *spare[TWHEEL_BATCH_CHUNK];
 	unsigned int nr_spare;

@@ -1,15 +1,19 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
- * twheel: the few kernel definitions the timing wheel uses, for building
- * twheel_wheel.c as a user-space object (native tests, fuzzing, benchmarks).
- * The semantics match include/linux/{types,list,bitops}.h; nothing else.
+ * twheel: the few kernel definitions the timing wheel and the connection
+ * table use, for building twheel_wheel.c and twheel_table.c as user-space
+ * objects (native tests, fuzzing, benchmarks). The semantics match
+ * include/linux/{types,list,bitops,minmax,bug,slab}.h; nothing else. The
+ * table's user supplies twheel_table_alloc() and get_random_u64().
  */
 #ifndef _TWHEEL_COMPAT_H
 #define _TWHEEL_COMPAT_H
 
 #include <assert.h>
+#include <errno.h>
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdlib.h>
 
 /* As in include/asm-generic/int-ll64.h */
 typedef unsigned char u8;
@@ -21,6 +25,10 @@ typedef unsigned long long u64;
 #define U64_MAX		((u64)~0ULL)
 #define BIT(nr)		(1UL << (nr))
 #define BIT_ULL(nr)	(1ULL << (nr))
+
+#define prefetch(p)	__builtin_prefetch(p)
+#define min(a, b)	({ typeof(a) __a = (a); typeof(b) __b = (b); __a < __b ? __a : __b; })
+#define WARN_ON_ONCE(cond)	({ bool __c = (cond); assert(!__c); __c; })
 
 #define container_of(ptr, type, member) \
 	((type *)((char *)(ptr) - offsetof(type, member)))
@@ -117,5 +125,10 @@ static inline void hlist_move_list(struct hlist_head *old,
 }
 
 #define hlist_entry(ptr, type, member) container_of(ptr, type, member)
+
+static inline void kvfree(const void *p)
+{
+	free((void *)p);
+}
 
 #endif /* _TWHEEL_COMPAT_H */

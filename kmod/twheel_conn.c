@@ -252,6 +252,43 @@ static struct twheel_conn *twheel_conn_lookup(struct twheel_ctx *ctx, u64 id)
 	return node ? container_of(node, struct twheel_conn, node) : NULL;
 }
 
+/*
+ * Whether @ctx has enough connections for their table and themselves to
+ * fall out of the cache, so that a chunk's lookups are worth overlapping.
+ */
+static bool twheel_conn_many(const struct twheel_ctx *ctx)
+{
+	return ctx->conns.nr >= TWHEEL_LOOKUP_BULK_MIN;
+}
+
+/*
+ * The connections of @n ids, NULL where there is none. @id points to the
+ * first id; the next one is @stride bytes on. With many connections their
+ * cache misses overlap (twheel_table_lookup_bulk()); with few it finds them
+ * one by one.
+ */
+static void twheel_conn_lookup_bulk(struct twheel_ctx *ctx, unsigned int n,
+				    const u64 *id, size_t stride,
+				    struct twheel_conn **conns)
+{
+	struct twheel_table_node **nodes = ctx->chunk_nodes;
+	unsigned int i;
+
+	lockdep_assert_held(&ctx->mutex);
+
+	if (!twheel_conn_many(ctx)) {
+		for (i = 0; i < n; i++) {
+			conns[i] = twheel_conn_lookup(ctx, *id);
+			id = (const u64 *)((const char *)id + stride);
+		}
+		return;
+	}
+	twheel_table_lookup_bulk(&ctx->conns, n, id, stride, nodes);
+	for (i = 0; i < n; i++)
+		conns[i] = nodes[i] ? container_of(nodes[i], struct twheel_conn,
+						   node) : NULL;
+}
+
 /* The connection @id, created if it does not exist yet. */
 static struct twheel_conn *twheel_conn_get(struct twheel_ctx *ctx, u64 id,
 					   unsigned int hint, int *err)
@@ -446,6 +483,7 @@ void twheel_ctx_arm(struct twheel_ctx *ctx, unsigned int n, u64 now,
 		.max_timeout_ns = twheel_max_timeout_ns,
 	};
 	unsigned int i, nr_valid, nr_found, nr_ready;
+	bool bulk;
 	int err;
 
 	lockdep_assert_held(&ctx->mutex);
@@ -453,9 +491,19 @@ void twheel_ctx_arm(struct twheel_ctx *ctx, unsigned int n, u64 now,
 	/* Check every entry, then find or create its connection. */
 	nr_valid = twheel_batch_arm_prep(arms, n, &clock, ctx->chunk_deadline,
 					 ctx->chunk_tick, &err);
+	/*
+	 * With many connections, look the chunk's up at once; with few,
+	 * twheel_conn_get() alone, without a lookup first for the new ones.
+	 */
+	bulk = twheel_conn_many(ctx);
+	if (bulk)
+		twheel_conn_lookup_bulk(ctx, nr_valid, &arms[0].conn_id,
+					sizeof(*arms), conns);
 	for (i = 0; i < nr_valid; i++) {
-		conns[i] = twheel_conn_get(ctx, arms[i].conn_id, nr_valid - i,
-					   &err);
+		/* Not found yet: new, or created by an earlier entry. */
+		if (!bulk || !conns[i])
+			conns[i] = twheel_conn_get(ctx, arms[i].conn_id,
+						   nr_valid - i, &err);
 		if (!conns[i])
 			break;
 		conns[i]->want |= BIT(arms[i].kind);
@@ -537,24 +585,30 @@ void twheel_ctx_cancel(struct twheel_ctx *ctx, unsigned int n,
 		       struct twheel_batch_res *res)
 {
 	const struct twheel_cancel *cancels = ctx->chunk.cancel;
-	struct twheel_conn *conn;
-	unsigned int i;
+	struct twheel_conn **conns = ctx->chunk_conns;
+	unsigned int i, nr_valid;
 	int err = 0;
 
 	lockdep_assert_held(&ctx->mutex);
 
-	spin_lock(&ctx->wqh.lock);
-	for (i = 0; i < n; i++) {
-		if (cancels[i].kind >= TWHEEL_NR_KINDS || cancels[i].flags) {
+	for (nr_valid = 0; nr_valid < n; nr_valid++) {
+		if (cancels[nr_valid].kind >= TWHEEL_NR_KINDS ||
+		    cancels[nr_valid].flags) {
 			err = -EINVAL;
 			break;
 		}
-		conn = twheel_conn_lookup(ctx, cancels[i].conn_id);
-		if (conn && __twheel_conn_cancel(ctx, conn,
-						 BIT(cancels[i].kind)))
+	}
+	/* Cancels free nothing before the next twheel_ctx_reap(). */
+	twheel_conn_lookup_bulk(ctx, nr_valid, &cancels[0].conn_id,
+				sizeof(*cancels), conns);
+
+	spin_lock(&ctx->wqh.lock);
+	for (i = 0; i < nr_valid; i++) {
+		if (conns[i] && __twheel_conn_cancel(ctx, conns[i],
+						     BIT(cancels[i].kind)))
 			res->found++;
 	}
-	res->applied += i;
+	res->applied += nr_valid;
 	__twheel_ctx_schedule(ctx);
 	spin_unlock(&ctx->wqh.lock);
 	res->error = err;
@@ -571,18 +625,19 @@ void twheel_ctx_cancel(struct twheel_ctx *ctx, unsigned int n,
 void twheel_ctx_cancel_conn(struct twheel_ctx *ctx, unsigned int n,
 			    struct twheel_batch_res *res)
 {
-	struct twheel_conn *conn;
+	struct twheel_conn **conns = ctx->chunk_conns;
 	unsigned int i;
 
 	lockdep_assert_held(&ctx->mutex);
 
+	twheel_conn_lookup_bulk(ctx, n, ctx->chunk.conn_id,
+				sizeof(ctx->chunk.conn_id[0]), conns);
 	spin_lock(&ctx->wqh.lock);
 	for (i = 0; i < n; i++) {
-		conn = twheel_conn_lookup(ctx, ctx->chunk.conn_id[i]);
-		if (conn && __twheel_conn_cancel(ctx, conn, U16_MAX))
+		if (conns[i] && __twheel_conn_cancel(ctx, conns[i], U16_MAX))
 			res->found++;
 	}
-	res->applied += i;
+	res->applied += n;
 	__twheel_ctx_schedule(ctx);
 	spin_unlock(&ctx->wqh.lock);
 }

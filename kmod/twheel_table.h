@@ -5,7 +5,11 @@
 #ifndef _TWHEEL_TABLE_H
 #define _TWHEEL_TABLE_H
 
+#ifdef __KERNEL__
 #include <linux/types.h>
+#else
+#include "twheel_compat.h"
+#endif
 
 /* The smallest table: 64 buckets, 512 bytes. */
 #define TWHEEL_TABLE_MIN_BITS	6
@@ -57,6 +61,9 @@ struct twheel_table {
 int twheel_table_init(struct twheel_table *table);
 struct twheel_table_node *twheel_table_lookup(const struct twheel_table *table,
 					      u64 key);
+void twheel_table_lookup_bulk(const struct twheel_table *table,
+			      unsigned int n, const u64 *key, size_t stride,
+			      struct twheel_table_node **nodes);
 void twheel_table_insert(struct twheel_table *table,
 			 struct twheel_table_node *node);
 void twheel_table_remove(struct twheel_table *table,

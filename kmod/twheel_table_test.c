@@ -27,6 +27,7 @@ static void *twheel_table_test_alloc(unsigned long nr)
 struct twheel_table_test {
 	struct twheel_table table;
 	struct twheel_table_node nodes[TWHEEL_TEST_NODES];
+	struct twheel_table_node *bulk[TWHEEL_TEST_NODES];
 	bool in[TWHEEL_TEST_NODES];
 	unsigned long nr_in;
 	unsigned int freed;
@@ -147,12 +148,18 @@ static void twheel_table_test_remove(struct twheel_table_test *t,
 	t->nr_in--;
 }
 
-/* Every entry in the model is found, as itself; every other is not. */
+/*
+ * Every entry in the model is found, as itself; every other is not; by
+ * one lookup at a time and by one bulk lookup of every key.
+ */
 static void twheel_table_test_match(struct kunit *test,
 				    struct twheel_table_test *t)
 {
 	unsigned int i;
 
+	twheel_table_lookup_bulk(&t->table, TWHEEL_TEST_NODES,
+				 &t->nodes[0].key, sizeof(t->nodes[0]),
+				 t->bulk);
 	for (i = 0; i < TWHEEL_TEST_NODES; i++) {
 		struct twheel_table_node *found;
 
@@ -161,6 +168,7 @@ static void twheel_table_test_match(struct kunit *test,
 			KUNIT_EXPECT_PTR_EQ(test, found, &t->nodes[i]);
 		else
 			KUNIT_EXPECT_PTR_EQ(test, found, NULL);
+		KUNIT_EXPECT_PTR_EQ(test, t->bulk[i], found);
 	}
 	KUNIT_EXPECT_EQ(test, t->table.nr, t->nr_in);
 }

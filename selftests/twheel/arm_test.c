@@ -348,6 +348,94 @@ TEST_F(arm, a_batch_of_the_maximum_size_is_applied_whole)
 	free(a);
 }
 
+/*
+ * Batches that name the same connection more than once, new and existing
+ * connections mixed, on a file that already holds @filler connections
+ * (ids from 100000): each entry applies in order, as if it came alone.
+ */
+static void arm_repeated_ids(struct __test_metadata *_metadata, int fd,
+			     unsigned int filler)
+{
+	struct twheel_arm a[64];
+	struct twheel_cancel c[7];
+	uint64_t ids[3] = { 2, 2, 99999 };
+	struct twheel_batch b;
+	struct twheel_stats st;
+	unsigned int i;
+
+	for (i = 0; i < filler; i += 64) {
+		fill_arms(a, 64, 100000 + i, 3600 * NSEC_PER_SEC);
+		ASSERT_EQ(64, tw_arm_batch(fd, a, 64, &b));
+	}
+	/* Connections 1 to 32, kind idle. */
+	fill_arms(a, 32, 1, 3600 * NSEC_PER_SEC);
+	for (i = 0; i < 32; i++)
+		a[i].kind = TWHEEL_KIND_IDLE;
+	ASSERT_EQ(32, tw_arm_batch(fd, a, 32, &b));
+	EXPECT_EQ(0, b.found);
+
+	fill_arms(a, 64, 1, 3600 * NSEC_PER_SEC);
+	for (i = 0; i < 64; i++)
+		a[i].kind = TWHEEL_KIND_IDLE;
+	a[0].conn_id = 1;		/* existing: found */
+	a[1].conn_id = 1000;		/* new */
+	a[2].conn_id = 1000;		/* the one entry 1 armed: found */
+	a[3].conn_id = 1000;
+	a[3].kind = TWHEEL_KIND_CONNECT;	/* a kind of its own */
+	a[4].conn_id = 1;		/* found again */
+	a[5].conn_id = 1000;		/* found again */
+	for (i = 6; i < 64; i++)
+		a[i].conn_id = i - 4;	/* 2 to 32 exist, 33 to 59 are new */
+	ASSERT_EQ(64, tw_arm_batch(fd, a, 64, &b));
+	EXPECT_EQ(4 + 31, b.found);
+	ASSERT_EQ(0, tw_stats(fd, &st));
+	EXPECT_EQ(filler + 32 + 2 + 27, st.armed);
+	EXPECT_EQ(filler + 59 + 1, st.conns);
+
+	c[0] = (struct twheel_cancel){ .conn_id = 1000, .kind = TWHEEL_KIND_IDLE };
+	c[1] = c[0];			/* already cancelled */
+	c[2] = (struct twheel_cancel){ .conn_id = 1000, .kind = TWHEEL_KIND_CONNECT };
+	c[3] = (struct twheel_cancel){ .conn_id = 77777, .kind = TWHEEL_KIND_IDLE };
+	c[4] = (struct twheel_cancel){ .conn_id = 1, .kind = TWHEEL_KIND_IDLE };
+	c[5] = c[4];
+	c[6] = (struct twheel_cancel){ .conn_id = 1, .kind = TWHEEL_KIND_CONNECT };
+	ASSERT_EQ(7, tw_batch(fd, TWHEEL_IOC_CANCEL, c, 7, sizeof(c[0]), &b));
+	EXPECT_EQ(3, b.found);
+
+	ASSERT_EQ(3, tw_batch(fd, TWHEEL_IOC_CANCEL_CONN, ids, 3,
+			      sizeof(ids[0]), &b));
+	EXPECT_EQ(1, b.found);
+	ASSERT_EQ(0, tw_stats(fd, &st));
+	EXPECT_EQ(filler + 61 - 3 - 1, st.armed);
+	EXPECT_EQ(filler + 60 - 3, st.conns);
+
+	/* Connections cancelled whole are new again. */
+	a[0].conn_id = 1000;
+	a[1].conn_id = 1;
+	a[2].conn_id = 2;
+	ASSERT_EQ(3, tw_arm_batch(fd, a, 3, &b));
+	EXPECT_EQ(0, b.found);
+	ASSERT_EQ(0, tw_stats(fd, &st));
+	EXPECT_EQ(filler + 60, st.armed);
+}
+
+TEST_F(arm, a_batch_that_repeats_a_connection_applies_its_entries_in_order)
+{
+	if (tw_setup_skipped(_metadata))
+		return;
+
+	arm_repeated_ids(_metadata, self->fd, 0);
+}
+
+/* Where the file looks up a chunk's connections all at once. */
+TEST_F(arm, a_batch_that_repeats_a_connection_applies_its_entries_in_order_in_a_large_file)
+{
+	if (tw_setup_skipped(_metadata))
+		return;
+
+	arm_repeated_ids(_metadata, self->fd, 10048);
+}
+
 TEST_F(arm, an_empty_batch_does_nothing)
 {
 	struct twheel_batch b;
