@@ -289,6 +289,28 @@ static void twheel_conn_lookup_bulk(struct twheel_ctx *ctx, unsigned int n,
 						   node) : NULL;
 }
 
+/*
+ * Before a chunk's cancels or moves in a file with many connections: warms
+ * the wheel neighbours they will write, all at once. @tick is NULL for
+ * cancels; for arms, only the timers an entry moves earlier are moved.
+ */
+static void __twheel_conn_prefetch_unlink(struct twheel_ctx *ctx,
+					  unsigned int n,
+					  struct twheel_conn **conns,
+					  const u64 *tick)
+{
+	unsigned int i;
+
+	lockdep_assert_held(&ctx->wqh.lock);
+
+	if (!twheel_conn_many(ctx))
+		return;
+	for (i = 0; i < n; i++) {
+		if (conns[i] && (!tick || tick[i] < conns[i]->timer.expires))
+			twheel_timer_prefetch_unlink(&conns[i]->timer);
+	}
+}
+
 /* The connection @id, created if it does not exist yet. */
 static struct twheel_conn *twheel_conn_get(struct twheel_ctx *ctx, u64 id,
 					   unsigned int hint, int *err)
@@ -541,6 +563,7 @@ void twheel_ctx_arm(struct twheel_ctx *ctx, unsigned int n, u64 now,
 
 	spin_lock(&ctx->wqh.lock);
 	__twheel_wheel_catch_up(&ctx->wheel, &ctx->expired);
+	__twheel_conn_prefetch_unlink(ctx, nr_ready, conns, ctx->chunk_tick);
 	for (i = 0; i < nr_ready; i++) {
 		bool found = false;
 		int ret;
@@ -603,6 +626,7 @@ void twheel_ctx_cancel(struct twheel_ctx *ctx, unsigned int n,
 				sizeof(*cancels), conns);
 
 	spin_lock(&ctx->wqh.lock);
+	__twheel_conn_prefetch_unlink(ctx, nr_valid, conns, NULL);
 	for (i = 0; i < nr_valid; i++) {
 		if (conns[i] && __twheel_conn_cancel(ctx, conns[i],
 						     BIT(cancels[i].kind)))
@@ -633,6 +657,7 @@ void twheel_ctx_cancel_conn(struct twheel_ctx *ctx, unsigned int n,
 	twheel_conn_lookup_bulk(ctx, n, ctx->chunk.conn_id,
 				sizeof(ctx->chunk.conn_id[0]), conns);
 	spin_lock(&ctx->wqh.lock);
+	__twheel_conn_prefetch_unlink(ctx, n, conns, NULL);
 	for (i = 0; i < n; i++) {
 		if (conns[i] && __twheel_conn_cancel(ctx, conns[i], U16_MAX))
 			res->found++;

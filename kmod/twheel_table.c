@@ -40,7 +40,10 @@
  * million entries from 52-59 ns to 22-26 ns, and among 64 Ki from 11-12 ns
  * to 8-9 ns. A smaller file, whose table and connections stay in the cache,
  * looks its ids up one by one: a first arm then costs one lookup, not a
- * bulk one and another when the connection is created.
+ * bulk one and another when the connection is created. In a large file the
+ * chunk's cancels, and its re-arms that move a timer, also warm the wheel
+ * neighbours they will write before they start
+ * (twheel_timer_prefetch_unlink()).
  *
  * **Memory.** Bucket arrays come from kvcalloc() with %GFP_KERNEL_ACCOUNT,
  * charged to the memory cgroup of the caller that made the table grow; 8 to

@@ -11,6 +11,7 @@
 #include <linux/build_bug.h>
 #include <linux/limits.h>
 #include <linux/list.h>
+#include <linux/prefetch.h>
 #include <linux/types.h>
 #else
 #include "twheel_compat.h"
@@ -136,6 +137,25 @@ static inline void twheel_timer_init(struct twheel_timer *timer)
 static inline bool twheel_timer_pending(const struct twheel_timer *timer)
 {
 	return timer->idx != TWHEEL_TIMER_IDLE;
+}
+
+/**
+ * twheel_timer_prefetch_unlink() - warm what taking a timer off its list writes
+ * @timer: a timer, hot in the cache
+ *
+ * Cancelling or moving a pending timer writes its two neighbours on its
+ * slot's list: two cache misses per timer among many. A caller with a batch
+ * of timers to take off calls this on each first, so that the misses of
+ * the whole batch overlap. Only a hint: it changes nothing.
+ *
+ * Context: the wheel's lock (it reads @timer's links).
+ */
+static inline void twheel_timer_prefetch_unlink(const struct twheel_timer *timer)
+{
+	if (twheel_timer_pending(timer)) {
+		prefetchw(timer->node.next);
+		prefetchw(timer->node.pprev);
+	}
 }
 
 void twheel_wheel_init(struct twheel_wheel *wheel, u64 now);

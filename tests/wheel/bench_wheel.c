@@ -6,7 +6,10 @@
  * over one minute of 1 ms ticks) a batch of further timers, like the timers
  * of connections that just saw traffic, is armed, re-armed within its slot,
  * re-armed elsewhere and cancelled; a second batch cancels randomly chosen
- * live timers (cold in the cache); finally every timer is expired by waking
+ * live timers (cold in the cache), and a third other ones, 64 at a time,
+ * each group first warmed by twheel_timer_prefetch_unlink() as the
+ * module's batched cancels do (the heap cancels the same ones plainly);
+ * finally every timer is expired by waking
  * at each next deadline. Both structures get the same expiries in the same
  * order. Each figure is the median over several runs, in ns per operation.
  *
@@ -30,6 +33,7 @@ enum bench_op {
 	OP_REARM_OTHER,
 	OP_CANCEL,
 	OP_CANCEL_COLD,
+	OP_CANCEL_COLD_PF,
 	OP_EXPIRE,
 	OP_COUNT
 };
@@ -40,6 +44,7 @@ static const char *const bench_op_names[OP_COUNT] = {
 	[OP_REARM_OTHER] = "re-arm, other slot",
 	[OP_CANCEL]	 = "cancel",
 	[OP_CANCEL_COLD] = "cancel, random live",
+	[OP_CANCEL_COLD_PF] = "same, 64 prefetched",
 	[OP_EXPIRE]	 = "expire (per timer)",
 };
 
@@ -189,6 +194,7 @@ struct bench_state {
 	u64 *same;		/* ...the same slot, for the wheel's idea of a slot */
 	u64 *other;		/* ...anywhere */
 	u32 *victims;		/* per cycle: distinct live timers to cancel cold */
+	u32 *victims2;		/* ...others, for the prefetched cancels */
 	u32 *perm;		/* a random permutation of the live timers */
 	u64 *live_expiry;
 };
@@ -248,14 +254,17 @@ static void bench_run(struct bench_state *s, double *wheel_ns, double *heap_ns)
 		s->perm[i] = s->perm[j];
 		s->perm[j] = tmp;
 	}
-	for (i = 0; i < n; i++)
+	for (i = 0; i < n; i++) {
 		s->victims[i] = s->perm[i % base];
+		s->victims2[i] = s->perm[(i + base / 2) % base];
+	}
 
 	for (c = 0; c < BENCH_CYCLES; c++) {
 		const u64 *arm = s->arm + c * BENCH_BATCH;
 		const u64 *same = s->same + c * BENCH_BATCH;
 		const u64 *other = s->other + c * BENCH_BATCH;
 		const u32 *victims = s->victims + c * cold;
+		const u32 *victims2 = s->victims2 + c * cold;
 
 		/* The wheel. */
 		t0 = bench_ns();
@@ -294,6 +303,22 @@ static void bench_run(struct bench_state *s, double *wheel_ns, double *heap_ns)
 			twheel_wheel_arm(&s->wheel, &s->timers[victims[i]],
 					 s->live_expiry[victims[i]]);
 
+		/* Others, 64 at a time, as a batched ioctl takes them off. */
+		t0 = bench_ns();
+		for (i = 0; i < cold; i += 64) {
+			u32 j, end = i + 64 < cold ? i + 64 : cold;
+
+			for (j = i; j < end; j++)
+				twheel_timer_prefetch_unlink(&s->timers[victims2[j]]);
+			for (j = i; j < end; j++)
+				twheel_wheel_cancel(&s->wheel,
+						    &s->timers[victims2[j]]);
+		}
+		t[OP_CANCEL_COLD_PF] += bench_ns() - t0;
+		for (i = 0; i < cold; i++)
+			twheel_wheel_arm(&s->wheel, &s->timers[victims2[i]],
+					 s->live_expiry[victims2[i]]);
+
 		/* The heap, same operations, same keys. */
 		t0 = bench_ns();
 		for (i = 0; i < BENCH_BATCH; i++)
@@ -321,6 +346,14 @@ static void bench_run(struct bench_state *s, double *wheel_ns, double *heap_ns)
 		h[OP_CANCEL_COLD] += bench_ns() - t0;
 		for (i = 0; i < cold; i++)
 			heap_push(&s->heap, victims[i], s->live_expiry[victims[i]]);
+
+		/* The heap has nothing to prefetch: the same cancels. */
+		t0 = bench_ns();
+		for (i = 0; i < cold; i++)
+			heap_remove(&s->heap, victims2[i]);
+		h[OP_CANCEL_COLD_PF] += bench_ns() - t0;
+		for (i = 0; i < cold; i++)
+			heap_push(&s->heap, victims2[i], s->live_expiry[victims2[i]]);
 	}
 
 	/*
@@ -367,8 +400,10 @@ static void bench_run(struct bench_state *s, double *wheel_ns, double *heap_ns)
 		wheel_ns[i] = t[i] / n;
 		heap_ns[i] = h[i] / n;
 	}
-	wheel_ns[OP_CANCEL_COLD] = t[OP_CANCEL_COLD] / (cold * BENCH_CYCLES);
-	heap_ns[OP_CANCEL_COLD] = h[OP_CANCEL_COLD] / (cold * BENCH_CYCLES);
+	for (i = OP_CANCEL_COLD; i <= OP_CANCEL_COLD_PF; i++) {
+		wheel_ns[i] = t[i] / (cold * BENCH_CYCLES);
+		heap_ns[i] = h[i] / (cold * BENCH_CYCLES);
+	}
 	wheel_ns[OP_EXPIRE] = t[OP_EXPIRE] / base;
 	heap_ns[OP_EXPIRE] = h[OP_EXPIRE] / base;
 }
@@ -400,6 +435,7 @@ int main(int argc, char **argv)
 		s->same = bench_alloc(batch, sizeof(u64));
 		s->other = bench_alloc(batch, sizeof(u64));
 		s->victims = bench_alloc(batch, sizeof(u32));
+		s->victims2 = bench_alloc(batch, sizeof(u32));
 		s->live_expiry = bench_alloc(s->live, sizeof(u64));
 		s->perm = bench_alloc(s->live, sizeof(u32));
 
@@ -424,6 +460,7 @@ int main(int argc, char **argv)
 		free(s->same);
 		free(s->other);
 		free(s->victims);
+		free(s->victims2);
 		free(s->live_expiry);
 		free(s->perm);
 		free(s);
