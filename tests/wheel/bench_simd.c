@@ -27,6 +27,7 @@
 #include <time.h>
 
 #include "twheel_simd.h"
+#include "bench.h"
 
 #define BENCH_MAX_RUNS	31
 #define BENCH_RUN_NS	20000000ULL
@@ -38,35 +39,6 @@ static const unsigned int bench_sizes[] = { 8, 64, 512, 4096 };
 static struct twheel_arm arms[BENCH_MAX_N];
 static u64 ns_in[BENCH_MAX_N], deadline[BENCH_MAX_N], tick[BENCH_MAX_N];
 static u64 sink;
-
-static u64 bench_now(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec * 1000000000ULL + ts.tv_nsec;
-}
-
-static u64 bench_random(u64 *state)
-{
-	*state ^= *state >> 12;
-	*state ^= *state << 25;
-	*state ^= *state >> 27;
-	return *state * 0x2545f4914f6cdd1dULL;
-}
-
-static int bench_cmp(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-
-	return x < y ? -1 : x > y;
-}
-
-static double bench_median(double *v, unsigned int n)
-{
-	qsort(v, n, sizeof(*v), bench_cmp);
-	return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
-}
 
 enum bench_fn { ARM_SCALAR, ARM_AVX2, TICKS_SCALAR, TICKS_AVX2, NR_FNS };
 
@@ -178,11 +150,11 @@ int main(int argc, char **argv)
 	}
 
 	for (i = 0; i < BENCH_MAX_N; i++) {
-		arms[i].conn_id = bench_random(&state);
+		arms[i].conn_id = bench_xorshift(&state);
 		arms[i].user_data = i;
 		arms[i].kind = i % 4;
 		arms[i].flags = 0;
-		arms[i].timeout_ns = 1000000 + bench_random(&state) %
+		arms[i].timeout_ns = 1000000 + bench_xorshift(&state) %
 					       30000000000ULL;
 		ns_in[i] = clock.now + arms[i].timeout_ns;
 	}

@@ -18,18 +18,15 @@
 #include <time.h>
 
 #include "twheel_compat.h"
+#include "bench.h"
 
 #define twheel_table_alloc(nr)	calloc(nr, sizeof(struct twheel_table_node *))
 
 static u64 bench_state = 0x9e3779b97f4a7c15ULL;
 
-/* xorshift64*: the seed and the ids need to differ, not to be secret. */
 static u64 bench_random(void)
 {
-	bench_state ^= bench_state >> 12;
-	bench_state ^= bench_state << 25;
-	bench_state ^= bench_state >> 27;
-	return bench_state * 0x2545f4914f6cdd1dULL;
+	return bench_xorshift(&bench_state);
 }
 
 static u64 get_random_u64(void)
@@ -49,27 +46,6 @@ struct bench_conn {
 	struct twheel_table_node node;
 	u64 after[6];
 };
-
-static u64 bench_now(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (u64)ts.tv_sec * 1000000000ULL + ts.tv_nsec;
-}
-
-static int bench_cmp(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-
-	return (x > y) - (x < y);
-}
-
-static double bench_median(double *v, unsigned int n)
-{
-	qsort(v, n, sizeof(*v), bench_cmp);
-	return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
-}
 
 /* The entries are freed with their array. */
 static void bench_keep(struct twheel_table_node *node __attribute__((unused)))

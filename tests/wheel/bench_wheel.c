@@ -21,6 +21,7 @@
 #include <time.h>
 
 #include "twheel_wheel.h"
+#include "bench.h"
 
 #define BENCH_BATCH	1024
 #define BENCH_CYCLES	64
@@ -156,31 +157,13 @@ static volatile u64 bench_sink;
 
 static u64 bench_random(void)
 {
-	bench_rng ^= bench_rng >> 12;
-	bench_rng ^= bench_rng << 25;
-	bench_rng ^= bench_rng >> 27;
-	return bench_rng * 0x2545f4914f6cdd1dULL;
+	return bench_xorshift(&bench_rng);
 }
 
+/* The clock, as a double for the sums of many small intervals. */
 static double bench_ns(void)
 {
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec * 1e9 + ts.tv_nsec;
-}
-
-static int bench_cmp(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-
-	return (x > y) - (x < y);
-}
-
-static double bench_median(double *v, unsigned int n)
-{
-	qsort(v, n, sizeof(*v), bench_cmp);
-	return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
+	return (double)bench_now();
 }
 
 /* Everything one run needs, allocated once per size. */
