@@ -292,7 +292,8 @@ static void twheel_conn_lookup_bulk(struct twheel_ctx *ctx, unsigned int n,
 /*
  * Before a chunk's cancels or moves in a file with many connections: warms
  * the wheel neighbours they will write, all at once. @tick is NULL for
- * cancels; for arms, only the timers an entry moves earlier are moved.
+ * cancels, which may take every timer off; for arms it holds each entry's
+ * tick, and only the timers that an entry moves earlier are warmed.
  */
 static void __twheel_conn_prefetch_unlink(struct twheel_ctx *ctx,
 					  unsigned int n,
