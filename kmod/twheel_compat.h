@@ -29,6 +29,7 @@ typedef unsigned long long u64;
 #define prefetch(p)	__builtin_prefetch(p)
 #define prefetchw(p)	__builtin_prefetch(p, 1)
 #define min(a, b)	({ typeof(a) __a = (a); typeof(b) __b = (b); __a < __b ? __a : __b; })
+#define max(a, b)	({ typeof(a) __a = (a); typeof(b) __b = (b); __a > __b ? __a : __b; })
 #define WARN_ON_ONCE(cond)	({ bool __c = (cond); assert(!__c); __c; })
 
 #define container_of(ptr, type, member) \

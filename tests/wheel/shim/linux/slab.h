@@ -1,0 +1,25 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * A user-space stand-in for the allocators of <linux/slab.h> that
+ * kmod/twheel_table_test.c uses. Never fails by itself.
+ */
+#ifndef _TWHEEL_SLAB_SHIM_H
+#define _TWHEEL_SLAB_SHIM_H
+
+#include <stdlib.h>
+
+#include <kunit/test.h>
+
+static inline void *kvcalloc(size_t n, size_t size, gfp_t gfp)
+{
+	(void)gfp;
+	return calloc(n, size);
+}
+
+static inline void *kvzalloc(size_t size, gfp_t gfp)
+{
+	(void)gfp;
+	return calloc(1, size);
+}
+
+#endif /* _TWHEEL_SLAB_SHIM_H */
