@@ -208,6 +208,8 @@ BENCH_RUNS ?= 5
 # ops (arm, re-arm, cancel, memory), expiry, or both; and the guest's vCPUs
 BENCH_WORKLOADS ?= ops,expiry
 BENCH_SMP ?= 2
+# More for the guest kernel's command line, e.g. init_on_alloc=0.
+BENCH_APPEND ?=
 
 twbench:
 	$(MAKE) -C tools/twbench BUILD=$(BUILD)/tools
@@ -222,7 +224,7 @@ bench-run: module twbench
 		--kernel $(VM_KERNEL) --module kmod/twheel.ko \
 		--payload $(BUILD)/tools:/tools \
 		--plan tools/vm/plans/bench.sh --collect $$out \
-		--append "TWBENCH_SIZES=$(BENCH_SIZES) TWBENCH_RUNS=$(BENCH_RUNS) TWBENCH_WORKLOADS=$(BENCH_WORKLOADS)" \
+		--append "TWBENCH_SIZES=$(BENCH_SIZES) TWBENCH_RUNS=$(BENCH_RUNS) TWBENCH_WORKLOADS=$(BENCH_WORKLOADS) $(BENCH_APPEND)" \
 		--timeout 3600; rc=$$?; \
 	cp $(BUILD)/vm/bench/results.tap $$out/ 2>/dev/null; \
 	test ! -e $$out/tables.txt || cat $$out/tables.txt; \

@@ -248,6 +248,24 @@ static long meminfo_kb(const char *key)
 	return v;
 }
 
+/* The guest kernel's command line, which results depend on; "?" if unread. */
+static const char *kernel_cmdline(void)
+{
+	static char line[1024];
+	FILE *f = fopen("/proc/cmdline", "r");
+	size_t len;
+
+	if (!f)
+		return "?";
+	if (!fgets(line, sizeof(line), f))
+		strcpy(line, "?");
+	fclose(f);
+	len = strlen(line);
+	if (len && line[len - 1] == '\n')
+		line[len - 1] = '\0';
+	return line;
+}
+
 static int write_proc(const char *path, unsigned long v)
 {
 	FILE *f = fopen(path, "w");
@@ -1402,6 +1420,7 @@ static void write_results(void)
 		hs.api_version, (uint64_t)hs.tick_ns, (uint64_t)hs.quota_timers,
 		(uint64_t)hs.max_timers, hs.max_batch);
 	fprintf(meta, "fd limits: %s\n", limits_note);
+	fprintf(meta, "cmdline: %s\n", kernel_cmdline());
 	for (si = 0; si < nr_sizes; si++)
 		if (module_bytes[si] > 0)
 			fprintf(meta, "twheel memory_bytes counter at %lu timers: %.1f bytes/timer\n",
