@@ -37,7 +37,7 @@
  * are walked, so that the chunk's cache misses overlap instead of queueing
  * one behind the other. Natively (``make bench-table``: 96-byte entries in
  * a random order, chunks of 64 random ids) that takes a lookup among a
- * million entries from 52-59 ns to 22-26 ns, and among 64 Ki from 11-12 ns
+ * million entries from 52-59 ns to 22-26 ns, and among 64 Ki from 11-14 ns
  * to 8-9 ns. A smaller file, whose table and connections stay in the cache,
  * looks its ids up one by one: a first arm then costs one lookup, not a
  * bulk one and another when the connection is created. In a large file the
