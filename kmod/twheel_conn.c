@@ -277,10 +277,8 @@ static void twheel_conn_lookup_bulk(struct twheel_ctx *ctx, unsigned int n,
 	lockdep_assert_held(&ctx->mutex);
 
 	if (!twheel_conn_many(ctx)) {
-		for (i = 0; i < n; i++) {
+		for (i = 0; i < n; i++, id = twheel_table_next_key(id, stride))
 			conns[i] = twheel_conn_lookup(ctx, *id);
-			id = (const u64 *)((const char *)id + stride);
-		}
 		return;
 	}
 	twheel_table_lookup_bulk(&ctx->conns, n, id, stride, nodes);

@@ -190,11 +190,6 @@ struct twheel_table_node *twheel_table_lookup(const struct twheel_table *table,
 	return node;
 }
 
-static const u64 *twheel_table_next_key(const u64 *key, size_t stride)
-{
-	return (const u64 *)((const char *)key + stride);
-}
-
 /**
  * twheel_table_lookup_bulk() - find the entries of many keys
  * @table: the table

@@ -58,6 +58,12 @@ struct twheel_table {
 	u8 old_bits;
 };
 
+/* The key @stride bytes after @key, for twheel_table_lookup_bulk()'s callers. */
+static inline const u64 *twheel_table_next_key(const u64 *key, size_t stride)
+{
+	return (const u64 *)((const char *)key + stride);
+}
+
 int twheel_table_init(struct twheel_table *table);
 struct twheel_table_node *twheel_table_lookup(const struct twheel_table *table,
 					      u64 key);

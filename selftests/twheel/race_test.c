@@ -123,6 +123,19 @@ struct race_reader {
 	unsigned int bad;
 };
 
+/* A reader of @fd, reading, that counts each event with user_data < @limit. */
+static struct race_reader race_reader_new(int fd, unsigned int limit)
+{
+	return (struct race_reader){
+		.fd = fd,
+		.lock = PTHREAD_MUTEX_INITIALIZER,
+		.cond = PTHREAD_COND_INITIALIZER,
+		.reading = 1,
+		.limit = limit,
+		.read_count = calloc(limit, 1),
+	};
+}
+
 static void race_set(struct race_reader *r, int reading, int stop)
 {
 	pthread_mutex_lock(&r->lock);
@@ -191,14 +204,7 @@ static int race_drain(int fd, struct twheel_stats *st, unsigned int polls)
 TEST_F_TIMEOUT(race, each_timer_is_either_cancelled_or_read_exactly_once, 120)
 {
 	unsigned char *killed = calloc(RACE_TIMERS, 1);
-	struct race_reader r = {
-		.fd = self->fd,
-		.lock = PTHREAD_MUTEX_INITIALIZER,
-		.cond = PTHREAD_COND_INITIALIZER,
-		.reading = 1,
-		.limit = RACE_TIMERS,
-		.read_count = calloc(RACE_TIMERS, 1),
-	};
+	struct race_reader r = race_reader_new(self->fd, RACE_TIMERS);
 	int last[RACE_SLOTS];
 	unsigned int nr_killed = 0, i;
 	struct twheel_stats st;
@@ -289,14 +295,7 @@ TEST_F_TIMEOUT(race, timers_expired_in_pieces_are_each_cancelled_or_read_once, 1
 {
 	const unsigned int nr = PIECES_CONNS + PIECES_OPS;
 	unsigned char *killed = calloc(nr, 1);
-	struct race_reader r = {
-		.fd = self->fd,
-		.lock = PTHREAD_MUTEX_INITIALIZER,
-		.cond = PTHREAD_COND_INITIALIZER,
-		.reading = 1,
-		.limit = nr,
-		.read_count = calloc(nr, 1),
-	};
+	struct race_reader r = race_reader_new(self->fd, nr);
 	unsigned int *last = calloc(PIECES_CONNS, sizeof(*last));
 	struct twheel_arm *arms = calloc(64, sizeof(*arms));
 	long long stops = tw_counter("advance_stops");
