@@ -141,6 +141,7 @@ struct twheel_ctx_stats {
  * @ready: connections with events to read, in the order they first fired
  * @dead: connections with nothing armed or fired, freed by the next ioctl
  * @cpu: the CPU whose wheel and thread serve this file
+ * @cpu_pinned: TWHEEL_IOC_SET_CPU chose @cpu: readers do not move the file
  * @closed: the file is being released: the thread leaves it alone
  * @nr_armed: timers armed
  * @nr_queued: events waiting to be read
@@ -175,6 +176,7 @@ struct twheel_ctx {
 	struct list_head ready;
 	struct list_head dead;
 	unsigned int cpu;
+	bool cpu_pinned;
 	bool closed;
 	u64 nr_armed;
 	u64 nr_queued;
@@ -286,5 +288,6 @@ void twheel_cpu_detach(struct twheel_ctx *ctx);
 void __twheel_ctx_schedule(struct twheel_ctx *ctx);
 void __twheel_ctx_unschedule(struct twheel_ctx *ctx);
 int twheel_ctx_set_cpu(struct twheel_ctx *ctx, unsigned int cpu);
+void __twheel_ctx_follow(struct twheel_ctx *ctx);
 
 #endif /* _TWHEEL_H */

@@ -47,6 +47,15 @@
  * is in ``run_ns`` and ``run_us_log2_*``; ``run_preempted`` counts the
  * wake-ups during which another task took the CPU from the thread.
  *
+ * **Following the reader.** A file starts on the CPU it is opened on. When
+ * read() or poll() finds nothing to read on another CPU, the reader is
+ * about to wait there, and the file moves to that CPU (one timer, see
+ * __twheel_ctx_follow()): its thread then wakes the reader on its own CPU,
+ * with no inter-processor interrupt, and runs on the CPU the reader leaves
+ * idle. Readers that wait on several CPUs move the file each time one of
+ * them waits. TWHEEL_IOC_SET_CPU pins a file: it then stays where it was
+ * put, until that CPU goes offline.
+ *
  * **Hotplug.** When a CPU goes offline (%CPUHP_AP_ONLINE_DYN teardown, on the
  * CPU itself, before its thread is parked) every file it serves moves to
  * another online CPU and its timers keep their deadlines. A CPU that comes
@@ -226,6 +235,33 @@ static void __twheel_ctx_move(struct twheel_ctx *ctx, unsigned int cpu)
 	__twheel_ctx_unschedule(ctx);
 	ctx->cpu = cpu;
 	__twheel_ctx_schedule(ctx);
+	twheel_stat_inc(TWHEEL_STAT_FILE_MOVES);
+}
+
+/**
+ * __twheel_ctx_follow() - serve a file from the CPU of a reader about to wait
+ * @ctx: the file
+ *
+ * Called by read() and poll() when they find nothing to read. Unless
+ * TWHEEL_IOC_SET_CPU pinned the file, it moves to the caller's CPU, so that
+ * the thread that queues its events and the reader it wakes share a CPU and
+ * the wake-up needs no inter-processor interrupt. A CPU that is no longer
+ * active is left alone: twheel_cpu_offline() runs after the CPU stopped
+ * being active and takes @ctx->wqh.lock, so it either sees the file here
+ * and moves it away, or this call sees the CPU inactive.
+ *
+ * Context: @ctx->wqh.lock held.
+ */
+void __twheel_ctx_follow(struct twheel_ctx *ctx)
+{
+	unsigned int cpu = raw_smp_processor_id();
+
+	lockdep_assert_held(&ctx->wqh.lock);
+
+	if (likely(ctx->cpu == cpu) || ctx->cpu_pinned || ctx->closed ||
+	    !cpu_active(cpu))
+		return;
+	__twheel_ctx_move(ctx, cpu);
 }
 
 /**
@@ -245,6 +281,7 @@ int twheel_ctx_set_cpu(struct twheel_ctx *ctx, unsigned int cpu)
 		cpu = array_index_nospec(cpu, nr_cpu_ids);
 		if (cpu_online(cpu)) {
 			spin_lock(&ctx->wqh.lock);
+			ctx->cpu_pinned = true;
 			__twheel_ctx_move(ctx, cpu);
 			spin_unlock(&ctx->wqh.lock);
 			ret = 0;

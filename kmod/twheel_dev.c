@@ -90,6 +90,7 @@ static ssize_t twheel_read_iter(struct kiocb *iocb, struct iov_iter *to)
 			spin_unlock(&ctx->wqh.lock);
 			return -EAGAIN;
 		}
+		__twheel_ctx_follow(ctx);
 		ret = wait_event_interruptible_locked(ctx->wqh,
 						      !list_empty(&ctx->ready));
 		if (ret) {
@@ -137,6 +138,8 @@ static __poll_t twheel_poll(struct file *file, poll_table *wait)
 	spin_lock(&ctx->wqh.lock);
 	if (!list_empty(&ctx->ready))
 		events = EPOLLIN | EPOLLRDNORM;
+	else
+		__twheel_ctx_follow(ctx);
 	spin_unlock(&ctx->wqh.lock);
 	return events;
 }

@@ -75,6 +75,7 @@ static const char * const twheel_stat_names[] = {
 	[TWHEEL_STAT_RUN_NS]		= "run_ns",
 	[TWHEEL_STAT_RUN_PREEMPTED]	= "run_preempted",
 	[TWHEEL_STAT_ADVANCE_STOPS]	= "advance_stops",
+	[TWHEEL_STAT_FILE_MOVES]	= "file_moves",
 	[TWHEEL_STAT_TIMERS_ARMED]	= "timers_armed",
 	[TWHEEL_STAT_CONTEXTS]		= "contexts",
 	[TWHEEL_STAT_CONNECTIONS]	= "connections",

@@ -38,6 +38,8 @@
  *	switched out for another task
  * @TWHEEL_STAT_ADVANCE_STOPS: times a file's wheel advance stopped on its
  *	budget, so that the thread could let the file's lock go
+ * @TWHEEL_STAT_FILE_MOVES: files moved to another CPU's wheel (by a reader
+ *	about to wait, TWHEEL_IOC_SET_CPU or CPU hotplug)
  * @TWHEEL_STAT_TIMERS_ARMED: gauge, timers armed now
  * @TWHEEL_STAT_CONTEXTS: gauge, open files of /dev/twheel
  * @TWHEEL_STAT_CONNECTIONS: gauge, connections that exist now
@@ -70,6 +72,7 @@ enum twheel_stat {
 	TWHEEL_STAT_RUN_NS,
 	TWHEEL_STAT_RUN_PREEMPTED,
 	TWHEEL_STAT_ADVANCE_STOPS,
+	TWHEEL_STAT_FILE_MOVES,
 	TWHEEL_STAT_TIMERS_ARMED,
 	TWHEEL_STAT_CONTEXTS,
 	TWHEEL_STAT_CONNECTIONS,

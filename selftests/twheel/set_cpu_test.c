@@ -1,10 +1,14 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * TWHEEL_IOC_SET_CPU: a file can be served by another online CPU; its
- * timers move with it and fire on time.
+ * timers move with it and fire on time. Unpinned, a file follows the CPU of
+ * a reader that is about to wait for it.
  */
 
+#include <poll.h>
+#include <pthread.h>
 #include <sched.h>
+#include <sys/epoll.h>
 
 #include "twheel_test.h"
 
@@ -45,6 +49,26 @@ static int file_cpu(int fd)
 	if (tw_stats(fd, &st))
 		return -1;
 	return st.cpu;
+}
+
+static int run_on(int cpu)
+{
+	cpu_set_t set;
+
+	CPU_ZERO(&set);
+	CPU_SET(cpu, &set);
+	return sched_setaffinity(0, sizeof(set), &set);
+}
+
+/* Waits up to about 5 s for @fd to be served by @cpu. */
+static int wait_file_cpu(int fd, int cpu)
+{
+	for (int i = 0; i < 5000; i++) {
+		if (file_cpu(fd) == cpu)
+			return 0;
+		usleep(1000);
+	}
+	return -1;
 }
 
 TEST_F(set_cpu, a_file_starts_on_the_cpu_it_was_opened_on)
@@ -121,6 +145,190 @@ TEST_F(set_cpu, moving_a_file_with_thousands_of_timers_loses_none)
 		seen[ev[i].user_data] = 1;
 		ASSERT_LE(ev[i].deadline_ns, ev[i].fired_ns);
 	}
+}
+
+TEST_F(set_cpu, a_poller_that_finds_nothing_brings_the_file_to_its_cpu)
+{
+	struct pollfd pfd = { .events = POLLIN };
+	long long moves = tw_counter("file_moves");
+	int fd;
+
+	if (tw_setup_skipped(_metadata))
+		return;
+	if (self->ncpus < 2)
+		SKIP(return, "one CPU only");
+
+	ASSERT_EQ(0, run_on(0));
+	fd = tw_open_or_skip(O_RDWR);
+	pfd.fd = fd;
+	ASSERT_EQ(0, file_cpu(fd));
+	for (int i = 1; i <= 4; i++) {
+		ASSERT_EQ(0, run_on(i % 2));
+		ASSERT_EQ(0, poll(&pfd, 1, 0));
+		EXPECT_EQ(i % 2, file_cpu(fd));
+	}
+	if (moves != TW_NO_COUNTER)
+		EXPECT_LE(moves + 4, tw_counter("file_moves"));
+	close(fd);
+}
+
+TEST_F(set_cpu, epoll_brings_the_file_to_the_cpu_of_its_waiter)
+{
+	struct epoll_event ee = { .events = EPOLLIN };
+	struct twheel_event ev;
+	int ep;
+
+	if (tw_setup_skipped(_metadata))
+		return;
+	if (self->ncpus < 2)
+		SKIP(return, "one CPU only");
+
+	ASSERT_EQ(0, run_on(0));
+	ep = epoll_create1(0);
+	ASSERT_LE(0, ep);
+	/* Adding the file polls it once, from CPU 0. */
+	ASSERT_EQ(0, epoll_ctl(ep, EPOLL_CTL_ADD, self->fd, &ee));
+	EXPECT_EQ(0, file_cpu(self->fd));
+	/* An event wakes the waiter; re-checking it finds nothing left. */
+	ASSERT_EQ(0, tw_arm(self->fd, 1, TWHEEL_KIND_IDLE, 0, 1, 0));
+	ASSERT_EQ(0, run_on(1));
+	ASSERT_EQ(1, epoll_wait(ep, &ee, 1, 5000));
+	ASSERT_EQ(1, tw_read_events(self->fd, &ev, 1, 0));
+	ASSERT_EQ(0, epoll_wait(ep, &ee, 1, 0));
+	EXPECT_EQ(1, file_cpu(self->fd));
+	close(ep);
+}
+
+struct blocked_reader {
+	int fd;
+	int cpu;
+	ssize_t ret;
+	struct twheel_event ev;
+};
+
+static void *blocked_reader_fn(void *arg)
+{
+	struct blocked_reader *r = arg;
+
+	if (run_on(r->cpu))
+		r->ret = -2;
+	else
+		r->ret = read(r->fd, &r->ev, sizeof(r->ev));
+	return NULL;
+}
+
+TEST_F(set_cpu, a_blocking_reader_brings_the_file_to_its_cpu)
+{
+	struct blocked_reader r = { .cpu = 1 };
+	pthread_t t;
+
+	if (tw_setup_skipped(_metadata))
+		return;
+	if (self->ncpus < 2)
+		SKIP(return, "one CPU only");
+
+	ASSERT_EQ(0, run_on(0));
+	r.fd = tw_open_or_skip(O_RDWR);
+	ASSERT_EQ(0, file_cpu(r.fd));
+	ASSERT_EQ(0, pthread_create(&t, NULL, blocked_reader_fn, &r));
+	/* Nothing is armed: the reader blocks, and moves the file first. */
+	EXPECT_EQ(0, wait_file_cpu(r.fd, 1));
+	ASSERT_EQ(0, tw_arm(r.fd, 7, TWHEEL_KIND_IDLE, 0, 77, 0));
+	ASSERT_EQ(0, pthread_join(t, NULL));
+	ASSERT_EQ(sizeof(r.ev), r.ret);
+	EXPECT_EQ(7, r.ev.conn_id);
+	EXPECT_EQ(77, r.ev.user_data);
+	close(r.fd);
+}
+
+TEST_F(set_cpu, a_pinned_file_stays_where_it_was_put)
+{
+	struct pollfd pfd = { .fd = -1, .events = POLLIN };
+
+	if (tw_setup_skipped(_metadata))
+		return;
+	if (self->ncpus < 2)
+		SKIP(return, "one CPU only");
+
+	ASSERT_EQ(0, run_on(1));
+	ASSERT_EQ(0, set_cpu(self->fd, 0));
+	pfd.fd = self->fd;
+	ASSERT_EQ(0, poll(&pfd, 1, 0));
+	EXPECT_EQ(0, file_cpu(self->fd));
+}
+
+TEST_F(set_cpu, a_poller_with_events_to_read_leaves_the_file_where_it_is)
+{
+	struct pollfd pfd = { .fd = -1, .events = POLLIN };
+	int fd;
+
+	if (tw_setup_skipped(_metadata))
+		return;
+	if (self->ncpus < 2)
+		SKIP(return, "one CPU only");
+
+	ASSERT_EQ(0, run_on(0));
+	fd = tw_open_or_skip(O_RDWR);
+	pfd.fd = fd;
+	ASSERT_EQ(0, tw_arm(fd, 1, TWHEEL_KIND_IDLE, 0, 1, 0));
+	ASSERT_EQ(0, tw_wait_queued(fd, 1, 5000));
+	ASSERT_EQ(0, run_on(1));
+	ASSERT_EQ(1, poll(&pfd, 1, 0));
+	EXPECT_EQ(0, file_cpu(fd));
+	close(fd);
+}
+
+TEST_F(set_cpu, a_reader_that_changes_cpu_as_it_reads_loses_no_event)
+{
+	enum { N = 5000 };
+	static struct twheel_arm a[N];
+	static struct twheel_event ev[N + 1];
+	static unsigned char seen[N];
+	struct pollfd pfd = { .fd = -1, .events = POLLIN };
+	unsigned int got = 0, reads = 0, waits = 0;
+	struct twheel_batch b;
+	int n;
+
+	if (tw_setup_skipped(_metadata))
+		return;
+	if (self->ncpus < 2)
+		SKIP(return, "one CPU only");
+
+	pfd.fd = self->fd;
+	memset(a, 0, sizeof(a));
+	for (unsigned int i = 0; i < N; i++) {
+		a[i].conn_id = i;
+		a[i].timeout_ns = (i % 300) * NSEC_PER_MSEC;
+		a[i].user_data = i;
+	}
+	ASSERT_EQ(N, tw_arm_batch(self->fd, a, N, &b));
+	while (got <= N) {
+		int cpu = reads++ % 2;
+
+		ASSERT_EQ(0, run_on(cpu));
+		/* Finding nothing, the reader moves the file to its CPU. */
+		n = poll(&pfd, 1, 0);
+		ASSERT_LE(0, n);
+		if (!n) {
+			waits++;
+			ASSERT_EQ(cpu, file_cpu(self->fd));
+		}
+		n = tw_read_events(self->fd, ev + got, 64, 5000);
+		ASSERT_LE(0, n);
+		if (!n)
+			break;
+		got += n;
+	}
+	ASSERT_EQ(N, got);
+	for (unsigned int i = 0; i < got; i++) {
+		ASSERT_EQ(0, seen[ev[i].user_data]);
+		seen[ev[i].user_data] = 1;
+		ASSERT_LE(ev[i].deadline_ns, ev[i].fired_ns);
+	}
+	/* The last read found nothing more, on the CPU it ran on. */
+	EXPECT_EQ((reads - 1) % 2, file_cpu(self->fd));
+	tw_report("%u reads from alternating CPUs, %u found nothing and moved the file\n",
+		  reads, waits);
 }
 
 TEST_F(set_cpu, a_cpu_that_does_not_exist_or_bad_input_is_einval)

@@ -43,6 +43,7 @@ const struct twstat_known twstat_known[] = {
 	{ "run_ns",		"thread work (ns)",	TWSTAT_COUNTER },
 	{ "run_preempted",	"work preempted",	TWSTAT_COUNTER },
 	{ "advance_stops",	"advances stopped",	TWSTAT_COUNTER },
+	{ "file_moves",		"files moved",		TWSTAT_COUNTER },
 	{ "batch_max",		"largest batch",	TWSTAT_MAXIMUM },
 };
 const size_t twstat_nr_known = sizeof(twstat_known) / sizeof(twstat_known[0]);
