@@ -116,13 +116,15 @@ struct expiry {
 	double hr_p99;		/* the hrtimer part of it, ns (bucket bound) */
 	double run_p99;		/* work per wake-up, ns (bucket bound) */
 	double preempted;	/* wake-ups preempted while working, per 1000 */
+	double moves;		/* files moved between CPUs (file_moves) */
 };
 
 /* The module's counters this benchmark reads, from debugfs. */
 #define KC_BUCKETS 32
 struct kcounters {
 	int have;	/* the module keeps the expiry threads' figures */
-	double wakeups, wakeup_ns, preempted;
+	int have_moves;	/* and counts files moved between CPUs */
+	double wakeups, wakeup_ns, preempted, moves;
 	double hrtimer_us[KC_BUCKETS], wakeup_us[KC_BUCKETS], run_us[KC_BUCKETS];
 };
 static const char *counters_path = "/sys/kernel/debug/twheel/counters";
@@ -1139,6 +1141,9 @@ static int kcounters_read(struct kcounters *k)
 			k->have = 1;
 		} else if (!strcmp(name, "run_preempted")) {
 			k->preempted = v;
+		} else if (!strcmp(name, "file_moves")) {
+			k->moves = v;
+			k->have_moves = 1;
 		} else if (sscanf(name, "hrtimer_late_us_log2_%u", &b) == 1) {
 			if (b < KC_BUCKETS)
 				k->hrtimer_us[b] = v;
@@ -1183,9 +1188,10 @@ static void kcounters_summarise(struct expiry *e, const struct kcounters *b,
 	e->wakeups = a->wakeups - b->wakeups;
 	if (e->wakeups <= 0 || !a->have || !b->have) {
 		e->wakeups = e->w_mean = e->w_p99 = e->hr_p99 = e->run_p99 = NA;
-		e->preempted = NA;
+		e->preempted = e->moves = NA;
 		return;
 	}
+	e->moves = a->have_moves && b->have_moves ? a->moves - b->moves : NA;
 	e->w_mean = (a->wakeup_ns - b->wakeup_ns) / e->wakeups;
 	e->w_p99 = kc_p99(a->wakeup_us, b->wakeup_us);
 	e->hr_p99 = kc_p99(a->hrtimer_us, b->hrtimer_us);
@@ -1269,7 +1275,7 @@ static void expiry_run(enum reaper rp, int si, int run)
 	if (have_kc && !kcounters_read(&kc_after))
 		kcounters_summarise(e, &kc_before, &kc_after);
 	else
-		e->wakeups = e->w_mean = e->w_p99 = e->hr_p99 = e->run_p99 = e->preempted = NA;
+		e->wakeups = e->w_mean = e->w_p99 = e->hr_p99 = e->run_p99 = e->preempted = e->moves = NA;
 out:
 	if (c.ring_ok)
 		io_uring_queue_exit(&c.ring);
@@ -1323,6 +1329,7 @@ static double expiry_field(const struct expiry *e, int f)
 	case 11: return e->hr_p99;
 	case 12: return e->run_p99;
 	case 13: return e->preempted;
+	case 14: return e->moves;
 	default: return NA;
 	}
 }
@@ -1404,6 +1411,7 @@ static void write_results(void)
 		"cpu_ns_per_event", "thread_wakeups", "thread_wakeup_mean_ns",
 		"thread_wakeup_p99_ns", "thread_hrtimer_late_p99_ns",
 		"thread_run_p99_ns", "thread_preempted_per_1000",
+		"thread_file_moves",
 	};
 	enum { NR_EF = sizeof(ef_name) / sizeof(ef_name[0]) };
 	FILE *raw, *sum, *tab, *ex, *exs, *cdf, *meta;
@@ -1543,7 +1551,7 @@ static void write_results(void)
 		static const char *const unit[] = {
 			"events/s", "ns", "ns", "ns", "ns", "ns", "ns", "CPU ns/event",
 			"wake-ups", "ns", "ns, bucket bound", "ns, bucket bound",
-			"ns, bucket bound", "per 1000 wake-ups",
+			"ns, bucket bound", "per 1000 wake-ups", "files moved",
 		};
 
 		fprintf(tab, "\nexpiry %s (%s), N timers due within %" PRIu64 " ms\n%-12s",
