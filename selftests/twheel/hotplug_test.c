@@ -6,7 +6,9 @@
  */
 
 #include <dirent.h>
+#include <poll.h>
 #include <pthread.h>
+#include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 
@@ -112,6 +114,58 @@ TEST_F(hotplug, a_file_moves_off_a_cpu_going_offline_and_its_timers_fire)
 	EXPECT_LE(t0 + 2 * NSEC_PER_SEC, ev[1].deadline_ns);
 	EXPECT_LE(ev[1].deadline_ns, ev[1].fired_ns);
 	EXPECT_EQ(0, tw_read_events(self->fd, ev, 3, 100));
+}
+
+static int run_on(int cpu)
+{
+	cpu_set_t set;
+
+	CPU_ZERO(&set);
+	CPU_SET(cpu, &set);
+	return sched_setaffinity(0, sizeof(set), &set);
+}
+
+TEST_F(hotplug, a_file_that_follows_its_reader_leaves_and_returns_with_the_cpu)
+{
+	struct pollfd pfd = { .events = POLLIN };
+	struct twheel_stats st;
+	struct twheel_event ev;
+	int fd;
+
+	if (tw_setup_skipped(_metadata))
+		return;
+
+	/* Unpinned, unlike the fixture's file. */
+	ASSERT_EQ(0, run_on(1));
+	fd = tw_open_or_skip(O_RDWR);
+	pfd.fd = fd;
+	ASSERT_EQ(0, tw_stats(fd, &st));
+	ASSERT_EQ(1, st.cpu);
+	ASSERT_EQ(0, tw_arm(fd, 1, TWHEEL_KIND_IDLE, 60 * NSEC_PER_SEC, 1, 0));
+
+	/* Offline, CPU 1 sends the file elsewhere; this thread waits on 0. */
+	ASSERT_EQ(0, run_on(0));
+	ASSERT_EQ(0, write_online(0));
+	ASSERT_EQ(0, tw_stats(fd, &st));
+	EXPECT_NE(1, st.cpu);
+	ASSERT_EQ(0, poll(&pfd, 1, 0));
+	ASSERT_EQ(0, tw_stats(fd, &st));
+	EXPECT_NE(1, st.cpu);
+
+	/* Back online, a reader waiting there brings the file back. */
+	ASSERT_EQ(0, write_online(1));
+	ASSERT_EQ(0, run_on(1));
+	ASSERT_EQ(0, poll(&pfd, 1, 0));
+	ASSERT_EQ(0, tw_stats(fd, &st));
+	EXPECT_EQ(1, st.cpu);
+	EXPECT_EQ(1, st.armed);
+	/* The timer armed before it all is still there, and CPU 1 fires. */
+	EXPECT_EQ(1, tw_cancel(fd, 1, TWHEEL_KIND_IDLE));
+	ASSERT_EQ(0, tw_arm(fd, 2, TWHEEL_KIND_IDLE, 0, 2, 0));
+	ASSERT_EQ(1, tw_read_n(fd, &ev, 1, 5000));
+	EXPECT_LE(ev.deadline_ns, ev.fired_ns);
+	EXPECT_EQ(2, ev.user_data);
+	close(fd);
 }
 
 TEST_F(hotplug, the_thread_parks_with_its_cpu_and_comes_back_with_it)
