@@ -6,6 +6,7 @@
 
 #include <dirent.h>
 #include <liburing.h>
+#include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 
@@ -74,6 +75,53 @@ TEST_F(uring, a_read_completes_when_a_timer_fires)
 	EXPECT_EQ(9, ev[0].conn_id);
 	EXPECT_EQ(3, ev[0].user_data);
 	EXPECT_LE(deadline, ev[0].fired_ns);
+}
+
+static int run_on(int cpu)
+{
+	cpu_set_t set;
+
+	CPU_ZERO(&set);
+	CPU_SET(cpu, &set);
+	return sched_setaffinity(0, sizeof(set), &set);
+}
+
+/*
+ * A read that finds nothing waits on poll, armed by the submitting task:
+ * the file follows it to its CPU, and the read completes there.
+ */
+TEST_F(uring, a_waiting_read_brings_the_file_to_the_submitters_cpu)
+{
+	struct twheel_event ev[4];
+	struct io_uring_sqe *sqe;
+	struct io_uring_cqe *cqe;
+	struct twheel_stats st;
+	int fd;
+
+	if (tw_setup_skipped(_metadata))
+		return;
+	if (sysconf(_SC_NPROCESSORS_ONLN) < 2)
+		SKIP(return, "one CPU only");
+
+	ASSERT_EQ(0, run_on(0));
+	fd = tw_open_or_skip(O_RDWR);
+	ASSERT_EQ(0, tw_stats(fd, &st));
+	ASSERT_EQ(0, st.cpu);
+	ASSERT_EQ(0, run_on(1));
+	sqe = io_uring_get_sqe(&self->ring);
+	io_uring_prep_read(sqe, fd, ev, sizeof(ev), 0);
+	sqe->user_data = 1;
+	ASSERT_EQ(1, io_uring_submit(&self->ring));
+	ASSERT_EQ(0, tw_stats(fd, &st));
+	EXPECT_EQ(1, st.cpu);
+
+	ASSERT_EQ(0, tw_arm(fd, 5, TWHEEL_KIND_IDLE, 0, 55, 0));
+	ASSERT_EQ(0, wait_cqe(&self->ring, &cqe, 5000));
+	ASSERT_EQ(sizeof(ev[0]), cqe->res);
+	io_uring_cqe_seen(&self->ring, cqe);
+	EXPECT_EQ(5, ev[0].conn_id);
+	EXPECT_EQ(55, ev[0].user_data);
+	close(fd);
 }
 
 /* The number of io_uring worker threads ("iou-wrk-*") of this process. */
