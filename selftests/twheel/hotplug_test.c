@@ -116,15 +116,6 @@ TEST_F(hotplug, a_file_moves_off_a_cpu_going_offline_and_its_timers_fire)
 	EXPECT_EQ(0, tw_read_events(self->fd, ev, 3, 100));
 }
 
-static int run_on(int cpu)
-{
-	cpu_set_t set;
-
-	CPU_ZERO(&set);
-	CPU_SET(cpu, &set);
-	return sched_setaffinity(0, sizeof(set), &set);
-}
-
 TEST_F(hotplug, a_file_that_follows_its_reader_leaves_and_returns_with_the_cpu)
 {
 	struct pollfd pfd = { .events = POLLIN };
@@ -136,7 +127,7 @@ TEST_F(hotplug, a_file_that_follows_its_reader_leaves_and_returns_with_the_cpu)
 		return;
 
 	/* Unpinned, unlike the fixture's file. */
-	ASSERT_EQ(0, run_on(1));
+	ASSERT_EQ(0, tw_run_on(1));
 	fd = tw_open_or_skip(O_RDWR);
 	pfd.fd = fd;
 	ASSERT_EQ(0, tw_stats(fd, &st));
@@ -144,7 +135,7 @@ TEST_F(hotplug, a_file_that_follows_its_reader_leaves_and_returns_with_the_cpu)
 	ASSERT_EQ(0, tw_arm(fd, 1, TWHEEL_KIND_IDLE, 60 * NSEC_PER_SEC, 1, 0));
 
 	/* Offline, CPU 1 sends the file elsewhere; this thread waits on 0. */
-	ASSERT_EQ(0, run_on(0));
+	ASSERT_EQ(0, tw_run_on(0));
 	ASSERT_EQ(0, write_online(0));
 	ASSERT_EQ(0, tw_stats(fd, &st));
 	EXPECT_NE(1, st.cpu);
@@ -154,7 +145,7 @@ TEST_F(hotplug, a_file_that_follows_its_reader_leaves_and_returns_with_the_cpu)
 
 	/* Back online, a reader waiting there brings the file back. */
 	ASSERT_EQ(0, write_online(1));
-	ASSERT_EQ(0, run_on(1));
+	ASSERT_EQ(0, tw_run_on(1));
 	ASSERT_EQ(0, poll(&pfd, 1, 0));
 	ASSERT_EQ(0, tw_stats(fd, &st));
 	EXPECT_EQ(1, st.cpu);

@@ -51,15 +51,6 @@ static int file_cpu(int fd)
 	return st.cpu;
 }
 
-static int run_on(int cpu)
-{
-	cpu_set_t set;
-
-	CPU_ZERO(&set);
-	CPU_SET(cpu, &set);
-	return sched_setaffinity(0, sizeof(set), &set);
-}
-
 /* Waits up to about 5 s for @fd to be served by @cpu. */
 static int wait_file_cpu(int fd, int cpu)
 {
@@ -158,12 +149,12 @@ TEST_F(set_cpu, a_poller_that_finds_nothing_brings_the_file_to_its_cpu)
 	if (self->ncpus < 2)
 		SKIP(return, "one CPU only");
 
-	ASSERT_EQ(0, run_on(0));
+	ASSERT_EQ(0, tw_run_on(0));
 	fd = tw_open_or_skip(O_RDWR);
 	pfd.fd = fd;
 	ASSERT_EQ(0, file_cpu(fd));
 	for (int i = 1; i <= 4; i++) {
-		ASSERT_EQ(0, run_on(i % 2));
+		ASSERT_EQ(0, tw_run_on(i % 2));
 		ASSERT_EQ(0, poll(&pfd, 1, 0));
 		EXPECT_EQ(i % 2, file_cpu(fd));
 	}
@@ -183,7 +174,7 @@ TEST_F(set_cpu, epoll_brings_the_file_to_the_cpu_of_its_waiter)
 	if (self->ncpus < 2)
 		SKIP(return, "one CPU only");
 
-	ASSERT_EQ(0, run_on(0));
+	ASSERT_EQ(0, tw_run_on(0));
 	ep = epoll_create1(0);
 	ASSERT_LE(0, ep);
 	/* Adding the file polls it once, from CPU 0. */
@@ -191,7 +182,7 @@ TEST_F(set_cpu, epoll_brings_the_file_to_the_cpu_of_its_waiter)
 	EXPECT_EQ(0, file_cpu(self->fd));
 	/* An event wakes the waiter; re-checking it finds nothing left. */
 	ASSERT_EQ(0, tw_arm(self->fd, 1, TWHEEL_KIND_IDLE, 0, 1, 0));
-	ASSERT_EQ(0, run_on(1));
+	ASSERT_EQ(0, tw_run_on(1));
 	ASSERT_EQ(1, epoll_wait(ep, &ee, 1, 5000));
 	ASSERT_EQ(1, tw_read_events(self->fd, &ev, 1, 0));
 	ASSERT_EQ(0, epoll_wait(ep, &ee, 1, 0));
@@ -210,7 +201,7 @@ static void *blocked_reader_fn(void *arg)
 {
 	struct blocked_reader *r = arg;
 
-	if (run_on(r->cpu))
+	if (tw_run_on(r->cpu))
 		r->ret = -2;
 	else
 		r->ret = read(r->fd, &r->ev, sizeof(r->ev));
@@ -227,7 +218,7 @@ TEST_F(set_cpu, a_blocking_reader_brings_the_file_to_its_cpu)
 	if (self->ncpus < 2)
 		SKIP(return, "one CPU only");
 
-	ASSERT_EQ(0, run_on(0));
+	ASSERT_EQ(0, tw_run_on(0));
 	r.fd = tw_open_or_skip(O_RDWR);
 	ASSERT_EQ(0, file_cpu(r.fd));
 	ASSERT_EQ(0, pthread_create(&t, NULL, blocked_reader_fn, &r));
@@ -250,7 +241,7 @@ TEST_F(set_cpu, a_pinned_file_stays_where_it_was_put)
 	if (self->ncpus < 2)
 		SKIP(return, "one CPU only");
 
-	ASSERT_EQ(0, run_on(1));
+	ASSERT_EQ(0, tw_run_on(1));
 	ASSERT_EQ(0, set_cpu(self->fd, 0));
 	pfd.fd = self->fd;
 	ASSERT_EQ(0, poll(&pfd, 1, 0));
@@ -267,12 +258,12 @@ TEST_F(set_cpu, a_poller_with_events_to_read_leaves_the_file_where_it_is)
 	if (self->ncpus < 2)
 		SKIP(return, "one CPU only");
 
-	ASSERT_EQ(0, run_on(0));
+	ASSERT_EQ(0, tw_run_on(0));
 	fd = tw_open_or_skip(O_RDWR);
 	pfd.fd = fd;
 	ASSERT_EQ(0, tw_arm(fd, 1, TWHEEL_KIND_IDLE, 0, 1, 0));
 	ASSERT_EQ(0, tw_wait_queued(fd, 1, 5000));
-	ASSERT_EQ(0, run_on(1));
+	ASSERT_EQ(0, tw_run_on(1));
 	ASSERT_EQ(1, poll(&pfd, 1, 0));
 	EXPECT_EQ(0, file_cpu(fd));
 	close(fd);
@@ -305,7 +296,7 @@ TEST_F(set_cpu, a_reader_that_changes_cpu_as_it_reads_loses_no_event)
 	while (got <= N) {
 		int cpu = reads++ % 2;
 
-		ASSERT_EQ(0, run_on(cpu));
+		ASSERT_EQ(0, tw_run_on(cpu));
 		/* Finding nothing, the reader moves the file to its CPU. */
 		n = poll(&pfd, 1, 0);
 		ASSERT_LE(0, n);

@@ -9,6 +9,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
+#include <sched.h>
 #include <stdio.h>
 #include <stdint.h>
 #include <string.h>
@@ -105,6 +106,16 @@ static inline long long tw_counter(const char *name)
 	}
 	fclose(f);
 	return ret;
+}
+
+/* Moves the calling thread to @cpu alone. */
+static inline int tw_run_on(int cpu)
+{
+	cpu_set_t set;
+
+	CPU_ZERO(&set);
+	CPU_SET(cpu, &set);
+	return sched_setaffinity(0, sizeof(set), &set);
 }
 
 static inline uint64_t tw_now(void)

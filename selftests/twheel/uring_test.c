@@ -77,15 +77,6 @@ TEST_F(uring, a_read_completes_when_a_timer_fires)
 	EXPECT_LE(deadline, ev[0].fired_ns);
 }
 
-static int run_on(int cpu)
-{
-	cpu_set_t set;
-
-	CPU_ZERO(&set);
-	CPU_SET(cpu, &set);
-	return sched_setaffinity(0, sizeof(set), &set);
-}
-
 /*
  * A read that finds nothing waits on poll, armed by the submitting task:
  * the file follows it to its CPU, and the read completes there.
@@ -103,11 +94,11 @@ TEST_F(uring, a_waiting_read_brings_the_file_to_the_submitters_cpu)
 	if (sysconf(_SC_NPROCESSORS_ONLN) < 2)
 		SKIP(return, "one CPU only");
 
-	ASSERT_EQ(0, run_on(0));
+	ASSERT_EQ(0, tw_run_on(0));
 	fd = tw_open_or_skip(O_RDWR);
 	ASSERT_EQ(0, tw_stats(fd, &st));
 	ASSERT_EQ(0, st.cpu);
-	ASSERT_EQ(0, run_on(1));
+	ASSERT_EQ(0, tw_run_on(1));
 	sqe = io_uring_get_sqe(&self->ring);
 	io_uring_prep_read(sqe, fd, ev, sizeof(ev), 0);
 	sqe->user_data = 1;
