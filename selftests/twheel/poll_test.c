@@ -103,32 +103,16 @@ TEST_F(poll, cancelling_the_only_waiting_event_ends_readiness)
 	EXPECT_EQ(0, poll(&pfd, 1, 0));
 }
 
-struct blocked_read {
-	int fd;
-	uint64_t when;
-	ssize_t ret;
-	struct twheel_event ev;
-};
-
-static void *blocking_read(void *arg)
-{
-	struct blocked_read *br = arg;
-
-	br->ret = read(br->fd, &br->ev, sizeof(br->ev));
-	br->when = tw_now();
-	return NULL;
-}
-
 TEST_F(poll, a_reader_blocked_in_another_thread_is_woken_by_the_expiry)
 {
-	struct blocked_read br = { .fd = self->fd };
+	struct tw_blocked_read br = { .fd = self->fd, .cpu = -1 };
 	uint64_t deadline = tw_now() + 100 * NSEC_PER_MSEC;
 	pthread_t th;
 
 	if (tw_setup_skipped(_metadata))
 		return;
 
-	ASSERT_EQ(0, pthread_create(&th, NULL, blocking_read, &br));
+	ASSERT_EQ(0, pthread_create(&th, NULL, tw_blocking_read, &br));
 	ASSERT_EQ(0, tw_arm(self->fd, 3, TWHEEL_KIND_CONNECT, deadline, 5, TWHEEL_ARM_ABS));
 	ASSERT_EQ(0, pthread_join(th, NULL));
 	ASSERT_EQ(sizeof(br.ev), br.ret);

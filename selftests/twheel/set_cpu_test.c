@@ -138,32 +138,48 @@ TEST_F(set_cpu, moving_a_file_with_thousands_of_timers_loses_none)
 	}
 }
 
-TEST_F(set_cpu, a_poller_that_finds_nothing_brings_the_file_to_its_cpu)
-{
-	struct pollfd pfd = { .events = POLLIN };
-	long long moves = tw_counter("file_moves");
+/*
+ * Files that follow their reader: opened on CPU 0, unpinned, with a second
+ * CPU to follow a reader to.
+ */
+FIXTURE(follow) {
 	int fd;
+};
+
+FIXTURE_SETUP(follow)
+{
+	self->fd = -1;
+	if (sysconf(_SC_NPROCESSORS_CONF) < 2)
+		SKIP(return, "one CPU only");
+	ASSERT_EQ(0, tw_run_on(0));
+	self->fd = tw_open_or_skip(O_RDWR);
+	ASSERT_EQ(0, file_cpu(self->fd));
+}
+
+FIXTURE_TEARDOWN(follow)
+{
+	if (self->fd >= 0)
+		close(self->fd);
+}
+
+TEST_F(follow, a_poller_that_finds_nothing_brings_the_file_to_its_cpu)
+{
+	struct pollfd pfd = { .fd = self->fd, .events = POLLIN };
+	long long moves = tw_counter("file_moves");
 
 	if (tw_setup_skipped(_metadata))
 		return;
-	if (self->ncpus < 2)
-		SKIP(return, "one CPU only");
 
-	ASSERT_EQ(0, tw_run_on(0));
-	fd = tw_open_or_skip(O_RDWR);
-	pfd.fd = fd;
-	ASSERT_EQ(0, file_cpu(fd));
 	for (int i = 1; i <= 4; i++) {
 		ASSERT_EQ(0, tw_run_on(i % 2));
 		ASSERT_EQ(0, poll(&pfd, 1, 0));
-		EXPECT_EQ(i % 2, file_cpu(fd));
+		EXPECT_EQ(i % 2, file_cpu(self->fd));
 	}
 	if (moves != TW_NO_COUNTER)
 		EXPECT_LE(moves + 4, tw_counter("file_moves"));
-	close(fd);
 }
 
-TEST_F(set_cpu, epoll_brings_the_file_to_the_cpu_of_its_waiter)
+TEST_F(follow, epoll_brings_the_file_to_the_cpu_of_its_waiter)
 {
 	struct epoll_event ee = { .events = EPOLLIN };
 	struct twheel_event ev;
@@ -171,10 +187,7 @@ TEST_F(set_cpu, epoll_brings_the_file_to_the_cpu_of_its_waiter)
 
 	if (tw_setup_skipped(_metadata))
 		return;
-	if (self->ncpus < 2)
-		SKIP(return, "one CPU only");
 
-	ASSERT_EQ(0, tw_run_on(0));
 	ep = epoll_create1(0);
 	ASSERT_LE(0, ep);
 	/* Adding the file polls it once, from CPU 0. */
@@ -190,38 +203,15 @@ TEST_F(set_cpu, epoll_brings_the_file_to_the_cpu_of_its_waiter)
 	close(ep);
 }
 
-struct blocked_reader {
-	int fd;
-	int cpu;
-	ssize_t ret;
-	struct twheel_event ev;
-};
-
-static void *blocked_reader_fn(void *arg)
+TEST_F(follow, a_blocking_reader_brings_the_file_to_its_cpu)
 {
-	struct blocked_reader *r = arg;
-
-	if (tw_run_on(r->cpu))
-		r->ret = -2;
-	else
-		r->ret = read(r->fd, &r->ev, sizeof(r->ev));
-	return NULL;
-}
-
-TEST_F(set_cpu, a_blocking_reader_brings_the_file_to_its_cpu)
-{
-	struct blocked_reader r = { .cpu = 1 };
+	struct tw_blocked_read r = { .fd = self->fd, .cpu = 1 };
 	pthread_t t;
 
 	if (tw_setup_skipped(_metadata))
 		return;
-	if (self->ncpus < 2)
-		SKIP(return, "one CPU only");
 
-	ASSERT_EQ(0, tw_run_on(0));
-	r.fd = tw_open_or_skip(O_RDWR);
-	ASSERT_EQ(0, file_cpu(r.fd));
-	ASSERT_EQ(0, pthread_create(&t, NULL, blocked_reader_fn, &r));
+	ASSERT_EQ(0, pthread_create(&t, NULL, tw_blocking_read, &r));
 	/* Nothing is armed: the reader blocks, and moves the file first. */
 	EXPECT_EQ(0, wait_file_cpu(r.fd, 1));
 	ASSERT_EQ(0, tw_arm(r.fd, 7, TWHEEL_KIND_IDLE, 0, 77, 0));
@@ -229,63 +219,49 @@ TEST_F(set_cpu, a_blocking_reader_brings_the_file_to_its_cpu)
 	ASSERT_EQ(sizeof(r.ev), r.ret);
 	EXPECT_EQ(7, r.ev.conn_id);
 	EXPECT_EQ(77, r.ev.user_data);
-	close(r.fd);
 }
 
-TEST_F(set_cpu, a_pinned_file_stays_where_it_was_put)
+TEST_F(follow, a_pinned_file_stays_where_it_was_put)
 {
-	struct pollfd pfd = { .fd = -1, .events = POLLIN };
+	struct pollfd pfd = { .fd = self->fd, .events = POLLIN };
 
 	if (tw_setup_skipped(_metadata))
 		return;
-	if (self->ncpus < 2)
-		SKIP(return, "one CPU only");
 
 	ASSERT_EQ(0, tw_run_on(1));
 	ASSERT_EQ(0, set_cpu(self->fd, 0));
-	pfd.fd = self->fd;
 	ASSERT_EQ(0, poll(&pfd, 1, 0));
 	EXPECT_EQ(0, file_cpu(self->fd));
 }
 
-TEST_F(set_cpu, a_poller_with_events_to_read_leaves_the_file_where_it_is)
+TEST_F(follow, a_poller_with_events_to_read_leaves_the_file_where_it_is)
 {
-	struct pollfd pfd = { .fd = -1, .events = POLLIN };
-	int fd;
+	struct pollfd pfd = { .fd = self->fd, .events = POLLIN };
 
 	if (tw_setup_skipped(_metadata))
 		return;
-	if (self->ncpus < 2)
-		SKIP(return, "one CPU only");
 
-	ASSERT_EQ(0, tw_run_on(0));
-	fd = tw_open_or_skip(O_RDWR);
-	pfd.fd = fd;
-	ASSERT_EQ(0, tw_arm(fd, 1, TWHEEL_KIND_IDLE, 0, 1, 0));
-	ASSERT_EQ(0, tw_wait_queued(fd, 1, 5000));
+	ASSERT_EQ(0, tw_arm(self->fd, 1, TWHEEL_KIND_IDLE, 0, 1, 0));
+	ASSERT_EQ(0, tw_wait_queued(self->fd, 1, 5000));
 	ASSERT_EQ(0, tw_run_on(1));
 	ASSERT_EQ(1, poll(&pfd, 1, 0));
-	EXPECT_EQ(0, file_cpu(fd));
-	close(fd);
+	EXPECT_EQ(0, file_cpu(self->fd));
 }
 
-TEST_F(set_cpu, a_reader_that_changes_cpu_as_it_reads_loses_no_event)
+TEST_F(follow, a_reader_that_changes_cpu_as_it_reads_loses_no_event)
 {
 	enum { N = 5000 };
 	static struct twheel_arm a[N];
 	static struct twheel_event ev[N + 1];
 	static unsigned char seen[N];
-	struct pollfd pfd = { .fd = -1, .events = POLLIN };
+	struct pollfd pfd = { .fd = self->fd, .events = POLLIN };
 	unsigned int got = 0, reads = 0, waits = 0;
 	struct twheel_batch b;
 	int n;
 
 	if (tw_setup_skipped(_metadata))
 		return;
-	if (self->ncpus < 2)
-		SKIP(return, "one CPU only");
 
-	pfd.fd = self->fd;
 	memset(a, 0, sizeof(a));
 	for (unsigned int i = 0; i < N; i++) {
 		a[i].conn_id = i;

@@ -126,6 +126,33 @@ static inline uint64_t tw_now(void)
 	return (uint64_t)ts.tv_sec * NSEC_PER_SEC + ts.tv_nsec;
 }
 
+/*
+ * A read() of one event, for a thread of its own (pthread_create()): the
+ * thread first moves to @cpu unless it is -1. Afterwards @ret is what
+ * read() returned (-2 if the thread could not move) and @when the clock
+ * when it returned.
+ */
+struct tw_blocked_read {
+	int fd;
+	int cpu;
+	ssize_t ret;
+	uint64_t when;
+	struct twheel_event ev;
+};
+
+static inline void *tw_blocking_read(void *arg)
+{
+	struct tw_blocked_read *br = arg;
+
+	if (br->cpu >= 0 && tw_run_on(br->cpu)) {
+		br->ret = -2;
+		return NULL;
+	}
+	br->ret = read(br->fd, &br->ev, sizeof(br->ev));
+	br->when = tw_now();
+	return NULL;
+}
+
 static inline int tw_batch(int fd, unsigned long cmd, const void *entries,
 			   unsigned int count, unsigned int entry_size,
 			   struct twheel_batch *b)
