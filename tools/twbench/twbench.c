@@ -158,6 +158,7 @@ static char limits_note[512];
 /* Metadata. */
 static char kernel_rel[128], cpu_model[160];
 static double null_syscall_ns, clock_read_ns;
+static double warm_line_ns, cold_line_ns, stosb_ns, stosq_ns;
 static struct twheel_handshake hs;
 
 /* Buffers sized for the largest N, allocated and touched once. */
@@ -320,6 +321,78 @@ static void raise_fd_limits(void)
 		 (unsigned long)rl.rlim_cur);
 }
 
+/*
+ * The cost of one load from a random line of @bytes, each load's address
+ * coming from the one before (so that no two misses overlap), in ns.
+ */
+static double chase_ns(size_t bytes)
+{
+	enum { LINE_WORDS = 64 / sizeof(uint64_t), LOADS = 200000 };
+	size_t n = bytes / 64, i;
+	uint64_t *line = aligned_alloc(64, n * 64), at, t0;
+	uint32_t *order = xcalloc(n, sizeof(*order));
+
+	if (!line)
+		die("out of memory for a %zu-byte probe", bytes);
+	for (i = 0; i < n; i++)
+		order[i] = i;
+	rng_state = 0x2545F4914F6CDD1DULL;
+	for (i = n - 1; i > 0; i--) {
+		size_t j = rng() % (i + 1);
+		uint32_t x = order[i];
+
+		order[i] = order[j];
+		order[j] = x;
+	}
+	/* One cycle through every line, in random order. */
+	for (i = 0; i < n; i++)
+		line[(size_t)order[i] * LINE_WORDS] = order[(i + 1) % n];
+	at = order[0];
+	for (i = 0; i < n; i++)	/* warm what fits */
+		at = line[at * LINE_WORDS];
+	t0 = now_ns();
+	for (i = 0; i < LOADS; i++)
+		at = line[at * LINE_WORDS];
+	t0 = now_ns() - t0;
+	if (at >= n)
+		die("probe: the chase left its cycle");
+	free(order);
+	free(line);
+	return (double)t0 / LOADS;
+}
+
+/*
+ * The cost of zeroing a twheel connection's 96 bytes the way the kernel's
+ * memset() does it with and without the CPU's fast-string flag (ERMS): a
+ * byte-wise rep stosb, and a word-wise rep stosq.
+ */
+static void probe_zeroing(void)
+{
+#if defined(__x86_64__)
+	enum { ROUNDS = 100000 };
+	static uint64_t obj[12] __attribute__((aligned(64)));
+	uint64_t t0;
+	int i;
+
+	t0 = now_ns();
+	for (i = 0; i < ROUNDS; i++) {
+		void *d = obj;
+		unsigned long c = sizeof(obj);
+
+		asm volatile("rep stosb" : "+D" (d), "+c" (c) : "a" (0) : "memory");
+	}
+	stosb_ns = (double)(now_ns() - t0) / ROUNDS;
+	t0 = now_ns();
+	for (i = 0; i < ROUNDS; i++) {
+		void *d = obj;
+		unsigned long c = sizeof(obj) / 8;
+
+		asm volatile("rep stosq" : "+D" (d), "+c" (c) : "a" (0) : "memory");
+	}
+	stosq_ns = (double)(now_ns() - t0) / ROUNDS;
+#endif
+}
+
 static void probe_environment(void)
 {
 	struct utsname u;
@@ -361,6 +434,15 @@ static void probe_environment(void)
 	for (i = 0; i < 10000; i++)
 		now_ns();
 	clock_read_ns = (double)(now_ns() - t0) / 10000;
+	/*
+	 * What cache misses cost here: the state of a random one of a
+	 * million timers (about 100 MB) is in a cold line, of a thousand in a
+	 * warm one. Under TCG every cold line is also a miss in QEMU's
+	 * software TLB, and misses do not overlap.
+	 */
+	warm_line_ns = chase_ns(64 << 10);
+	cold_line_ns = chase_ns(128 << 20);
+	probe_zeroing();
 
 	fd = open("/dev/twheel", O_RDWR | O_CLOEXEC);
 	if (fd < 0)
@@ -1424,6 +1506,10 @@ static void write_results(void)
 		meminfo_kb("MemTotal"));
 	fprintf(meta, "null_syscall_ns: %.1f\nclock_gettime_ns: %.1f\n", null_syscall_ns,
 		clock_read_ns);
+	fprintf(meta, "warm_line_ns: %.1f\ncold_line_ns: %.1f\n", warm_line_ns,
+		cold_line_ns);
+	fprintf(meta, "zero_96_stosb_ns: %.1f\nzero_96_stosq_ns: %.1f\n", stosb_ns,
+		stosq_ns);
 	fprintf(meta, "twheel: api %u tick_ns %" PRIu64 " quota %" PRIu64 " max_timers %" PRIu64 " max_batch %u\n",
 		hs.api_version, (uint64_t)hs.tick_ns, (uint64_t)hs.quota_timers,
 		(uint64_t)hs.max_timers, hs.max_batch);
@@ -1454,6 +1540,9 @@ static void write_results(void)
 	fprintf(tab, "# medians over %d runs; in brackets the ratio to twheel-64 (batched)\n", runs);
 	fprintf(tab, "# null syscall (getppid) %.0f ns, clock_gettime %.0f ns in this run\n",
 		null_syscall_ns, clock_read_ns);
+	fprintf(tab, "# a dependent load from a random line of 64 KiB %.1f ns, of 128 MiB %.1f ns;\n"
+		"# zeroing 96 bytes with rep stosb %.1f ns, with rep stosq %.1f ns\n",
+		warm_line_ns, cold_line_ns, stosb_ns, stosq_ns);
 	for (w = 0; w < NR_WORKLOADS; w++) {
 		fprintf(tab, "\n%s (%s)\n%-12s", workload_name[w], workload_unit[w], "live");
 		for (m = 0; m < NR_METHODS; m++)
@@ -1695,6 +1784,8 @@ int main(int argc, char **argv)
 
 	printf("# twbench: kernel %s, cpu %s, accel %s; null syscall %.0f ns, clock_gettime %.0f ns\n",
 	       kernel_rel, cpu_model, accel, null_syscall_ns, clock_read_ns);
+	printf("# random line: warm (64 KiB) %.1f ns, cold (128 MiB) %.1f ns; zero 96 B: rep stosb %.1f ns, rep stosq %.1f ns\n",
+	       warm_line_ns, cold_line_ns, stosb_ns, stosq_ns);
 	printf("# %s\n", limits_note);
 	fflush(stdout);
 	for (si = 0; si < nr_sizes; si++) {
