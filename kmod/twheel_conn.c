@@ -539,11 +539,18 @@ void twheel_ctx_arm(struct twheel_ctx *ctx, unsigned int n, u64 now,
 		struct twheel_conn *conn = conns[i];
 		struct twheel_slot *slots, *old;
 		unsigned int need, cap;
+		u16 armed;
 
 		if (!conn->want)
 			continue;
-		need = hweight16(READ_ONCE(conn->armed) |
-				 READ_ONCE(conn->fired) | conn->want);
+		/*
+		 * Lockless: the thread may be moving kinds from armed to
+		 * fired. It sets them fired first; reading armed first sees
+		 * each kind in one of the two masks at least.
+		 */
+		armed = READ_ONCE(conn->armed);
+		smp_rmb();	/* pairs with __twheel_conn_expire() */
+		need = hweight16(armed | READ_ONCE(conn->fired) | conn->want);
 		conn->want = 0;
 		if (need <= twheel_conn_capacity(conn))
 			continue;
@@ -739,8 +746,9 @@ static unsigned int __twheel_conn_expire(struct twheel_ctx *ctx,
 		nr = hweight16(due);
 		if (!conn->fired)
 			list_add_tail(&conn->link, &ctx->ready);
-		conn->fired |= due;
-		conn->armed &= ~due;
+		WRITE_ONCE(conn->fired, conn->fired | due);
+		smp_wmb();	/* fired, then no longer armed: twheel_ctx_arm() */
+		WRITE_ONCE(conn->armed, conn->armed & ~due);
 		ctx->nr_armed -= nr;
 		ctx->nr_queued += nr;
 		ctx->stats.fired += nr;
