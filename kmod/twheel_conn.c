@@ -890,9 +890,10 @@ out:
  * timer would otherwise cost when it came due; if that empties the slot, the
  * search goes on with the next one.
  *
- * Context: @ctx->wqh.lock held. O(1) while the answer stands; otherwise
- * O(connections handed out + connections in the earliest slot + the number
- * of them that moved).
+ * Context: process context, @ctx->wqh.lock held; it may be let go and
+ * taken again while an advance the thread stopped part-way is finished.
+ * O(1) while the answer stands; otherwise O(connections handed out +
+ * connections in the earliest slot + the number of them that moved).
  * Return: the deadline, CLOCK_MONOTONIC ns, or U64_MAX if nothing is armed.
  */
 u64 __twheel_ctx_next(struct twheel_ctx *ctx)
@@ -904,15 +905,21 @@ u64 __twheel_ctx_next(struct twheel_ctx *ctx)
 
 	lockdep_assert_held(&ctx->wqh.lock);
 
-	if (ctx->next_valid)
-		return ctx->next_ns;
-
 	/*
 	 * The thread let the lock go in the middle of an advance: finish it
-	 * for the thread, which delivers what it hands out.
+	 * for the thread, which delivers what it hands out. A budget at a
+	 * time, letting in whoever waits in between, as the thread does.
 	 */
-	if (twheel_wheel_busy(&ctx->wheel))
-		twheel_wheel_advance(&ctx->wheel, 0, &ctx->expired);
+	while (!ctx->next_valid && twheel_wheel_busy(&ctx->wheel)) {
+		__twheel_ctx_advance(ctx, 0);
+		if (need_resched() || spin_needbreak(&ctx->wqh.lock)) {
+			spin_unlock(&ctx->wqh.lock);
+			cond_resched();
+			spin_lock(&ctx->wqh.lock);
+		}
+	}
+	if (ctx->next_valid)
+		return ctx->next_ns;
 
 	hlist_for_each_entry(conn, &ctx->expired, timer.node)
 		next = min(next, __twheel_conn_min(conn, conn->armed));

@@ -5,6 +5,9 @@
  * kind and of a connection, firing), checked against a model.
  */
 
+#include <stdlib.h>
+#include <unistd.h>
+
 #include "twheel_test.h"
 
 FIXTURE(next) {
@@ -219,6 +222,85 @@ TEST_F(next, cancelling_everything_makes_it_never_again)
 	ASSERT_EQ(1, tw_cancel_conn(self->fd, 1));
 	ASSERT_EQ(0, get_next(self->fd, &n));
 	EXPECT_EQ(UINT64_MAX, n.next_ns);
+}
+
+/*
+ * Asked again and again while the thread expires a slot far larger than its
+ * advance budget, every answer is exact and agrees with the counts it comes
+ * with: with N / 2 due at once and N / 2 later, the earliest deadline is the
+ * early one as long as any of those is still armed, and the late one after.
+ * Nothing is lost or delivered twice. (Whether an answer falls in the middle
+ * of the expiry, where the thread let the lock go, is up to the scheduler;
+ * the log says how many did.)
+ */
+TEST_F(next, a_large_expiry_is_answered_exactly_while_it_runs)
+{
+	enum { N = 40000, CHUNK = 1000 };
+	struct twheel_arm *a = calloc(N, sizeof(*a));
+	struct twheel_event *ev = calloc(N / 2, sizeof(*ev));
+	unsigned char *seen = calloc(N / 2, 1);
+	uint64_t early = tw_now() + 200 * NSEC_PER_MSEC + 11;
+	uint64_t late = early + 60 * NSEC_PER_SEC + 5;
+	uint64_t calls = 0, during = 0, start;
+	struct twheel_next n;
+	struct twheel_batch b;
+	unsigned int got;
+
+	if (tw_setup_skipped(_metadata))
+		return;
+	ASSERT_NE(NULL, a);
+	ASSERT_NE(NULL, ev);
+	ASSERT_NE(NULL, seen);
+
+	for (unsigned int i = 0; i < N; i++) {
+		a[i].conn_id = i;
+		a[i].timeout_ns = i < N / 2 ? early : late;
+		a[i].user_data = i;
+		a[i].flags = TWHEEL_ARM_ABS;
+	}
+	/* With two CPUs, ask from one while the other's thread expires. */
+	if (sysconf(_SC_NPROCESSORS_ONLN) > 1) {
+		struct twheel_set_cpu sc = { .size = sizeof(sc), .cpu = 0 };
+
+		ASSERT_EQ(0, ioctl(self->fd, TWHEEL_IOC_SET_CPU, &sc));
+		ASSERT_EQ(0, tw_run_on(1));
+	}
+	for (unsigned int i = 0; i < N; i += CHUNK)
+		ASSERT_EQ(CHUNK, tw_arm_batch(self->fd, a + i, CHUNK, &b));
+
+	start = tw_now();
+	do {
+		ASSERT_EQ(0, get_next(self->fd, &n));
+		calls++;
+		ASSERT_EQ(N, n.armed + n.queued);
+		if (n.armed > N / 2) {
+			ASSERT_EQ(early, n.next_ns);
+			during += n.queued > 0;
+		} else {
+			ASSERT_EQ(N / 2, n.armed);
+			ASSERT_EQ(late, n.next_ns);
+		}
+		ASSERT_LT(tw_now() - start, 30 * NSEC_PER_SEC);
+	} while (n.queued < N / 2);
+	TH_LOG("%llu answers, %llu of them with the expiry part-way",
+	       (unsigned long long)calls, (unsigned long long)during);
+
+	got = tw_read_n(self->fd, ev, N / 2, 5000);
+	ASSERT_EQ(N / 2, got);
+	for (unsigned int i = 0; i < got; i++) {
+		ASSERT_LT(ev[i].conn_id, N / 2);
+		EXPECT_EQ(0, seen[ev[i].conn_id]);
+		seen[ev[i].conn_id] = 1;
+		EXPECT_EQ(early, ev[i].deadline_ns);
+		EXPECT_LE(early, ev[i].fired_ns);
+	}
+	ASSERT_EQ(0, get_next(self->fd, &n));
+	EXPECT_EQ(late, n.next_ns);
+	EXPECT_EQ(N / 2, n.armed);
+	EXPECT_EQ(0, n.queued);
+	free(seen);
+	free(ev);
+	free(a);
 }
 
 TEST_F(next, bad_input_is_refused)
