@@ -138,20 +138,23 @@ static void __twheel_cpu_kick(struct twheel_cpu *base, u64 tick)
 }
 
 /*
- * A file's timer left @tick for later or for good: if the hrtimer was
- * programmed for it, program it for what is next, so that the thread does
- * not wake for nothing (and never wakes with nothing armed).
+ * A file's timer left the CPU's wheel or moved later: if the hrtimer is
+ * programmed before the wheel's next work, program it for that work, so
+ * that the thread does not wake for nothing (and never wakes with nothing
+ * armed). The hrtimer may be programmed for a file's tick (by
+ * __twheel_cpu_kick()) or for the start of a slot (by the thread), so it is
+ * the wheel that is asked, not the tick the file left.
  */
-static void __twheel_cpu_relax(struct twheel_cpu *base, u64 tick)
+static void __twheel_cpu_relax(struct twheel_cpu *base)
 {
 	u64 next;
 
 	lockdep_assert_held(&base->lock);
 
-	if (tick != base->hrtimer_tick)
+	if (base->hrtimer_tick == U64_MAX)
 		return;
 	next = twheel_wheel_next(&base->wheel);
-	if (next == tick)
+	if (next <= base->hrtimer_tick)
 		return;
 	base->hrtimer_tick = U64_MAX;
 	if (next == U64_MAX)
@@ -190,7 +193,7 @@ void __twheel_ctx_schedule(struct twheel_ctx *ctx)
 		if (next < old)
 			__twheel_cpu_kick(base, next);
 		else if (next > old)
-			__twheel_cpu_relax(base, old);
+			__twheel_cpu_relax(base);
 	} else if (hlist_unhashed(&timer->node) && next != U64_MAX) {
 		__twheel_wheel_catch_up(&base->wheel, &base->expired);
 		twheel_wheel_arm(&base->wheel, timer, next);
@@ -220,7 +223,7 @@ void __twheel_ctx_unschedule(struct twheel_ctx *ctx)
 
 	spin_lock(&base->lock);
 	if (twheel_wheel_cancel(&base->wheel, &ctx->cpu_timer))
-		__twheel_cpu_relax(base, ctx->cpu_timer.expires);
+		__twheel_cpu_relax(base);
 	else
 		hlist_del_init(&ctx->cpu_timer.node);
 	spin_unlock(&base->lock);
@@ -393,6 +396,7 @@ static void twheel_cpu_run(unsigned int cpu)
 	twheel_stat_batch(fired);
 }
 
+/* Also when the thread stops: no wake-up may reach it after that. */
 static void twheel_cpu_park(unsigned int cpu)
 {
 	struct twheel_cpu *base = per_cpu_ptr(twheel_cpus, cpu);
@@ -403,11 +407,17 @@ static void twheel_cpu_park(unsigned int cpu)
 	spin_unlock(&base->lock);
 }
 
+static void twheel_cpu_cleanup(unsigned int cpu, bool online)
+{
+	twheel_cpu_park(cpu);
+}
+
 static struct smp_hotplug_thread twheel_cpu_threads = {
 	.store			= &twheel_threads,
 	.thread_should_run	= twheel_cpu_should_run,
 	.thread_fn		= twheel_cpu_run,
 	.park			= twheel_cpu_park,
+	.cleanup		= twheel_cpu_cleanup,
 	.thread_comm		= "twheel/%u",
 };
 
@@ -487,8 +497,13 @@ void twheel_cpu_exit(void)
 	unsigned int cpu;
 
 	cpuhp_remove_state_nocalls(twheel_hp_state);
-	smpboot_unregister_percpu_thread(&twheel_cpu_threads);
+	/*
+	 * With no file open the wheels are empty and no thread programs its
+	 * hrtimer again; a thread that is running cancels it on its way out
+	 * (twheel_cpu_cleanup()). So none fires for a thread that is gone.
+	 */
 	for_each_possible_cpu(cpu)
 		hrtimer_cancel(&per_cpu_ptr(twheel_cpus, cpu)->hrtimer);
+	smpboot_unregister_percpu_thread(&twheel_cpu_threads);
 	free_percpu(twheel_cpus);
 }
