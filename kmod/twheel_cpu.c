@@ -298,17 +298,25 @@ int twheel_ctx_set_cpu(struct twheel_ctx *ctx, unsigned int cpu)
  * twheel_cpu_attach() - serve a new file from the CPU it is opened on
  * @ctx: the file, not yet visible to anyone
  *
- * Context: process context; takes the hotplug read lock.
+ * No hotplug lock: open() runs under misc_open()'s global mutex, which a
+ * CPU going up or down must not hold up. twheel_cpu_offline() runs after
+ * the CPU stopped being active and takes the same list lock, so either it
+ * finds the file on the list and moves it, or the file sees the CPU
+ * inactive here and takes an active one.
+ *
+ * Context: process context; takes the file list's mutex.
  */
 void twheel_cpu_attach(struct twheel_ctx *ctx)
 {
-	cpus_read_lock();
+	unsigned int cpu;
+
 	mutex_lock(&twheel_ctx_list_lock);
-	/* Online, and it stays online while the hotplug lock is held. */
-	ctx->cpu = raw_smp_processor_id();
+	cpu = raw_smp_processor_id();
+	if (!cpu_active(cpu))
+		cpu = cpumask_any(cpu_active_mask);
+	ctx->cpu = cpu;
 	list_add_tail(&ctx->list, &twheel_ctx_list);
 	mutex_unlock(&twheel_ctx_list_lock);
-	cpus_read_unlock();
 }
 
 /**

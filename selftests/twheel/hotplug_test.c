@@ -277,4 +277,63 @@ TEST_F_TIMEOUT(hotplug, offline_and_online_under_load_lose_nothing, 240)
 	free(seen);
 }
 
+struct open_load {
+	volatile int stop;
+	volatile unsigned int opened;
+	int err;		/* 0, or the step that failed */
+};
+
+/*
+ * Opens files on cpu1 while it may be going away, each with a timer that
+ * must fire. Waiting through the file's counters, not poll() or read(),
+ * leaves the file on the CPU open() gave it.
+ */
+static void *open_loop(void *arg)
+{
+	struct open_load *l = arg;
+
+	while (!l->stop && !l->err) {
+		int fd;
+
+		tw_run_on(1);	/* fails while cpu1 is offline: any CPU will do */
+		fd = open("/dev/twheel", O_RDWR | O_CLOEXEC);
+		if (fd < 0) {
+			l->err = 1;
+			break;
+		}
+		if (tw_arm(fd, 1, 0, NSEC_PER_MSEC, 0, 0) != 0)
+			l->err = 2;
+		else if (tw_wait_queued(fd, 1, 5000))
+			l->err = 3;
+		close(fd);
+		l->opened++;
+	}
+	return NULL;
+}
+
+TEST_F_TIMEOUT(hotplug, files_opened_while_the_cpu_goes_and_comes_are_served, 240)
+{
+	struct open_load l = { 0 };
+	pthread_t th;
+
+	if (tw_setup_skipped(_metadata))
+		return;
+
+	ASSERT_EQ(0, pthread_create(&th, NULL, open_loop, &l));
+	for (unsigned int round = 0; round < 6 && !l.err; round++) {
+		unsigned int before = l.opened;
+
+		ASSERT_EQ(0, write_online(0));
+		ASSERT_EQ(0, write_online(1));
+		/* Some opens in between, so that the next cycle races them. */
+		for (int i = 0; i < 500 && l.opened < before + 3 && !l.err; i++)
+			poll(NULL, 0, 10);
+	}
+	l.stop = 1;
+	pthread_join(th, NULL);
+	EXPECT_EQ(0, l.err);
+	EXPECT_LE(6, l.opened);
+	tw_report("%u files opened across 6 offline/online cycles\n", l.opened);
+}
+
 TEST_HARNESS_MAIN
