@@ -912,11 +912,7 @@ u64 __twheel_ctx_next(struct twheel_ctx *ctx)
 	 */
 	while (!ctx->next_valid && twheel_wheel_busy(&ctx->wheel)) {
 		__twheel_ctx_advance(ctx, 0);
-		if (need_resched() || spin_needbreak(&ctx->wqh.lock)) {
-			spin_unlock(&ctx->wqh.lock);
-			cond_resched();
-			spin_lock(&ctx->wqh.lock);
-		}
+		cond_resched_lock(&ctx->wqh.lock);
 	}
 	if (ctx->next_valid)
 		return ctx->next_ns;

@@ -151,8 +151,6 @@ static void __twheel_cpu_relax(struct twheel_cpu *base)
 
 	lockdep_assert_held(&base->lock);
 
-	if (base->hrtimer_tick == U64_MAX)
-		return;
 	next = twheel_wheel_next(&base->wheel);
 	if (next <= base->hrtimer_tick)
 		return;

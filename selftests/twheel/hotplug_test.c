@@ -28,13 +28,6 @@ static int write_online(int on)
 	return ret;
 }
 
-static int set_cpu(int fd, unsigned int cpu)
-{
-	struct twheel_set_cpu arg = { .size = sizeof(arg), .cpu = cpu };
-
-	return ioctl(fd, TWHEEL_IOC_SET_CPU, &arg);
-}
-
 /* Is the thread "twheel/1" there, and not parked? */
 static int thread1_state(char *state)
 {
@@ -79,7 +72,7 @@ FIXTURE_SETUP(hotplug)
 	if (access(CPU1_ONLINE, W_OK))
 		SKIP(return, "cpu1 cannot be taken offline here");
 	self->fd = tw_open_or_skip(O_RDWR);
-	ASSERT_EQ(0, set_cpu(self->fd, 1));
+	ASSERT_EQ(0, tw_set_cpu(self->fd, 1));
 }
 
 FIXTURE_TEARDOWN(hotplug)
@@ -107,7 +100,7 @@ TEST_F(hotplug, a_file_moves_off_a_cpu_going_offline_and_its_timers_fire)
 	EXPECT_EQ(1, st.armed);
 	EXPECT_EQ(1, st.queued);
 	/* A CPU that is offline cannot be chosen. */
-	EXPECT_EQ(-1, set_cpu(self->fd, 1));
+	EXPECT_EQ(-1, tw_set_cpu(self->fd, 1));
 	EXPECT_EQ(EINVAL, errno);
 
 	ASSERT_EQ(2, tw_read_n(self->fd, ev, 2, 5000));
@@ -178,7 +171,7 @@ TEST_F(hotplug, the_thread_parks_with_its_cpu_and_comes_back_with_it)
 
 	/* Served by cpu1 again, timers fire. */
 	fd = tw_open_or_skip(O_RDWR);
-	ASSERT_EQ(0, set_cpu(fd, 1));
+	ASSERT_EQ(0, tw_set_cpu(fd, 1));
 	ASSERT_EQ(0, tw_arm(fd, 1, TWHEEL_KIND_IDLE, 20 * NSEC_PER_MSEC, 0, 0));
 	ASSERT_EQ(1, tw_read_events(fd, &ev, 1, 5000));
 	close(fd);
@@ -247,7 +240,7 @@ TEST_F_TIMEOUT(hotplug, offline_and_online_under_load_lose_nothing, 240)
 		}
 		ASSERT_EQ(0, write_online(1));
 		/* Back on cpu1 for the next round. */
-		ASSERT_EQ(0, set_cpu(self->fd, 1));
+		ASSERT_EQ(0, tw_set_cpu(self->fd, 1));
 		cycles++;
 	}
 	l.stop = 1;

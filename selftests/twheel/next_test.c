@@ -260,9 +260,7 @@ TEST_F(next, a_large_expiry_is_answered_exactly_while_it_runs)
 	}
 	/* With two CPUs, ask from one while the other's thread expires. */
 	if (sysconf(_SC_NPROCESSORS_ONLN) > 1) {
-		struct twheel_set_cpu sc = { .size = sizeof(sc), .cpu = 0 };
-
-		ASSERT_EQ(0, ioctl(self->fd, TWHEEL_IOC_SET_CPU, &sc));
+		ASSERT_EQ(0, tw_set_cpu(self->fd, 0));
 		ASSERT_EQ(0, tw_run_on(1));
 	}
 	for (unsigned int i = 0; i < N; i += CHUNK)

@@ -35,11 +35,18 @@ FIXTURE_TEARDOWN(set_cpu)
 		close(self->fd);
 }
 
-static int set_cpu(int fd, unsigned int cpu)
+/* Arms @n connections, one timer each, due over the next 300 ms. */
+static int arm_over_300ms(int fd, struct twheel_arm *a, unsigned int n)
 {
-	struct twheel_set_cpu arg = { .size = sizeof(arg), .cpu = cpu };
+	struct twheel_batch b;
 
-	return ioctl(fd, TWHEEL_IOC_SET_CPU, &arg);
+	memset(a, 0, n * sizeof(*a));
+	for (unsigned int i = 0; i < n; i++) {
+		a[i].conn_id = i;
+		a[i].timeout_ns = (i % 300) * NSEC_PER_MSEC;
+		a[i].user_data = i;
+	}
+	return tw_arm_batch(fd, a, n, &b);
 }
 
 static int file_cpu(int fd)
@@ -88,7 +95,7 @@ TEST_F(set_cpu, each_online_cpu_can_serve_the_file_and_its_timers_follow)
 		return;
 
 	for (int cpu = 0; cpu < self->ncpus; cpu++) {
-		if (set_cpu(self->fd, cpu))
+		if (tw_set_cpu(self->fd, cpu))
 			continue;
 		EXPECT_EQ(cpu, file_cpu(self->fd));
 		/* Armed here, fires wherever the file is served later. */
@@ -97,7 +104,7 @@ TEST_F(set_cpu, each_online_cpu_can_serve_the_file_and_its_timers_follow)
 		n++;
 	}
 	ASSERT_LE(1, n);
-	ASSERT_EQ(0, set_cpu(self->fd, 0));
+	ASSERT_EQ(0, tw_set_cpu(self->fd, 0));
 	got = tw_read_n(self->fd, ev, n, 5000);
 	ASSERT_EQ(n, got);
 	for (unsigned int i = 0; i < got; i++) {
@@ -112,7 +119,6 @@ TEST_F(set_cpu, moving_a_file_with_thousands_of_timers_loses_none)
 	static struct twheel_arm a[N];
 	static struct twheel_event ev[N + 1];
 	static unsigned char seen[N];
-	struct twheel_batch b;
 	unsigned int got;
 
 	if (tw_setup_skipped(_metadata))
@@ -120,15 +126,9 @@ TEST_F(set_cpu, moving_a_file_with_thousands_of_timers_loses_none)
 
 	if (self->ncpus < 2)
 		SKIP(return, "one CPU only");
-	memset(a, 0, sizeof(a));
-	for (unsigned int i = 0; i < N; i++) {
-		a[i].conn_id = i;
-		a[i].timeout_ns = (i % 300) * NSEC_PER_MSEC;
-		a[i].user_data = i;
-	}
-	ASSERT_EQ(N, tw_arm_batch(self->fd, a, N, &b));
+	ASSERT_EQ(N, arm_over_300ms(self->fd, a, N));
 	for (unsigned int i = 0; i < 20; i++)
-		ASSERT_EQ(0, set_cpu(self->fd, i % 2));
+		ASSERT_EQ(0, tw_set_cpu(self->fd, i % 2));
 	got = tw_read_n(self->fd, ev, N + 1, 5000);
 	ASSERT_EQ(N, got);
 	for (unsigned int i = 0; i < got; i++) {
@@ -229,7 +229,7 @@ TEST_F(follow, a_pinned_file_stays_where_it_was_put)
 		return;
 
 	ASSERT_EQ(0, tw_run_on(1));
-	ASSERT_EQ(0, set_cpu(self->fd, 0));
+	ASSERT_EQ(0, tw_set_cpu(self->fd, 0));
 	ASSERT_EQ(0, poll(&pfd, 1, 0));
 	EXPECT_EQ(0, file_cpu(self->fd));
 }
@@ -256,19 +256,12 @@ TEST_F(follow, a_reader_that_changes_cpu_as_it_reads_loses_no_event)
 	static unsigned char seen[N];
 	struct pollfd pfd = { .fd = self->fd, .events = POLLIN };
 	unsigned int got = 0, reads = 0, waits = 0;
-	struct twheel_batch b;
 	int n;
 
 	if (tw_setup_skipped(_metadata))
 		return;
 
-	memset(a, 0, sizeof(a));
-	for (unsigned int i = 0; i < N; i++) {
-		a[i].conn_id = i;
-		a[i].timeout_ns = (i % 300) * NSEC_PER_MSEC;
-		a[i].user_data = i;
-	}
-	ASSERT_EQ(N, tw_arm_batch(self->fd, a, N, &b));
+	ASSERT_EQ(N, arm_over_300ms(self->fd, a, N));
 	while (got <= N) {
 		int cpu = reads++ % 2;
 
@@ -305,9 +298,9 @@ TEST_F(set_cpu, a_cpu_that_does_not_exist_or_bad_input_is_einval)
 	if (tw_setup_skipped(_metadata))
 		return;
 
-	EXPECT_EQ(-1, set_cpu(self->fd, 4096));
+	EXPECT_EQ(-1, tw_set_cpu(self->fd, 4096));
 	EXPECT_EQ(EINVAL, errno);
-	EXPECT_EQ(-1, set_cpu(self->fd, UINT32_MAX));
+	EXPECT_EQ(-1, tw_set_cpu(self->fd, UINT32_MAX));
 	EXPECT_EQ(EINVAL, errno);
 	arg.flags = 1;
 	EXPECT_EQ(-1, ioctl(self->fd, TWHEEL_IOC_SET_CPU, &arg));

@@ -217,6 +217,14 @@ static inline int tw_cancel_conn(int fd, uint64_t conn)
 	return tw_batch_one(fd, TWHEEL_IOC_CANCEL_CONN, &conn, sizeof(conn));
 }
 
+/* TWHEEL_IOC_SET_CPU: serves the file from @cpu and pins it there. */
+static inline int tw_set_cpu(int fd, unsigned int cpu)
+{
+	struct twheel_set_cpu arg = { .size = sizeof(arg), .cpu = cpu };
+
+	return ioctl(fd, TWHEEL_IOC_SET_CPU, &arg);
+}
+
 static inline int tw_stats(int fd, struct twheel_stats *st)
 {
 	memset(st, 0, sizeof(*st));
