@@ -50,7 +50,7 @@
  * **Following the reader.** A file starts on the CPU it is opened on. When
  * read() or poll() finds nothing to read on another CPU, the reader is
  * about to wait there, and the file moves to that CPU (one timer, see
- * __twheel_ctx_follow()): its thread then wakes the reader on its own CPU,
+ * __twheel_cpu_follow()): its thread then wakes the reader on its own CPU,
  * with no inter-processor interrupt, and runs on the CPU the reader leaves
  * idle. Readers that wait on several CPUs move the file each time one of
  * them waits. TWHEEL_IOC_SET_CPU pins a file: it then stays where it was
@@ -72,26 +72,30 @@
 #include <linux/sched.h>
 #include <linux/smpboot.h>
 
-#include "twheel.h"
-#include "twheel_stats.h"
+#include "twheel_counters.h"
+#include "twheel_cpu.h"
+#include "twheel_ctx.h"
 
 /**
  * struct twheel_cpu - the wheel of files one CPU serves
- * @lock: protects @wheel, @expired, @hrtimer_tick, and the cpu_timer of
+ * @lock: the lock of the members that name it, and of the cpu_timer of
  *	every file this CPU serves
- * @wheel: the files, by the tick when their own wheel has work
- * @expired: files handed out by @wheel that the thread has not taken yet
+ * @wheel: the files, by the tick when their own wheel has work; @lock
+ * @expired: files handed out by @wheel that the thread has not taken yet;
+ *	@lock
  * @hrtimer: wakes the thread at @hrtimer_tick
- * @hrtimer_tick: the tick @hrtimer is programmed for, U64_MAX if none
- * @kicked: the thread has work (set by @hrtimer, cleared by the thread)
+ * @hrtimer_tick: the tick @hrtimer is programmed for, U64_MAX if none; @lock
+ * @kicked: the thread has work (set by @hrtimer, cleared by the thread);
+ *	no lock, READ_ONCE()/WRITE_ONCE()
  * @kick_expires_ns: the instant @hrtimer last fired for, and
  * @kick_ns: when its callback ran; statistics, written by the callback and
  *	read by the thread without a lock (a value from the next kick is as
  *	good as any)
+ * @requeue: the thread's scratch while it works on a file; the thread only
  * @cpu: this CPU
  */
 struct twheel_cpu {
-	/* protects the wheel of files; taken inside a file's wqh.lock */
+	/* taken inside a file's wqh.lock */
 	spinlock_t lock;
 	struct twheel_wheel wheel;
 	struct hlist_head expired;
@@ -100,6 +104,7 @@ struct twheel_cpu {
 	bool kicked;
 	u64 kick_expires_ns;
 	u64 kick_ns;
+	struct twheel_requeue requeue;
 	unsigned int cpu;
 };
 
@@ -162,7 +167,7 @@ static void __twheel_cpu_relax(struct twheel_cpu *base)
 }
 
 /**
- * __twheel_ctx_schedule() - queue a file on its CPU for its next work
+ * __twheel_cpu_schedule() - queue a file on its CPU for its next work
  * @ctx: the file
  *
  * Queues &twheel_ctx.cpu_timer at the tick when the file's wheel has work
@@ -171,7 +176,7 @@ static void __twheel_cpu_relax(struct twheel_cpu *base)
  *
  * Context: @ctx->wqh.lock held; takes the CPU's lock.
  */
-void __twheel_ctx_schedule(struct twheel_ctx *ctx)
+void __twheel_cpu_schedule(struct twheel_ctx *ctx)
 {
 	struct twheel_cpu *base = per_cpu_ptr(twheel_cpus, ctx->cpu);
 	struct twheel_timer *timer = &ctx->cpu_timer;
@@ -193,7 +198,7 @@ void __twheel_ctx_schedule(struct twheel_ctx *ctx)
 		else if (next > old)
 			__twheel_cpu_relax(base);
 	} else if (hlist_unhashed(&timer->node) && next != U64_MAX) {
-		__twheel_wheel_catch_up(&base->wheel, &base->expired);
+		__twheel_catch_up(&base->wheel, &base->expired);
 		twheel_wheel_arm(&base->wheel, timer, next);
 		__twheel_cpu_kick(base, next);
 	}
@@ -205,7 +210,7 @@ void __twheel_ctx_schedule(struct twheel_ctx *ctx)
 }
 
 /**
- * __twheel_ctx_unschedule() - take a file off its CPU
+ * __twheel_cpu_unschedule() - take a file off its CPU
  * @ctx: the file
  *
  * Afterwards the CPU's thread will not hand the file out again; a thread
@@ -213,7 +218,7 @@ void __twheel_ctx_schedule(struct twheel_ctx *ctx)
  *
  * Context: @ctx->wqh.lock held; takes the CPU's lock.
  */
-void __twheel_ctx_unschedule(struct twheel_ctx *ctx)
+void __twheel_cpu_unschedule(struct twheel_ctx *ctx)
 {
 	struct twheel_cpu *base = per_cpu_ptr(twheel_cpus, ctx->cpu);
 
@@ -227,20 +232,20 @@ void __twheel_ctx_unschedule(struct twheel_ctx *ctx)
 	spin_unlock(&base->lock);
 }
 
-static void __twheel_ctx_move(struct twheel_ctx *ctx, unsigned int cpu)
+static void __twheel_cpu_move(struct twheel_ctx *ctx, unsigned int cpu)
 {
 	lockdep_assert_held(&ctx->wqh.lock);
 
 	if (ctx->cpu == cpu)
 		return;
-	__twheel_ctx_unschedule(ctx);
+	__twheel_cpu_unschedule(ctx);
 	ctx->cpu = cpu;
-	__twheel_ctx_schedule(ctx);
-	twheel_stat_inc(TWHEEL_STAT_FILE_MOVES);
+	__twheel_cpu_schedule(ctx);
+	twheel_counter_inc(TWHEEL_CTR_FILE_MOVES);
 }
 
 /**
- * __twheel_ctx_follow() - serve a file from the CPU of a reader about to wait
+ * __twheel_cpu_follow() - serve a file from the CPU of a reader about to wait
  * @ctx: the file
  *
  * Called by read() and poll() when they find nothing to read. Unless
@@ -253,7 +258,7 @@ static void __twheel_ctx_move(struct twheel_ctx *ctx, unsigned int cpu)
  *
  * Context: @ctx->wqh.lock held.
  */
-void __twheel_ctx_follow(struct twheel_ctx *ctx)
+void __twheel_cpu_follow(struct twheel_ctx *ctx)
 {
 	unsigned int cpu = raw_smp_processor_id();
 
@@ -262,18 +267,18 @@ void __twheel_ctx_follow(struct twheel_ctx *ctx)
 	if (likely(ctx->cpu == cpu) || ctx->cpu_pinned || ctx->closed ||
 	    !cpu_active(cpu))
 		return;
-	__twheel_ctx_move(ctx, cpu);
+	__twheel_cpu_move(ctx, cpu);
 }
 
 /**
- * twheel_ctx_set_cpu() - serve a file from another CPU
+ * twheel_cpu_set() - serve a file from another CPU
  * @ctx: the file
  * @cpu: the CPU, which must be online
  *
  * Context: process context; takes the hotplug read lock and @ctx->wqh.lock.
  * Return: 0, or -EINVAL if @cpu is not an online CPU.
  */
-int twheel_ctx_set_cpu(struct twheel_ctx *ctx, unsigned int cpu)
+int twheel_cpu_set(struct twheel_ctx *ctx, unsigned int cpu)
 {
 	int ret = -EINVAL;
 
@@ -283,7 +288,7 @@ int twheel_ctx_set_cpu(struct twheel_ctx *ctx, unsigned int cpu)
 		if (cpu_online(cpu)) {
 			spin_lock(&ctx->wqh.lock);
 			ctx->cpu_pinned = true;
-			__twheel_ctx_move(ctx, cpu);
+			__twheel_cpu_move(ctx, cpu);
 			spin_unlock(&ctx->wqh.lock);
 			ret = 0;
 		}
@@ -355,8 +360,8 @@ static void twheel_cpu_run(unsigned int cpu)
 		twheel_wheel_advance(&base->wheel,
 				     twheel_ns_to_tick(ktime_get_ns()),
 				     &base->expired);
-		twheel_stat_add(TWHEEL_STAT_CASCADES,
-				base->wheel.cascades - cascades);
+		twheel_counter_add(TWHEEL_CTR_CASCADES,
+				   base->wheel.cascades - cascades);
 		while (!hlist_empty(&base->expired)) {
 			ctx = hlist_entry(base->expired.first,
 					  struct twheel_ctx, cpu_timer.node);
@@ -365,7 +370,7 @@ static void twheel_cpu_run(unsigned int cpu)
 			refcount_inc(&ctx->refs);
 			spin_unlock(&base->lock);
 
-			fired += twheel_ctx_expire(ctx, &simd);
+			fired += twheel_ctx_expire(ctx, &base->requeue, &simd);
 			twheel_ctx_put(ctx);
 			cond_resched();
 
@@ -389,17 +394,17 @@ static void twheel_cpu_run(unsigned int cpu)
 	spin_unlock(&base->lock);
 
 	/* Three clock reads per wake-up, nothing per timer. */
-	twheel_stat_wakeup(kick > expires ? kick - expires : 0,
-			   start > expires ? start - expires : 0,
-			   ktime_get_ns() - start);
+	twheel_counter_wakeup(kick > expires ? kick - expires : 0,
+			      start > expires ? start - expires : 0,
+			      ktime_get_ns() - start);
 	if (current->nivcsw != nivcsw)
-		twheel_stat_inc(TWHEEL_STAT_RUN_PREEMPTED);
-	twheel_stat_inc(TWHEEL_STAT_WAKEUPS);
+		twheel_counter_inc(TWHEEL_CTR_RUN_PREEMPTED);
+	twheel_counter_inc(TWHEEL_CTR_WAKEUPS);
 	if (!fired)
-		twheel_stat_inc(TWHEEL_STAT_WAKEUPS_IDLE);
-	twheel_stat_inc(simd ? TWHEEL_STAT_BATCHES_SIMD :
-			       TWHEEL_STAT_BATCHES_SCALAR);
-	twheel_stat_batch(fired);
+		twheel_counter_inc(TWHEEL_CTR_WAKEUPS_IDLE);
+	twheel_counter_inc(simd ? TWHEEL_CTR_BATCHES_SIMD :
+			       TWHEEL_CTR_BATCHES_SCALAR);
+	twheel_counter_batch(fired);
 }
 
 /* Also when the thread stops: no wake-up may reach it after that. */
@@ -440,7 +445,7 @@ static int twheel_cpu_offline(unsigned int cpu)
 	list_for_each_entry(ctx, &twheel_ctx_list, list) {
 		spin_lock(&ctx->wqh.lock);
 		if (!ctx->closed && ctx->cpu == cpu)
-			__twheel_ctx_move(ctx, target);
+			__twheel_cpu_move(ctx, target);
 		spin_unlock(&ctx->wqh.lock);
 	}
 	mutex_unlock(&twheel_ctx_list_lock);

@@ -43,6 +43,10 @@
 
 #include <linux/twheel.h>
 #include "twheel.h"
+#include "twheel_cmd.h"
+#include "twheel_conn.h"
+#include "twheel_cpu.h"
+#include "twheel_ctx.h"
 
 /* Events read() takes off the queue per lock hold (on the stack). */
 #define TWHEEL_READ_CHUNK	16
@@ -90,7 +94,7 @@ static ssize_t twheel_read_iter(struct kiocb *iocb, struct iov_iter *to)
 			spin_unlock(&ctx->wqh.lock);
 			return -EAGAIN;
 		}
-		__twheel_ctx_follow(ctx);
+		__twheel_cpu_follow(ctx);
 		ret = wait_event_interruptible_locked(ctx->wqh,
 						      !list_empty(&ctx->ready));
 		if (ret) {
@@ -123,7 +127,7 @@ static ssize_t twheel_read_iter(struct kiocb *iocb, struct iov_iter *to)
 	 * the mutex: then it frees them itself when it is done.
 	 */
 	if (!list_empty_careful(&ctx->dead) && mutex_trylock(&ctx->mutex)) {
-		twheel_ctx_reap(ctx);
+		twheel_conn_reap(ctx);
 		mutex_unlock(&ctx->mutex);
 	}
 	return done;
@@ -139,7 +143,7 @@ static __poll_t twheel_poll(struct file *file, poll_table *wait)
 	if (!list_empty(&ctx->ready))
 		events = EPOLLIN | EPOLLRDNORM;
 	else
-		__twheel_ctx_follow(ctx);
+		__twheel_cpu_follow(ctx);
 	spin_unlock(&ctx->wqh.lock);
 	return events;
 }
@@ -269,47 +273,23 @@ fault:
 
 static long twheel_ioc_batch(struct twheel_ctx *ctx,
 			     struct twheel_batch __user *uarg,
-			     unsigned int cmd)
+			     enum twheel_cmd cmd)
 {
+	size_t ksize = twheel_cmd_defs[cmd].entry_size;
 	struct twheel_batch_res res = {};
 	const void __user *entries;
 	struct twheel_batch b;
-	size_t ksize, min_size;
 	unsigned int n, got;
 	long ret;
 	int err;
 	u64 now;
 
-	BUILD_BUG_ON(sizeof(b) != TWHEEL_BATCH_SIZE_VER0);
-	BUILD_BUG_ON(sizeof(struct twheel_arm) != TWHEEL_ARM_SIZE_VER0);
-	BUILD_BUG_ON(sizeof(struct twheel_cancel) != TWHEEL_CANCEL_SIZE_VER0);
-	BUILD_BUG_ON(sizeof(ctx->chunk.conn_id[0]) !=
-		     TWHEEL_CANCEL_CONN_SIZE_VER0);
-
 	ret = twheel_copy_arg(&b, sizeof(b), uarg, TWHEEL_BATCH_SIZE_VER0);
 	if (ret < 0)
 		return ret;
-	if (b.flags || b.reserved0 || b.reserved[0] || b.reserved[1])
-		return -EINVAL;
-
-	switch (cmd) {
-	case TWHEEL_IOC_NOSIZE(TWHEEL_IOC_ARM):
-		ksize = sizeof(struct twheel_arm);
-		min_size = TWHEEL_ARM_SIZE_VER0;
-		break;
-	case TWHEEL_IOC_NOSIZE(TWHEEL_IOC_CANCEL):
-		ksize = sizeof(struct twheel_cancel);
-		min_size = TWHEEL_CANCEL_SIZE_VER0;
-		break;
-	default:
-		ksize = sizeof(ctx->chunk.conn_id[0]);
-		min_size = TWHEEL_CANCEL_CONN_SIZE_VER0;
-		break;
-	}
-	if (b.entry_size < min_size || b.entry_size > PAGE_SIZE)
-		return -EINVAL;
-	if (b.count > TWHEEL_MAX_BATCH)
-		return -E2BIG;
+	ret = twheel_cmd_check_batch(&b, cmd);
+	if (ret)
+		return ret;
 
 	entries = u64_to_user_ptr(b.entries);
 	now = ktime_get_ns();
@@ -321,22 +301,12 @@ static long twheel_ioc_batch(struct twheel_ctx *ctx,
 					  entries + (size_t)res.applied *
 						    b.entry_size,
 					  b.entry_size, n, &err);
-		switch (cmd) {
-		case TWHEEL_IOC_NOSIZE(TWHEEL_IOC_ARM):
-			twheel_ctx_arm(ctx, got, now, &res);
-			break;
-		case TWHEEL_IOC_NOSIZE(TWHEEL_IOC_CANCEL):
-			twheel_ctx_cancel(ctx, got, &res);
-			break;
-		default:
-			twheel_ctx_cancel_conn(ctx, got, &res);
-			break;
-		}
+		twheel_cmd_apply(ctx, cmd, got, now, &res);
 		if (!res.error && got < n)
 			res.error = err;
 		cond_resched();
 	}
-	twheel_ctx_reap(ctx);
+	twheel_conn_reap(ctx);
 	mutex_unlock(&ctx->mutex);
 
 	if (put_user(res.applied, &uarg->applied) ||
@@ -419,7 +389,7 @@ static long twheel_ioc_set_cpu(struct twheel_ctx *ctx,
 		return ret;
 	if (arg.flags || arg.reserved)
 		return -EINVAL;
-	return twheel_ctx_set_cpu(ctx, arg.cpu);
+	return twheel_cpu_set(ctx, arg.cpu);
 }
 
 static long twheel_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
@@ -431,9 +401,11 @@ static long twheel_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
 	case TWHEEL_IOC_NOSIZE(TWHEEL_IOC_HANDSHAKE):
 		return twheel_ioc_handshake(ctx, uarg);
 	case TWHEEL_IOC_NOSIZE(TWHEEL_IOC_ARM):
+		return twheel_ioc_batch(ctx, uarg, TWHEEL_CMD_ARM);
 	case TWHEEL_IOC_NOSIZE(TWHEEL_IOC_CANCEL):
+		return twheel_ioc_batch(ctx, uarg, TWHEEL_CMD_CANCEL);
 	case TWHEEL_IOC_NOSIZE(TWHEEL_IOC_CANCEL_CONN):
-		return twheel_ioc_batch(ctx, uarg, TWHEEL_IOC_NOSIZE(cmd));
+		return twheel_ioc_batch(ctx, uarg, TWHEEL_CMD_CANCEL_CONN);
 	case TWHEEL_IOC_NOSIZE(TWHEEL_IOC_NEXT):
 		return twheel_ioc_next(ctx, uarg);
 	case TWHEEL_IOC_NOSIZE(TWHEEL_IOC_STATS):

@@ -10,8 +10,9 @@
 #include <linux/time64.h>
 
 #include "twheel.h"
-#include "twheel_simd.h"
-#include "twheel_stats.h"
+#include "twheel_conn.h"
+#include "twheel_counters.h"
+#include "twheel_cpu.h"
 
 static unsigned int tick_us = 1000;
 module_param(tick_us, uint, 0444);
@@ -47,7 +48,7 @@ static int __init twheel_init(void)
 				twheel_tick_ns;
 	twheel_simd_init();
 
-	ret = twheel_stats_init();
+	ret = twheel_counters_init();
 	if (ret)
 		goto err;
 	ret = twheel_conn_cache_init();
@@ -66,7 +67,7 @@ err_cpu:
 err_cache:
 	twheel_conn_cache_exit();
 err_stats:
-	twheel_stats_exit();
+	twheel_counters_exit();
 err:
 	return ret;
 }
@@ -76,7 +77,7 @@ static void __exit twheel_exit(void)
 	misc_deregister(&twheel_miscdev);
 	twheel_cpu_exit();
 	twheel_conn_cache_exit();
-	twheel_stats_exit();
+	twheel_counters_exit();
 }
 
 module_init(twheel_init);

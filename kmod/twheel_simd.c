@@ -6,16 +6,14 @@
 /**
  * DOC: SIMD batch paths
  *
- * Two loops of the module work on whole batches of plain numbers: the arm
- * ioctl checks each chunk of entries and turns each timeout into a deadline
- * and a wheel tick (twheel_arm_prep_scalar()), and the expiry thread turns
- * the next deadline of every connection it queues again into a tick
- * (twheel_ticks_up_scalar()). The tick is a run-time value, so each
- * conversion is a 64-bit division. Both loops have an AVX2 version in
- * twheel_simd_avx2.c that divides four lanes at a time in double precision
- * and corrects the quotient with an exact integer remainder, so that its
- * results are bit for bit those of the scalar reference (the KUnit suite
- * twheel_simd checks this on thousands of random batches).
+ * One loop of the module works on whole batches of plain numbers: the
+ * expiry thread turns the next deadline of every connection it queues
+ * again into a tick (twheel_ticks_up_scalar()). The tick is a run-time
+ * value, so each conversion is a 64-bit division. The loop has an AVX2
+ * version in twheel_simd_avx2.c that divides four lanes at a time in double
+ * precision and corrects the quotient with an exact integer remainder, so
+ * that its results are bit for bit those of the scalar reference (the KUnit
+ * suite twheel_simd checks this on thousands of random batches).
  *
  * The vector code runs only when all of these hold:
  *
@@ -23,16 +21,17 @@
  *   enabled by the OS (checked once at load time);
  * - the module parameter ``simd`` is ``auto`` (the default; ``off`` keeps
  *   every batch scalar, and it can be switched at any time);
- * - the batch is at least as long as the threshold measured for that loop;
- *   the threshold is higher when kernel_fpu_begin() would first have to
- *   save the calling task's user registers (an ioctl's first FPU section)
- *   than when it has none to save (the expiry thread) or saved them
- *   already. Below it, the FPU section costs more than the vectors save
- *   (see Documentation/simd.rst for the numbers). In practice the expiry
- *   thread takes the vector path for groups of 16 connections or more,
- *   and an arm chunk (64 entries at most) never does: its first section
- *   would cost more than the whole chunk saves;
+ * - the batch is at least as long as the measured threshold, which is
+ *   higher when kernel_fpu_begin() would first have to save the calling
+ *   task's user registers than when it has none to save (the expiry
+ *   thread) or saved them already. Below it, the FPU section costs more
+ *   than the vectors save (Documentation/simd.rst has the measurements);
  * - irq_fpu_usable() says the FPU may be used here.
+ *
+ * The arm ioctl's entries are checked and converted by the scalar code
+ * alone (twheel_cmd.c): an ioctl's first FPU section must save the
+ * caller's registers, which costs more than a whole chunk of entries
+ * saves, so a vector version of that loop never ran.
  *
  * The vector code then runs between kernel_fpu_begin() and
  * kernel_fpu_end(), which disable preemption; a long batch is split into
@@ -52,7 +51,7 @@
 #include <linux/sysfs.h>
 
 #include "twheel_simd.h"
-#include "twheel_stats.h"
+#include "twheel_counters.h"
 
 #if TWHEEL_HAVE_AVX2
 #include <asm/cpufeature.h>
@@ -60,16 +59,11 @@
 #endif
 
 /*
- * The shortest batches worth an FPU section, from the measurements in
- * Documentation/simd.rst: per item the vectors save 0.3-1.0 ns (arm) and
- * 0.9-1.8 ns (ticks). A section costs a few ns when there are no user
- * registers to save (a kernel thread) or they were saved already, but
- * 130-330 ns more when kernel_fpu_begin() must save them first (XSAVE, and
- * XRSTOR on the way back to user space): "cold", a batch must be this long
- * to win, longer than an arm chunk (%TWHEEL_BATCH_CHUNK entries) ever is.
+ * The shortest batches worth an FPU section (Documentation/simd.rst): a
+ * section costs a few ns when there are no user registers to save (a kernel
+ * thread) or they were saved already, but much more when
+ * kernel_fpu_begin() must save them first ("cold").
  */
-#define TWHEEL_SIMD_ARM_MIN		32
-#define TWHEEL_SIMD_ARM_MIN_COLD	320
 #define TWHEEL_SIMD_TICKS_MIN		16
 #define TWHEEL_SIMD_TICKS_MIN_COLD	192
 /* The most items between one kernel_fpu_begin() and its kernel_fpu_end(). */
@@ -160,44 +154,6 @@ static bool twheel_simd_use(unsigned int n, unsigned int min,
 #else
 	return false;
 #endif
-}
-
-/**
- * twheel_batch_arm_prep() - twheel_arm_prep_scalar(), with SIMD if it pays
- * @arms: the entries, in kernel memory
- * @n: how many
- * @clock: the time of the call and the limits
- * @deadline: out, per valid entry: its deadline
- * @tick: out, per valid entry: its tick, rounded up
- * @err: out: 0, or the errno of the first invalid entry
- *
- * Context: any; may disable preemption for a short bounded time.
- * Return: the number of leading valid entries.
- */
-unsigned int twheel_batch_arm_prep(const struct twheel_arm *arms,
-				   unsigned int n,
-				   const struct twheel_arm_clock *clock,
-				   u64 *deadline, u64 *tick, int *err)
-{
-#if TWHEEL_HAVE_AVX2
-	if (twheel_simd_use(n, TWHEEL_SIMD_ARM_MIN,
-			    TWHEEL_SIMD_ARM_MIN_COLD)) {
-		unsigned int done = 0, len, got;
-
-		do {
-			len = min(n - done, (unsigned int)TWHEEL_SIMD_FPU_CHUNK);
-			/* Bounded: len items of arithmetic, nothing else. */
-			kernel_fpu_begin();
-			got = twheel_arm_prep_avx2(&arms[done], len, clock,
-						   &deadline[done],
-						   &tick[done], err);
-			kernel_fpu_end();
-			done += got;
-		} while (got == len && done < n);
-		return done;
-	}
-#endif
-	return twheel_arm_prep_scalar(arms, n, clock, deadline, tick, err);
 }
 
 /**

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * twheel: the AVX2 version of the batch computations.
+ * twheel: the AVX2 version of the expiry thread's deadline-to-tick batch.
  *
  * This file is compiled with AVX2 code generation on (see kmod/Kbuild), so
  * the compiler may put vector instructions anywhere in it: in the kernel,
@@ -9,16 +9,10 @@
  * added here. The vectors are GCC vector extensions plus two AVX builtins,
  * with no header of the compiler's (its intrinsics headers need libc).
  *
- * Each function gives exactly what its scalar reference in
- * twheel_simd_scalar.c gives; where a group of four lanes is outside the
- * range the vector arithmetic is exact for, or holds an invalid entry, that
- * group is handed to the scalar reference.
+ * It gives exactly what its scalar reference in twheel_simd_scalar.c
+ * gives; where a group of four lanes is outside the range the vector
+ * arithmetic is exact for, that group is handed to the scalar reference.
  */
-
-#ifdef __KERNEL__
-#include <linux/build_bug.h>
-#include <linux/stddef.h>
-#endif
 
 #include "twheel_simd.h"
 
@@ -40,13 +34,6 @@ typedef double __attribute__((vector_size(32), may_alias)) __aligned(8)
 	twheel_v4d;
 typedef s32 __attribute__((vector_size(32))) twheel_v8si;
 
-/* An entry is loaded as one vector: conn_id, timeout, user_data, kind|flags. */
-static_assert(sizeof(struct twheel_arm) == 4 * sizeof(u64) &&
-	      offsetof(struct twheel_arm, timeout_ns) == 8 &&
-	      offsetof(struct twheel_arm, kind) == 24 &&
-	      offsetof(struct twheel_arm, flags) == 28,
-	      "the vector loads assume the layout of struct twheel_arm");
-
 /* @x in every lane. */
 static inline twheel_v4u twheel_v4(u64 x)
 {
@@ -58,15 +45,6 @@ static inline twheel_v4u twheel_v4(u64 x)
 /* Bits of the doubles 2^52 and 2^84: x | these is 2^52 + x, 2^84 + x 2^32. */
 #define TWHEEL_F64_2P52	0x4330000000000000ULL
 #define TWHEEL_F64_2P84	0x4530000000000000ULL
-
-/*
- * An entry's kind and flags as one u64 (kind in the low half): the bits an
- * entry must not have, and its %TWHEEL_ARM_ABS bit.
- */
-static_assert(!(TWHEEL_NR_KINDS & (TWHEEL_NR_KINDS - 1)),
-	      "the kind is checked with a mask");
-#define TWHEEL_ARM_ABS_BIT	((u64)TWHEEL_ARM_ABS << 32)
-#define TWHEEL_ARM_BAD		(~(u64)(TWHEEL_NR_KINDS - 1) & ~TWHEEL_ARM_ABS_BIT)
 
 /* One bit per lane: the sign bits of @mask. */
 static inline int twheel_v4_movemask(twheel_v4s mask)
@@ -114,72 +92,6 @@ static inline twheel_v4u twheel_v4_div(twheel_v4u x, twheel_v4u t,
 						    (twheel_v8si)t) << 32);
 	/* All ones (minus one) where q is one too big. */
 	return q + (twheel_v4u)((twheel_v4s)(x - qt) < 0);
-}
-
-/**
- * twheel_arm_prep_avx2() - twheel_arm_prep_scalar(), four entries at a time
- * @arms: the entries
- * @n: how many
- * @clock: the time of the call and the limits
- * @deadline: out, per valid entry: its deadline
- * @tick: out, per valid entry: its tick, rounded up
- * @err: out: 0, or the errno of the first invalid entry
- *
- * Context: in the kernel, between kernel_fpu_begin() and kernel_fpu_end();
- * no locks, no allocation, no sleeping. O(n).
- * Return: the number of leading valid entries.
- */
-unsigned int twheel_arm_prep_avx2(const struct twheel_arm *arms,
-				  unsigned int n,
-				  const struct twheel_arm_clock *clock,
-				  u64 *deadline, u64 *tick, int *err)
-{
-	twheel_v4u now = twheel_v4(clock->now);
-	twheel_v4u max = twheel_v4(clock->max_timeout_ns);
-	twheel_v4u t = twheel_v4(clock->tick_ns);
-	twheel_v4d inv_t;
-	unsigned int i = 0, done;
-
-	if (clock->tick_ns >> 32)
-		goto scalar;
-	inv_t = (twheel_v4d){ 1.0, 1.0, 1.0, 1.0 } / (double)clock->tick_ns;
-
-	for (; i + 4 <= n; i += 4) {
-		twheel_v4u a0 = *(const twheel_v4u *)&arms[i];
-		twheel_v4u a1 = *(const twheel_v4u *)&arms[i + 1];
-		twheel_v4u a2 = *(const twheel_v4u *)&arms[i + 2];
-		twheel_v4u a3 = *(const twheel_v4u *)&arms[i + 3];
-		twheel_v4u t01 = __builtin_shuffle(a0, a1, (twheel_v4u){ 1, 5, 3, 7 });
-		twheel_v4u t23 = __builtin_shuffle(a2, a3, (twheel_v4u){ 1, 5, 3, 7 });
-		twheel_v4u timeout = __builtin_shuffle(t01, t23, (twheel_v4u){ 0, 1, 4, 5 });
-		twheel_v4u kf = __builtin_shuffle(t01, t23, (twheel_v4u){ 2, 3, 6, 7 });
-		twheel_v4s is_abs, bad;
-		twheel_v4u d, x;
-
-		/* One test for the kind (a power of two) and the flags. */
-		bad = (kf & twheel_v4(TWHEEL_ARM_BAD)) != 0;
-		is_abs = (kf & twheel_v4(TWHEEL_ARM_ABS_BIT)) != 0;
-		/* Relative: timeout <= max; absolute: timeout <= now + max. */
-		bad |= timeout > max + (now & (twheel_v4u)is_abs);
-		d = timeout + (now & (twheel_v4u)~is_abs);
-		x = d + t - 1;
-		bad |= ~twheel_v4_div_exact(x, t);
-		if (twheel_v4_movemask(bad)) {
-			/* An invalid entry, or a tick out of exact range. */
-			done = twheel_arm_prep_scalar(&arms[i], 4, clock,
-						      &deadline[i], &tick[i],
-						      err);
-			if (done < 4)
-				return i + done;
-			continue;
-		}
-		*(twheel_v4u *)&deadline[i] = d;
-		*(twheel_v4u *)&tick[i] = twheel_v4_div(x, t, inv_t);
-	}
-scalar:
-	done = twheel_arm_prep_scalar(&arms[i], n - i, clock, &deadline[i],
-				      &tick[i], err);
-	return i + done;
 }
 
 /**

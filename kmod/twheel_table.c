@@ -35,12 +35,11 @@
  * up a batch's chunk of ids at once (twheel_table_lookup_bulk()): every
  * bucket is prefetched, then every chain's first entry, then the chains
  * are walked, so that the chunk's cache misses overlap instead of queueing
- * one behind the other. Natively (``make bench-table``: 96-byte entries in
- * a random order, chunks of 64 random ids) that takes a lookup among a
- * million entries from 52-59 ns to 22-26 ns, and among 64 Ki from 11-14 ns
- * to 8-9 ns. A smaller file, whose table and connections stay in the cache,
- * looks its ids up one by one: a first arm then costs one lookup, not a
- * bulk one and another when the connection is created. In a large file the
+ * one behind the other (``make bench-table`` measures the gain; the figures
+ * are in Documentation/device.rst). A smaller file, whose table and
+ * connections stay in the cache, looks its ids up one by one: a first arm
+ * then costs one lookup, not a bulk one and another when the connection is
+ * created. In a large file the
  * chunk's cancels, and its re-arms that move a timer, also warm the wheel
  * neighbours they will write before they start
  * (twheel_timer_prefetch_unlink()).
@@ -53,13 +52,11 @@
  * inserts and removes as it holds entries.
  */
 
-#ifdef __KERNEL__
 #include <linux/bug.h>
 #include <linux/minmax.h>
 #include <linux/prefetch.h>
 #include <linux/random.h>
 #include <linux/slab.h>
-#endif
 
 #include "twheel_table.h"
 
@@ -202,9 +199,8 @@ struct twheel_table_node *twheel_table_lookup(const struct twheel_table *table,
  * the keys: the first prefetches every key's bucket, the second loads the
  * buckets and prefetches the first entry of each chain, the third walks the
  * chains. The cache misses of different keys overlap instead of following
- * one another: natively, at a million entries, a lookup in chunks of 64
- * costs 0.40-0.45 of one on its own (make bench-table). The hash is
- * computed twice rather than kept: it is a few multiplies.
+ * one another (make bench-table). The hash is computed twice rather than
+ * kept: it is a few multiplies.
  */
 void twheel_table_lookup_bulk(const struct twheel_table *table,
 			      unsigned int n, const u64 *key, size_t stride,

@@ -5,11 +5,7 @@
 #ifndef _TWHEEL_TABLE_H
 #define _TWHEEL_TABLE_H
 
-#ifdef __KERNEL__
 #include <linux/types.h>
-#else
-#include "twheel_compat.h"
-#endif
 
 /* The smallest table: 64 buckets, 512 bytes. */
 #define TWHEEL_TABLE_MIN_BITS	6

@@ -2,8 +2,9 @@
 /*
  * twheel: the hierarchical timing wheel.
  *
- * This file builds both into the module and, through twheel_compat.h, as a
- * user-space object for the native tests, fuzzer and benchmark.
+ * This file builds both into the module and, against the stand-in kernel
+ * headers of tests/wheel/shim/, as a user-space object for the native
+ * tests, fuzzer and benchmark.
  */
 
 /**
@@ -601,47 +602,11 @@ unsigned int twheel_wheel_advance_budget(struct twheel_wheel *wheel, u64 now,
 unsigned int twheel_wheel_advance(struct twheel_wheel *wheel, u64 now,
 				  struct hlist_head *expired)
 {
-	struct hlist_head batch[TWHEEL_WHEEL_WAYS] = { };
-	unsigned int lvl, moved = 0;
-	u64 from, due;
+	unsigned int moved = 0;
 
-	/* The same walk as twheel_wheel_run()'s, without its bookkeeping. */
-	if (wheel->busy)
-		moved = twheel_wheel_advance_budget(wheel, 0, expired, U32_MAX);
-	if (now == U64_MAX)
-		now = U64_MAX - 1;
-	from = wheel->now;
-	if (now < from)
-		return moved;
-
-	/* Everything below queues relative to the new clock. */
-	wheel->now = now + 1;
-
-	for (lvl = 0; lvl < TWHEEL_WHEEL_LEVELS; lvl++) {
-		if (!twheel_wheel_due(wheel, from, now, lvl, &due))
-			break;
-		wheel->pending[lvl] &= ~due;
-
-		while (due) {
-			unsigned int slot = __ffs64(due);
-
-			due &= due - 1;
-			hlist_move_list(&wheel->slots[lvl][slot][0], &batch[0]);
-			hlist_move_list(&wheel->slots[lvl][slot][1], &batch[1]);
-			while (batch[0].first && batch[1].first) {
-				moved += twheel_wheel_move(wheel, &batch[0], lvl,
-							   now, expired);
-				moved += twheel_wheel_move(wheel, &batch[1], lvl,
-							   now, expired);
-			}
-			while (batch[0].first)
-				moved += twheel_wheel_move(wheel, &batch[0], lvl,
-							   now, expired);
-			while (batch[1].first)
-				moved += twheel_wheel_move(wheel, &batch[1], lvl,
-							   now, expired);
-		}
-	}
-	twheel_wheel_requeue(wheel, U32_MAX);
+	do {
+		moved += twheel_wheel_advance_budget(wheel, now, expired,
+						     U32_MAX);
+	} while (twheel_wheel_busy(wheel));
 	return moved;
 }

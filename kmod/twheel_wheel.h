@@ -6,16 +6,12 @@
 #ifndef _TWHEEL_WHEEL_H
 #define _TWHEEL_WHEEL_H
 
-#ifdef __KERNEL__
 #include <linux/bitops.h>
 #include <linux/build_bug.h>
 #include <linux/limits.h>
 #include <linux/list.h>
 #include <linux/prefetch.h>
 #include <linux/types.h>
-#else
-#include "twheel_compat.h"
-#endif
 
 /* Geometry: TWHEEL_WHEEL_LEVELS levels of 64 slots, level n slots 64^n ticks wide. */
 #define TWHEEL_WHEEL_LVL_BITS	6

@@ -1,14 +1,10 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * Native benchmark of the batch computations of kmod/twheel_simd_*.c:
- * the scalar reference against the AVX2 version, at batch sizes 8, 64, 512
- * and 4096, in ns per item.
- *
- * - arm prep: check a batch of arm entries and compute each deadline and
- *   its tick (relative timeouts of 1 ms to 30 s, a 1 ms tick), as the arm
- *   ioctl does for each chunk;
- * - ticks: the tick of each of a batch of deadlines, as expiry does for
- *   the connections it queues again.
+ * Native benchmark of the batch computation of kmod/twheel_simd_*.c: the
+ * scalar reference against the AVX2 version, at batch sizes 8, 64, 512 and
+ * 4096, in ns per item: the tick of each of a batch of deadlines (1 ms to
+ * 30 s ahead, a 1 ms tick), as expiry does for the connections it queues
+ * again.
  *
  * Each figure is the median over several runs; a run repeats the batch
  * until about 20 ms have passed. The last two lines estimate the fixed
@@ -36,49 +32,28 @@
 static const unsigned int bench_sizes[] = { 8, 64, 512, 4096 };
 #define BENCH_NR_SIZES	(sizeof(bench_sizes) / sizeof(bench_sizes[0]))
 
-static struct twheel_arm arms[BENCH_MAX_N];
-static u64 ns_in[BENCH_MAX_N], deadline[BENCH_MAX_N], tick[BENCH_MAX_N];
+static u64 ns_in[BENCH_MAX_N], tick[BENCH_MAX_N];
 static u64 sink;
 
-enum bench_fn { ARM_SCALAR, ARM_AVX2, TICKS_SCALAR, TICKS_AVX2, NR_FNS };
+enum bench_fn { TICKS_SCALAR, TICKS_AVX2, NR_FNS };
 
 static const char *const bench_fn_names[NR_FNS] = {
-	"arm prep, scalar", "arm prep, AVX2", "ticks, scalar", "ticks, AVX2",
+	"ticks, scalar", "ticks, AVX2",
 };
 
 /* One run: ns per item of @fn on batches of @n. */
-static double bench_run(enum bench_fn fn, unsigned int n,
-			const struct twheel_arm_clock *clock)
+static double bench_run(enum bench_fn fn, unsigned int n, u64 tick_ns)
 {
 	u64 start = bench_now(), elapsed, reps = 0;
-	int err;
 
 	do {
 		unsigned int r;
 
 		for (r = 0; r < 64; r++) {
-			switch (fn) {
-			case ARM_SCALAR:
-				sink += twheel_arm_prep_scalar(arms, n, clock,
-							       deadline, tick,
-							       &err);
-				break;
-			case ARM_AVX2:
-				sink += twheel_arm_prep_avx2(arms, n, clock,
-							     deadline, tick,
-							     &err);
-				break;
-			case TICKS_SCALAR:
-				twheel_ticks_up_scalar(ns_in, tick, n,
-						       clock->tick_ns);
-				break;
-			case TICKS_AVX2:
-				twheel_ticks_up_avx2(ns_in, tick, n,
-						     clock->tick_ns);
-				break;
-			default:
-				break;
-			}
+			if (fn == TICKS_SCALAR)
+				twheel_ticks_up_scalar(ns_in, tick, n, tick_ns);
+			else
+				twheel_ticks_up_avx2(ns_in, tick, n, tick_ns);
 			sink += tick[n - 1];
 		}
 		reps += 64;
@@ -128,16 +103,11 @@ int main(int argc, char **argv)
 {
 	unsigned int runs = argc > 1 ? atoi(argv[1]) : 7;
 	static double v[NR_FNS][BENCH_NR_SIZES][BENCH_MAX_RUNS];
-	struct twheel_arm_clock clock = {
-		/* A machine up for a day, a 1 ms tick, the module's limit. */
-		.now = 86400ULL * 1000000000ULL,
-		.tick_ns = 1000000,
-		.max_timeout_ns = ((1ULL << 42) - 1) * 1000000,
-	};
+	/* A machine up for a day, a 1 ms tick. */
+	const u64 now = 86400ULL * 1000000000ULL, tick_ns = 1000000;
 	u64 state = 0x62656e63;
 	unsigned int i, s, r, f;
 	double xsave;
-	int err;
 
 	if (runs < 1 || runs > BENCH_MAX_RUNS) {
 		fprintf(stderr, "usage: %s [runs, 1..%d]\n", argv[0],
@@ -149,29 +119,18 @@ int main(int argc, char **argv)
 		return 0;
 	}
 
-	for (i = 0; i < BENCH_MAX_N; i++) {
-		arms[i].conn_id = bench_xorshift(&state);
-		arms[i].user_data = i;
-		arms[i].kind = i % 4;
-		arms[i].flags = 0;
-		arms[i].timeout_ns = 1000000 + bench_xorshift(&state) %
-					       30000000000ULL;
-		ns_in[i] = clock.now + arms[i].timeout_ns;
-	}
-	if (twheel_arm_prep_scalar(arms, BENCH_MAX_N, &clock, deadline, tick,
-				   &err) != BENCH_MAX_N) {
-		fprintf(stderr, "bench_simd: the batch is not valid\n");
-		return 1;
-	}
+	for (i = 0; i < BENCH_MAX_N; i++)
+		ns_in[i] = now + 1000000 + bench_xorshift(&state) %
+					   30000000000ULL;
 
 	/* Interleaved, so that a slow moment of the machine hits all alike. */
 	for (r = 0; r < runs; r++)
 		for (s = 0; s < BENCH_NR_SIZES; s++)
 			for (f = 0; f < NR_FNS; f++)
 				v[f][s][r] = bench_run(f, bench_sizes[s],
-						       &clock);
+						       tick_ns);
 
-	printf("twheel batch computations: ns per item, median of %u runs\n",
+	printf("twheel batch computation: ns per item, median of %u runs\n",
 	       runs);
 	printf("%-20s", "batch size");
 	for (s = 0; s < BENCH_NR_SIZES; s++)
@@ -183,11 +142,7 @@ int main(int argc, char **argv)
 			printf("%10.2f", bench_median(v[f][s], runs));
 		printf("\n");
 	}
-	printf("%-20s", "arm prep speed-up");
-	for (s = 0; s < BENCH_NR_SIZES; s++)
-		printf("%9.2fx", bench_median(v[ARM_SCALAR][s], runs) /
-				 bench_median(v[ARM_AVX2][s], runs));
-	printf("\n%-20s", "ticks speed-up");
+	printf("%-20s", "ticks speed-up");
 	for (s = 0; s < BENCH_NR_SIZES; s++)
 		printf("%9.2fx", bench_median(v[TICKS_SCALAR][s], runs) /
 				 bench_median(v[TICKS_AVX2][s], runs));

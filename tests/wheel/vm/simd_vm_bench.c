@@ -19,10 +19,10 @@
  * neither a slow moment of the host nor the order favours one; each figure
  * is the median of the rounds. The debugfs counters must show that expiry
  * under simd=auto took the vector path (when the CPU has AVX2) and under
- * simd=off never did: the output is TAP and those are its checks. With
- * simd=auto an arm chunk takes the vector path only if the caller's
- * registers were saved already (it was switched out during the call), so
- * the arm figures compare nearly the same code: they show the noise.
+ * simd=off never did: the output is TAP and those are its checks. The arm
+ * ioctl has no vector path (an ioctl's first FPU section costs more than a
+ * chunk saves), so the arm figures compare the same code: they show the
+ * noise.
  *
  * Usage: simd_vm_bench [rounds]
  */

@@ -18,13 +18,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define ARRAY_SIZE(a)	(sizeof(a) / sizeof((a)[0]))
+#include "../twheel_compat.h"
 
 #define MODULE_DESCRIPTION(s)
 #define MODULE_LICENSE(s)
-
-typedef unsigned int gfp_t;
-#define GFP_KERNEL	0U
 
 struct kunit_allocation {
 	struct kunit_allocation *next;

@@ -1,10 +1,12 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
- * twheel: the few kernel definitions the timing wheel and the connection
- * table use, for building twheel_wheel.c and twheel_table.c as user-space
- * objects (native tests, fuzzing, benchmarks). The semantics match
- * include/linux/{types,list,bitops,minmax,bug,slab}.h; nothing else. The
- * table's user supplies twheel_table_alloc() and get_random_u64().
+ * twheel: the few kernel definitions the module's self-contained files (the
+ * timing wheel, the connection table, the batch computations) use, for
+ * building them as user-space objects (native tests, fuzzing, benchmarks).
+ * The semantics match include/linux/{types,list,bitops,minmax,bug,math64}.h;
+ * nothing else. The <linux/...> headers of this directory stand in for the
+ * kernel's and include this one. The table's user supplies
+ * twheel_table_alloc() and get_random_u64().
  */
 #ifndef _TWHEEL_COMPAT_H
 #define _TWHEEL_COMPAT_H
@@ -20,6 +22,24 @@ typedef unsigned char u8;
 typedef unsigned short u16;
 typedef unsigned int u32;
 typedef unsigned long long u64;
+typedef int s32;
+typedef long long s64;
+
+/* As in include/linux/types.h and gfp_types.h: the allocators ignore them. */
+typedef unsigned int gfp_t;
+#define GFP_KERNEL		0U
+#define GFP_KERNEL_ACCOUNT	0U
+#define __GFP_NOWARN		0U
+
+#ifndef ARRAY_SIZE
+#define ARRAY_SIZE(a)	(sizeof(a) / sizeof((a)[0]))
+#endif
+#define __aligned(x)	__attribute__((__aligned__(x)))
+
+/* As in include/linux/build_bug.h: the message is optional. */
+#undef static_assert
+#define static_assert(expr, ...)	__static_assert(expr, ##__VA_ARGS__, #expr)
+#define __static_assert(expr, msg, ...)	_Static_assert(expr, msg)
 
 #define U32_MAX		((u32)~0U)
 #define U64_MAX		((u64)~0ULL)
@@ -128,9 +148,9 @@ static inline void hlist_move_list(struct hlist_head *old,
 
 #define hlist_entry(ptr, type, member) container_of(ptr, type, member)
 
-static inline void kvfree(const void *p)
+static inline u64 div64_u64(u64 dividend, u64 divisor)
 {
-	free((void *)p);
+	return dividend / divisor;
 }
 
 #endif /* _TWHEEL_COMPAT_H */

@@ -31,8 +31,8 @@
  * work of the expiry threads, which cost three clock reads per wake-up and
  * nothing per timer.
  *
- * The counters live as long as the module: twheel_stats_init() allocates
- * them zeroed and creates the debugfs files, twheel_stats_exit() removes
+ * The counters live as long as the module: twheel_counters_init() allocates
+ * them zeroed and creates the debugfs files, twheel_counters_exit() removes
  * the files (waiting for readers that are inside them) and frees them.
  * The file format is in Documentation/stats.rst.
  */
@@ -48,41 +48,41 @@
 #include <linux/seq_file.h>
 #include <linux/time64.h>
 
-#include "twheel_stats.h"
+#include "twheel_counters.h"
 
 /* Read-mostly: written once at init, read by every update. */
-struct twheel_stats_cpu __percpu *twheel_stats_pcpu __read_mostly;
+struct twheel_counters_cpu __percpu *twheel_counters_pcpu __read_mostly;
 
-static struct dentry *twheel_stats_dir;
+static struct dentry *twheel_counters_dir;
 
 /* Names in debugfs: stable, never renamed or reused (Documentation/stats.rst). */
-static const char * const twheel_stat_names[] = {
-	[TWHEEL_STAT_ARMS]		= "arms",
-	[TWHEEL_STAT_REARMS]		= "rearms",
-	[TWHEEL_STAT_REARMS_IN_PLACE]	= "rearms_in_place",
-	[TWHEEL_STAT_CANCELS]		= "cancels",
-	[TWHEEL_STAT_EXPIRIES]		= "expiries",
-	[TWHEEL_STAT_CASCADES]		= "cascades",
-	[TWHEEL_STAT_EVENTS_QUEUED]	= "events_queued",
-	[TWHEEL_STAT_EVENTS_READ]	= "events_read",
-	[TWHEEL_STAT_WAKEUPS]		= "wakeups",
-	[TWHEEL_STAT_WAKEUPS_IDLE]	= "wakeups_idle",
-	[TWHEEL_STAT_BATCHES_SIMD]	= "batches_simd",
-	[TWHEEL_STAT_BATCHES_SCALAR]	= "batches_scalar",
-	[TWHEEL_STAT_QUOTA_REFUSALS]	= "quota_refusals",
-	[TWHEEL_STAT_HRTIMER_LATE_NS]	= "hrtimer_late_ns",
-	[TWHEEL_STAT_WAKEUP_NS]		= "wakeup_ns",
-	[TWHEEL_STAT_RUN_NS]		= "run_ns",
-	[TWHEEL_STAT_RUN_PREEMPTED]	= "run_preempted",
-	[TWHEEL_STAT_ADVANCE_STOPS]	= "advance_stops",
-	[TWHEEL_STAT_FILE_MOVES]	= "file_moves",
-	[TWHEEL_STAT_TIMERS_ARMED]	= "timers_armed",
-	[TWHEEL_STAT_CONTEXTS]		= "contexts",
-	[TWHEEL_STAT_CONNECTIONS]	= "connections",
-	[TWHEEL_STAT_MEMORY_BYTES]	= "memory_bytes",
+static const char * const twheel_counter_names[] = {
+	[TWHEEL_CTR_ARMS]		= "arms",
+	[TWHEEL_CTR_REARMS]		= "rearms",
+	[TWHEEL_CTR_REARMS_IN_PLACE]	= "rearms_in_place",
+	[TWHEEL_CTR_CANCELS]		= "cancels",
+	[TWHEEL_CTR_EXPIRIES]		= "expiries",
+	[TWHEEL_CTR_CASCADES]		= "cascades",
+	[TWHEEL_CTR_EVENTS_QUEUED]	= "events_queued",
+	[TWHEEL_CTR_EVENTS_READ]	= "events_read",
+	[TWHEEL_CTR_WAKEUPS]		= "wakeups",
+	[TWHEEL_CTR_WAKEUPS_IDLE]	= "wakeups_idle",
+	[TWHEEL_CTR_BATCHES_SIMD]	= "batches_simd",
+	[TWHEEL_CTR_BATCHES_SCALAR]	= "batches_scalar",
+	[TWHEEL_CTR_QUOTA_REFUSALS]	= "quota_refusals",
+	[TWHEEL_CTR_HRTIMER_LATE_NS]	= "hrtimer_late_ns",
+	[TWHEEL_CTR_WAKEUP_NS]		= "wakeup_ns",
+	[TWHEEL_CTR_RUN_NS]		= "run_ns",
+	[TWHEEL_CTR_RUN_PREEMPTED]	= "run_preempted",
+	[TWHEEL_CTR_ADVANCE_STOPS]	= "advance_stops",
+	[TWHEEL_CTR_FILE_MOVES]	= "file_moves",
+	[TWHEEL_CTR_TIMERS_ARMED]	= "timers_armed",
+	[TWHEEL_CTR_CONTEXTS]		= "contexts",
+	[TWHEEL_CTR_CONNECTIONS]	= "connections",
+	[TWHEEL_CTR_MEMORY_BYTES]	= "memory_bytes",
 };
 
-static_assert(ARRAY_SIZE(twheel_stat_names) == TWHEEL_NR_STATS);
+static_assert(ARRAY_SIZE(twheel_counter_names) == TWHEEL_NR_COUNTERS);
 
 /*
  * Raise a maximum of the current CPU without disabling preemption: if the
@@ -110,129 +110,129 @@ static void twheel_stat_hist(unsigned long __percpu *hist, unsigned int nr,
 }
 
 /**
- * twheel_stat_batch() - count one expiry batch
+ * twheel_counter_batch() - count one expiry batch
  * @expired: the number of timers the batch expired
  *
  * Adds the batch to the current CPU's size histogram and raises its
- * maximum. Safe in any context, between twheel_stats_init() and
- * twheel_stats_exit().
+ * maximum. Safe in any context, between twheel_counters_init() and
+ * twheel_counters_exit().
  */
-void twheel_stat_batch(unsigned int expired)
+void twheel_counter_batch(unsigned int expired)
 {
-	twheel_stat_hist(twheel_stats_pcpu->batch, TWHEEL_STATS_BATCH_BUCKETS,
+	twheel_stat_hist(twheel_counters_pcpu->batch, TWHEEL_COUNTERS_BATCH_BUCKETS,
 			 expired);
-	twheel_stat_raise_max(&twheel_stats_pcpu->batch_max, expired);
+	twheel_stat_raise_max(&twheel_counters_pcpu->batch_max, expired);
 }
 
 /**
- * twheel_stat_wakeup() - count one wake-up of an expiry thread
+ * twheel_counter_wakeup() - count one wake-up of an expiry thread
  * @hrtimer_late_ns: from the instant the thread's hrtimer was programmed
  *	for to its callback
  * @wakeup_ns: from that instant to the thread starting its work
  * @run_ns: how long the thread then worked before going back to sleep
  *
  * Adds to the current CPU's sums and histograms. Safe in any
- * context, between twheel_stats_init() and twheel_stats_exit().
+ * context, between twheel_counters_init() and twheel_counters_exit().
  */
-void twheel_stat_wakeup(u64 hrtimer_late_ns, u64 wakeup_ns, u64 run_ns)
+void twheel_counter_wakeup(u64 hrtimer_late_ns, u64 wakeup_ns, u64 run_ns)
 {
-	twheel_stat_add(TWHEEL_STAT_HRTIMER_LATE_NS, hrtimer_late_ns);
-	twheel_stat_add(TWHEEL_STAT_WAKEUP_NS, wakeup_ns);
-	twheel_stat_add(TWHEEL_STAT_RUN_NS, run_ns);
-	twheel_stat_hist(twheel_stats_pcpu->hrtimer_late_us,
-			 TWHEEL_STATS_WAKE_BUCKETS,
+	twheel_counter_add(TWHEEL_CTR_HRTIMER_LATE_NS, hrtimer_late_ns);
+	twheel_counter_add(TWHEEL_CTR_WAKEUP_NS, wakeup_ns);
+	twheel_counter_add(TWHEEL_CTR_RUN_NS, run_ns);
+	twheel_stat_hist(twheel_counters_pcpu->hrtimer_late_us,
+			 TWHEEL_COUNTERS_WAKE_BUCKETS,
 			 div_u64(hrtimer_late_ns, NSEC_PER_USEC));
-	twheel_stat_hist(twheel_stats_pcpu->wakeup_us,
-			 TWHEEL_STATS_WAKE_BUCKETS,
+	twheel_stat_hist(twheel_counters_pcpu->wakeup_us,
+			 TWHEEL_COUNTERS_WAKE_BUCKETS,
 			 div_u64(wakeup_ns, NSEC_PER_USEC));
-	twheel_stat_hist(twheel_stats_pcpu->run_us, TWHEEL_STATS_WAKE_BUCKETS,
+	twheel_stat_hist(twheel_counters_pcpu->run_us, TWHEEL_COUNTERS_WAKE_BUCKETS,
 			 div_u64(run_ns, NSEC_PER_USEC));
 }
 
 /**
- * twheel_stat_lateness() - count the lateness of one expiry
+ * twheel_counter_lateness() - count the lateness of one expiry
  * @late_ns: how long after its deadline the timer expired, in nanoseconds
  *
  * Adds the expiry to the current CPU's lateness histogram, in
- * microseconds. Safe in any context, between twheel_stats_init() and
- * twheel_stats_exit().
+ * microseconds. Safe in any context, between twheel_counters_init() and
+ * twheel_counters_exit().
  */
-void twheel_stat_lateness(u64 late_ns)
+void twheel_counter_lateness(u64 late_ns)
 {
-	twheel_stat_hist(twheel_stats_pcpu->late_us, TWHEEL_STATS_LATE_BUCKETS,
+	twheel_stat_hist(twheel_counters_pcpu->late_us, TWHEEL_COUNTERS_LATE_BUCKETS,
 			 div_u64(late_ns, NSEC_PER_USEC));
 }
 
 /* Add one CPU's counters to @sum; a max is a max, everything else adds. */
-static void twheel_stats_add_cpu(struct twheel_stats_cpu *sum, unsigned int cpu)
+static void twheel_counters_add_cpu(struct twheel_counters_cpu *sum, unsigned int cpu)
 {
-	const struct twheel_stats_cpu *pc = per_cpu_ptr(twheel_stats_pcpu, cpu);
+	const struct twheel_counters_cpu *pc = per_cpu_ptr(twheel_counters_pcpu, cpu);
 	unsigned int i;
 
-	for (i = 0; i < TWHEEL_NR_STATS; i++)
+	for (i = 0; i < TWHEEL_NR_COUNTERS; i++)
 		sum->count[i] += READ_ONCE(pc->count[i]);
-	for (i = 0; i < TWHEEL_STATS_LATE_BUCKETS; i++)
+	for (i = 0; i < TWHEEL_COUNTERS_LATE_BUCKETS; i++)
 		sum->late_us[i] += READ_ONCE(pc->late_us[i]);
-	for (i = 0; i < TWHEEL_STATS_BATCH_BUCKETS; i++)
+	for (i = 0; i < TWHEEL_COUNTERS_BATCH_BUCKETS; i++)
 		sum->batch[i] += READ_ONCE(pc->batch[i]);
 	sum->batch_max = max(sum->batch_max, READ_ONCE(pc->batch_max));
-	for (i = 0; i < TWHEEL_STATS_WAKE_BUCKETS; i++) {
+	for (i = 0; i < TWHEEL_COUNTERS_WAKE_BUCKETS; i++) {
 		sum->hrtimer_late_us[i] += READ_ONCE(pc->hrtimer_late_us[i]);
 		sum->wakeup_us[i] += READ_ONCE(pc->wakeup_us[i]);
 		sum->run_us[i] += READ_ONCE(pc->run_us[i]);
 	}
 }
 
-static void twheel_stats_print(struct seq_file *m,
-			       const struct twheel_stats_cpu *st)
+static void twheel_counters_print(struct seq_file *m,
+				  const struct twheel_counters_cpu *st)
 {
 	unsigned int i;
 
-	for (i = 0; i < TWHEEL_STAT_FIRST_GAUGE; i++)
-		seq_printf(m, "%s %lu\n", twheel_stat_names[i],
+	for (i = 0; i < TWHEEL_CTR_FIRST_GAUGE; i++)
+		seq_printf(m, "%s %lu\n", twheel_counter_names[i],
 			   (unsigned long)st->count[i]);
-	for (; i < TWHEEL_NR_STATS; i++)
-		seq_printf(m, "%s %ld\n", twheel_stat_names[i], st->count[i]);
-	for (i = 0; i < TWHEEL_STATS_LATE_BUCKETS; i++)
+	for (; i < TWHEEL_NR_COUNTERS; i++)
+		seq_printf(m, "%s %ld\n", twheel_counter_names[i], st->count[i]);
+	for (i = 0; i < TWHEEL_COUNTERS_LATE_BUCKETS; i++)
 		seq_printf(m, "lateness_us_log2_%u %lu\n", i, st->late_us[i]);
-	for (i = 0; i < TWHEEL_STATS_BATCH_BUCKETS; i++)
+	for (i = 0; i < TWHEEL_COUNTERS_BATCH_BUCKETS; i++)
 		seq_printf(m, "batch_log2_%u %lu\n", i, st->batch[i]);
 	seq_printf(m, "batch_max %lu\n", st->batch_max);
-	for (i = 0; i < TWHEEL_STATS_WAKE_BUCKETS; i++)
+	for (i = 0; i < TWHEEL_COUNTERS_WAKE_BUCKETS; i++)
 		seq_printf(m, "hrtimer_late_us_log2_%u %lu\n", i,
 			   st->hrtimer_late_us[i]);
-	for (i = 0; i < TWHEEL_STATS_WAKE_BUCKETS; i++)
+	for (i = 0; i < TWHEEL_COUNTERS_WAKE_BUCKETS; i++)
 		seq_printf(m, "wakeup_us_log2_%u %lu\n", i, st->wakeup_us[i]);
-	for (i = 0; i < TWHEEL_STATS_WAKE_BUCKETS; i++)
+	for (i = 0; i < TWHEEL_COUNTERS_WAKE_BUCKETS; i++)
 		seq_printf(m, "run_us_log2_%u %lu\n", i, st->run_us[i]);
 }
 
 /* twheel/counters: the sums over all possible CPUs */
-static int twheel_stats_total_show(struct seq_file *m, void *unused)
+static int twheel_counters_total_show(struct seq_file *m, void *unused)
 {
-	struct twheel_stats_cpu sum = {};
+	struct twheel_counters_cpu sum = {};
 	unsigned int cpu;
 
 	for_each_possible_cpu(cpu)
-		twheel_stats_add_cpu(&sum, cpu);
-	twheel_stats_print(m, &sum);
+		twheel_counters_add_cpu(&sum, cpu);
+	twheel_counters_print(m, &sum);
 	return 0;
 }
-DEFINE_SHOW_ATTRIBUTE(twheel_stats_total);
+DEFINE_SHOW_ATTRIBUTE(twheel_counters_total);
 
 /* twheel/cpu<N>/counters: the copy of CPU N, whose number is m->private */
-static int twheel_stats_cpu_show(struct seq_file *m, void *unused)
+static int twheel_counters_cpu_show(struct seq_file *m, void *unused)
 {
-	struct twheel_stats_cpu one = {};
+	struct twheel_counters_cpu one = {};
 
-	twheel_stats_add_cpu(&one, (unsigned long)m->private);
-	twheel_stats_print(m, &one);
+	twheel_counters_add_cpu(&one, (unsigned long)m->private);
+	twheel_counters_print(m, &one);
 	return 0;
 }
-DEFINE_SHOW_ATTRIBUTE(twheel_stats_cpu);
+DEFINE_SHOW_ATTRIBUTE(twheel_counters_cpu);
 
 /**
- * twheel_stats_init() - allocate the counters and create their debugfs files
+ * twheel_counters_init() - allocate the counters and create their debugfs files
  *
  * Creates /sys/kernel/debug/twheel/counters and one cpu<N>/counters per
  * possible CPU. A kernel without debugfs, or with debugfs switched off,
@@ -240,40 +240,40 @@ DEFINE_SHOW_ATTRIBUTE(twheel_stats_cpu);
  *
  * Return: 0, or -ENOMEM if the counters cannot be allocated.
  */
-int twheel_stats_init(void)
+int twheel_counters_init(void)
 {
 	struct dentry *cpu_dir;
 	char name[16];
 	unsigned int cpu;
 
-	twheel_stats_pcpu = alloc_percpu(struct twheel_stats_cpu);
-	if (!twheel_stats_pcpu)
+	twheel_counters_pcpu = alloc_percpu(struct twheel_counters_cpu);
+	if (!twheel_counters_pcpu)
 		return -ENOMEM;
 
 	/* debugfs functions take an error parent and then do nothing. */
-	twheel_stats_dir = debugfs_create_dir("twheel", NULL);
-	debugfs_create_file("counters", 0444, twheel_stats_dir, NULL,
-			    &twheel_stats_total_fops);
+	twheel_counters_dir = debugfs_create_dir("twheel", NULL);
+	debugfs_create_file("counters", 0444, twheel_counters_dir, NULL,
+			    &twheel_counters_total_fops);
 	for_each_possible_cpu(cpu) {
 		snprintf(name, sizeof(name), "cpu%u", cpu);
-		cpu_dir = debugfs_create_dir(name, twheel_stats_dir);
+		cpu_dir = debugfs_create_dir(name, twheel_counters_dir);
 		debugfs_create_file("counters", 0444, cpu_dir,
 				    (void *)(unsigned long)cpu,
-				    &twheel_stats_cpu_fops);
+				    &twheel_counters_cpu_fops);
 	}
 	return 0;
 }
 
 /**
- * twheel_stats_exit() - remove the debugfs files and free the counters
+ * twheel_counters_exit() - remove the debugfs files and free the counters
  *
  * Waits for readers that are inside the files. No counter may be updated
  * once this has been called.
  */
-void twheel_stats_exit(void)
+void twheel_counters_exit(void)
 {
-	debugfs_remove_recursive(twheel_stats_dir);
-	twheel_stats_dir = NULL;
-	free_percpu(twheel_stats_pcpu);
-	twheel_stats_pcpu = NULL;
+	debugfs_remove_recursive(twheel_counters_dir);
+	twheel_counters_dir = NULL;
+	free_percpu(twheel_counters_pcpu);
+	twheel_counters_pcpu = NULL;
 }

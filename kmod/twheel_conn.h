@@ -1,0 +1,111 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * twheel: a connection, the timers of one id in one open file. The theory of
+ * operation is the DOC block at the top of twheel_conn.c.
+ */
+#ifndef _TWHEEL_CONN_H
+#define _TWHEEL_CONN_H
+
+#include <linux/list.h>
+#include <linux/types.h>
+
+#include <linux/twheel.h>
+#include "twheel_table.h"
+#include "twheel_wheel.h"
+
+struct twheel_ctx;
+
+/**
+ * struct twheel_slot - one armed or fired kind of a connection
+ * @deadline: when it is due, CLOCK_MONOTONIC ns
+ * @user_data: returned in its event
+ * @fired: when the expiry thread found it due (valid while it is queued)
+ *
+ * Slots are not tagged with their kind: a connection stores the slots of
+ * its used kinds (armed or fired) in kind order, so the slot of kind k is
+ * at index hweight16(used & (BIT(k) - 1)).
+ */
+struct twheel_slot {
+	u64 deadline;
+	u64 user_data;
+	u64 fired;
+};
+
+/**
+ * struct twheel_conn - a connection: the timers of one id in one file
+ * @timer: waits in &twheel_ctx.wheel at a tick no later than the earliest
+ *	armed deadline, or on &twheel_ctx.expired once handed out, or nowhere
+ *	when nothing is armed; &twheel_ctx.wqh.lock
+ * @node: in &twheel_ctx.conns, keyed by the connection id the daemon chose;
+ *	&twheel_ctx.mutex
+ * @link: on &twheel_ctx.ready while @fired is not zero; on &twheel_ctx.dead
+ *	while nothing is armed or fired; empty otherwise; &twheel_ctx.wqh.lock
+ * @armed: kinds armed; &twheel_ctx.wqh.lock (read without it, in order,
+ *	by twheel_conn_reserve())
+ * @fired: kinds fired whose events wait to be read (never also armed);
+ *	&twheel_ctx.wqh.lock (as @armed)
+ * @want: kinds the chunk being prepared may arm; &twheel_ctx.mutex
+ * @nr_alloc: capacity of @many, or 0 while the one slot is inline;
+ *	&twheel_ctx.wqh.lock to change, either lock to read
+ * @fresh: created by the chunk being prepared; &twheel_ctx.mutex
+ * @one: the slot of the only used kind, while @nr_alloc is 0;
+ *	&twheel_ctx.wqh.lock
+ * @many: the slots of the used kinds, in kind order; as @nr_alloc
+ *
+ * Only the earliest deadline of a connection waits in the wheel (the
+ * MsQuic/ngtcp2 model): re-arming a kind for a later time costs no wheel
+ * operation, the timer simply fires early for nothing and is queued again
+ * for the new earliest deadline. With one kind in use a connection takes
+ * one cache-aligned object and no other allocation.
+ */
+struct twheel_conn {
+	struct twheel_timer timer;
+	struct twheel_table_node node;
+	struct list_head link;
+	u16 armed;
+	u16 fired;
+	u16 want;
+	u8 nr_alloc;
+	u8 fresh;
+	union {
+		struct twheel_slot one;
+		struct twheel_slot *many;
+	};
+};
+
+/* The kinds of @conn that hold a slot: armed or fired. */
+static inline u16 twheel_conn_used(const struct twheel_conn *conn)
+{
+	return conn->armed | conn->fired;
+}
+
+int twheel_conn_cache_init(void);
+void twheel_conn_cache_exit(void);
+
+bool twheel_conn_many(const struct twheel_ctx *ctx);
+void twheel_conn_lookup_bulk(struct twheel_ctx *ctx, unsigned int n,
+			     const u64 *id, size_t stride,
+			     struct twheel_conn **conns);
+struct twheel_conn *twheel_conn_get(struct twheel_ctx *ctx, u64 id,
+				    unsigned int hint, int *err);
+int twheel_conn_reserve(struct twheel_ctx *ctx, struct twheel_conn *conn);
+void twheel_conn_reap(struct twheel_ctx *ctx);
+void twheel_conn_destroy_all(struct twheel_ctx *ctx);
+
+void __twheel_conn_prefetch_unlink(struct twheel_ctx *ctx, unsigned int n,
+				   struct twheel_conn **conns, const u64 *tick);
+int __twheel_conn_arm(struct twheel_ctx *ctx, struct twheel_conn *conn,
+		      const struct twheel_arm *arm, u64 deadline, u64 tick,
+		      bool *found);
+void __twheel_conn_settle(struct twheel_ctx *ctx, struct twheel_conn *conn);
+unsigned int __twheel_conn_cancel(struct twheel_ctx *ctx,
+				  struct twheel_conn *conn, u16 bits);
+unsigned int __twheel_conn_expire(struct twheel_ctx *ctx,
+				  struct twheel_conn *conn, u64 now,
+				  u64 *next_deadline);
+u64 __twheel_conn_next(struct twheel_conn *conn);
+unsigned int __twheel_conn_pop(struct twheel_ctx *ctx,
+			       struct twheel_conn *conn,
+			       struct twheel_event *ev, unsigned int max);
+
+#endif /* _TWHEEL_CONN_H */

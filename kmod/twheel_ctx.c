@@ -1,0 +1,596 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * twheel: the timer context of one open file: its life, the batches applied
+ * to it, its expiry, the earliest deadline and the events read() takes.
+ */
+
+/**
+ * DOC: The file context
+ *
+ * Each open file of /dev/twheel has a &struct twheel_ctx: its connections
+ * (twheel_conn.c), a wheel of them by the tick of their earliest deadline,
+ * the list of connections with events to read, and the counters it reports.
+ * It lives from open() to the last of release() and the expiry thread's
+ * reference.
+ *
+ * **Batches.** An arm batch is applied in chunks of %TWHEEL_BATCH_CHUNK
+ * entries, each checked first in one place (twheel_cmd.c); then, without
+ * the spinlock, every valid entry's connection is found or created
+ * (twheel_ctx_arm_find()) and given room for a new kind
+ * (twheel_ctx_arm_reserve()); then the chunk is applied under the spinlock,
+ * the file's CPU timer updated once, and connections the chunk created but
+ * did not arm are given back (__twheel_ctx_arm_apply()). An entry that
+ * fails stops the batch; the entries before it stay applied.
+ *
+ * **Expiry.** The expiry thread of the file's CPU calls twheel_ctx_expire()
+ * when the file's wheel has work: it advances the wheel a budget at a time,
+ * fires what is due, queues again the connections with kinds left armed,
+ * and wakes the readers once per lock hold.
+ *
+ * **The earliest deadline.** __twheel_ctx_next() answers TWHEEL_IOC_NEXT
+ * exactly, from a cached answer that arming keeps up to date and anything
+ * that removes the timer it names invalidates.
+ */
+
+#include <linux/err.h>
+#include <linux/poll.h>
+#include <linux/sched.h>
+#include <linux/slab.h>
+
+#include "twheel_counters.h"
+#include "twheel_cpu.h"
+#include "twheel_ctx.h"
+
+/*
+ * Connections the thread delivers before it looks whether someone waits for
+ * the file's lock or its CPU: a batch this size is one lock hold and one
+ * wake-up, a larger one lets readers and ioctls in between chunks.
+ */
+#define TWHEEL_EXPIRE_CHUNK	256
+
+/*
+ * Timers one advance of a file's wheel moves (expires, cascades) before the
+ * thread looks whether someone waits: a slot of a million timers is then
+ * never moved in one lock hold.
+ */
+#define TWHEEL_ADVANCE_BUDGET	1024
+
+/**
+ * __twheel_ctx_charge() - count one more timer against the quotas
+ * @ctx: the file
+ *
+ * Context: @ctx->wqh.lock held.
+ * Return: true if it fits in the file's and the system's quota.
+ */
+bool __twheel_ctx_charge(struct twheel_ctx *ctx)
+{
+	lockdep_assert_held(&ctx->wqh.lock);
+
+	if (ctx->nr_armed + ctx->nr_queued >= READ_ONCE(twheel_quota))
+		return false;
+	if (atomic_long_inc_return(&twheel_nr_timers) >
+	    READ_ONCE(twheel_max_timers)) {
+		atomic_long_dec(&twheel_nr_timers);
+		return false;
+	}
+	return true;
+}
+
+/**
+ * twheel_ctx_uncharge() - give back what __twheel_ctx_charge() counted
+ * @nr: timers cancelled, or events read
+ *
+ * Context: any.
+ */
+void twheel_ctx_uncharge(unsigned long nr)
+{
+	atomic_long_sub(nr, &twheel_nr_timers);
+}
+
+/*
+ * Finds or creates the connection of each of the chunk's @n valid arm
+ * entries and notes the kind each may gain. Returns how many it found; if
+ * fewer than @n, *@err says why the next one was not.
+ */
+static unsigned int twheel_ctx_arm_find(struct twheel_ctx *ctx,
+					unsigned int n, int *err)
+{
+	const struct twheel_arm *arms = ctx->chunk.arm;
+	struct twheel_conn **conns = ctx->chunk.conns;
+	unsigned int i;
+	bool bulk;
+
+	lockdep_assert_held(&ctx->mutex);
+
+	/*
+	 * With many connections, look the chunk's up at once; with few,
+	 * twheel_conn_get() alone, without a lookup first for the new ones.
+	 */
+	bulk = twheel_conn_many(ctx);
+	if (bulk)
+		twheel_conn_lookup_bulk(ctx, n, &arms[0].conn_id,
+					sizeof(*arms), conns);
+	for (i = 0; i < n; i++) {
+		/* Not found yet: new, or created by an earlier entry. */
+		if (!bulk || !conns[i])
+			conns[i] = twheel_conn_get(ctx, arms[i].conn_id, n - i,
+						   err);
+		if (!conns[i])
+			break;
+		conns[i]->want |= BIT(arms[i].kind);
+	}
+	return i;
+}
+
+/*
+ * Gives each of the chunk's first @n connections room for the kinds it may
+ * gain. Returns how many have it; if fewer than @n, *@err says why.
+ */
+static unsigned int twheel_ctx_arm_reserve(struct twheel_ctx *ctx,
+					   unsigned int n, int *err)
+{
+	unsigned int i;
+	int ret;
+
+	lockdep_assert_held(&ctx->mutex);
+
+	for (i = 0; i < n; i++) {
+		ret = twheel_conn_reserve(ctx, ctx->chunk.conns[i]);
+		if (ret) {
+			*err = ret;
+			break;
+		}
+	}
+	return i;
+}
+
+/*
+ * Applies the chunk's first @n arm entries, whose connections have room,
+ * and settles the first @nr_found connections. Returns how many it applied;
+ * if fewer than @n, *@err says why the next one was not.
+ */
+static unsigned int __twheel_ctx_arm_apply(struct twheel_ctx *ctx,
+					   unsigned int n,
+					   unsigned int nr_found,
+					   struct twheel_batch_res *res,
+					   int *err)
+{
+	struct twheel_chunk *chunk = &ctx->chunk;
+	unsigned int i, applied;
+	int ret;
+
+	lockdep_assert_held(&ctx->mutex);
+	lockdep_assert_held(&ctx->wqh.lock);
+
+	__twheel_catch_up(&ctx->wheel, &ctx->expired);
+	__twheel_conn_prefetch_unlink(ctx, n, chunk->conns, chunk->tick);
+	for (i = 0; i < n; i++) {
+		bool found = false;
+
+		ret = __twheel_conn_arm(ctx, chunk->conns[i], &chunk->arm[i],
+					chunk->deadline[i], chunk->tick[i],
+					&found);
+		if (ret) {
+			*err = ret;
+			break;
+		}
+		res->found += found;
+	}
+	applied = i;
+	if (applied)
+		__twheel_cpu_schedule(ctx);
+
+	/* Give back the connections this chunk created but did not arm. */
+	for (i = 0; i < nr_found; i++)
+		__twheel_conn_settle(ctx, chunk->conns[i]);
+	return applied;
+}
+
+/**
+ * twheel_ctx_arm() - apply a chunk of arm entries
+ * @ctx: the file
+ * @n: valid entries in @ctx->chunk.arm, with their deadlines and ticks in
+ *	@ctx->chunk (twheel_cmd_prep())
+ * @res: the batch's outcome, to which this chunk adds; its error is set if
+ *	an entry could not be applied
+ *
+ * Context: process context, @ctx->mutex held.
+ */
+void twheel_ctx_arm(struct twheel_ctx *ctx, unsigned int n,
+		    struct twheel_batch_res *res)
+{
+	unsigned int nr_found, nr_ready, applied;
+	int err = 0;
+
+	lockdep_assert_held(&ctx->mutex);
+
+	nr_found = twheel_ctx_arm_find(ctx, n, &err);
+	nr_ready = twheel_ctx_arm_reserve(ctx, nr_found, &err);
+
+	spin_lock(&ctx->wqh.lock);
+	applied = __twheel_ctx_arm_apply(ctx, nr_ready, nr_found, res, &err);
+	spin_unlock(&ctx->wqh.lock);
+	res->applied += applied;
+	if (applied < n)
+		res->error = err;
+}
+
+/**
+ * twheel_ctx_cancel() - apply a chunk of cancel entries
+ * @ctx: the file
+ * @n: valid entries in @ctx->chunk.cancel (twheel_cmd_prep())
+ * @res: the batch's outcome, to which this chunk adds
+ *
+ * Context: process context, @ctx->mutex held.
+ */
+void twheel_ctx_cancel(struct twheel_ctx *ctx, unsigned int n,
+		       struct twheel_batch_res *res)
+{
+	const struct twheel_cancel *cancels = ctx->chunk.cancel;
+	struct twheel_conn **conns = ctx->chunk.conns;
+	unsigned int i;
+
+	lockdep_assert_held(&ctx->mutex);
+
+	/* Cancels free nothing before the next twheel_conn_reap(). */
+	twheel_conn_lookup_bulk(ctx, n, &cancels[0].conn_id, sizeof(*cancels),
+				conns);
+
+	spin_lock(&ctx->wqh.lock);
+	__twheel_conn_prefetch_unlink(ctx, n, conns, NULL);
+	for (i = 0; i < n; i++) {
+		if (conns[i] && __twheel_conn_cancel(ctx, conns[i],
+						     BIT(cancels[i].kind)))
+			res->found++;
+	}
+	res->applied += n;
+	__twheel_cpu_schedule(ctx);
+	spin_unlock(&ctx->wqh.lock);
+}
+
+/**
+ * twheel_ctx_cancel_conn() - apply a chunk of cancel-connection entries
+ * @ctx: the file
+ * @n: entries in @ctx->chunk.conn_id
+ * @res: the batch's outcome, to which this chunk adds
+ *
+ * Context: process context, @ctx->mutex held.
+ */
+void twheel_ctx_cancel_conn(struct twheel_ctx *ctx, unsigned int n,
+			    struct twheel_batch_res *res)
+{
+	struct twheel_conn **conns = ctx->chunk.conns;
+	unsigned int i;
+
+	lockdep_assert_held(&ctx->mutex);
+
+	twheel_conn_lookup_bulk(ctx, n, ctx->chunk.conn_id,
+				sizeof(ctx->chunk.conn_id[0]), conns);
+	spin_lock(&ctx->wqh.lock);
+	__twheel_conn_prefetch_unlink(ctx, n, conns, NULL);
+	for (i = 0; i < n; i++) {
+		if (conns[i] && __twheel_conn_cancel(ctx, conns[i], U16_MAX))
+			res->found++;
+	}
+	res->applied += n;
+	__twheel_cpu_schedule(ctx);
+	spin_unlock(&ctx->wqh.lock);
+}
+
+/*
+ * Queues again the first @nr connections of @requeue, each at the tick of
+ * its earliest deadline left. Returns true if that used SIMD.
+ */
+static bool __twheel_ctx_requeue(struct twheel_ctx *ctx,
+				 struct twheel_requeue *requeue,
+				 unsigned int nr)
+{
+	unsigned int i;
+	bool simd;
+
+	lockdep_assert_held(&ctx->wqh.lock);
+
+	simd = twheel_batch_ticks_up(requeue->next, requeue->next, nr,
+				     twheel_tick_ns);
+	for (i = 0; i < nr; i++)
+		twheel_wheel_arm(&ctx->wheel, &requeue->conns[i]->timer,
+				 requeue->next[i]);
+	return simd;
+}
+
+/* @nr events were queued since the last wake-up. */
+static void __twheel_ctx_wake(struct twheel_ctx *ctx, unsigned int nr)
+{
+	lockdep_assert_held(&ctx->wqh.lock);
+
+	twheel_counter_add(TWHEEL_CTR_EXPIRIES, nr);
+	twheel_counter_add(TWHEEL_CTR_EVENTS_QUEUED, nr);
+	twheel_counter_add(TWHEEL_CTR_TIMERS_ARMED, -(long)nr);
+	ctx->stats.wakeups++;
+	wake_up_locked_poll(&ctx->wqh, EPOLLIN | EPOLLRDNORM);
+}
+
+/* Advances @ctx's wheel to @tick, or by its budget if that comes first. */
+static void __twheel_ctx_advance(struct twheel_ctx *ctx, u64 tick)
+{
+	u64 cascades = ctx->wheel.cascades;
+
+	lockdep_assert_held(&ctx->wqh.lock);
+
+	twheel_wheel_advance_budget(&ctx->wheel, tick, &ctx->expired,
+				    TWHEEL_ADVANCE_BUDGET);
+	twheel_counter_add(TWHEEL_CTR_CASCADES,
+			   ctx->wheel.cascades - cascades);
+}
+
+/**
+ * twheel_ctx_expire() - fire every timer of a file that is due
+ * @ctx: the file, pinned by a reference
+ * @requeue: the calling thread's scratch
+ * @simd: set to true if the batch used SIMD, left alone otherwise
+ *
+ * Called by the expiry thread of the file's CPU. Wakes the file's readers
+ * once, or once per lock break when there is a great deal to fire.
+ * Connections with kinds left armed are queued again in groups of up to
+ * %TWHEEL_REQUEUE_BATCH, all before the lock is dropped. The wheel advances
+ * %TWHEEL_ADVANCE_BUDGET timers at a time, with a lock break in between if
+ * someone waits for the lock or the CPU.
+ *
+ * Context: process context; takes @ctx->wqh.lock.
+ * Return: the number of timers fired.
+ */
+unsigned int twheel_ctx_expire(struct twheel_ctx *ctx,
+			       struct twheel_requeue *requeue, bool *simd)
+{
+	unsigned int nr = 0, fired = 0, queued = 0, nr_requeue = 0;
+	struct twheel_conn *conn;
+	u64 now, tick;
+
+	spin_lock(&ctx->wqh.lock);
+	if (ctx->closed)
+		goto out;
+
+	now = ktime_get_ns();
+	tick = twheel_ns_to_tick(now);
+	__twheel_ctx_advance(ctx, tick);
+	for (;;) {
+		if (!hlist_empty(&ctx->expired)) {
+			conn = hlist_entry(ctx->expired.first,
+					   struct twheel_conn, timer.node);
+			hlist_del_init(&conn->timer.node);
+			queued += __twheel_conn_expire(ctx, conn, now,
+					&requeue->next[nr_requeue]);
+			if (conn->armed)
+				requeue->conns[nr_requeue++] = conn;
+			if (nr_requeue == TWHEEL_REQUEUE_BATCH) {
+				*simd |= __twheel_ctx_requeue(ctx, requeue,
+							      nr_requeue);
+				nr_requeue = 0;
+			}
+			if (++nr % TWHEEL_EXPIRE_CHUNK)
+				continue;
+		} else if (twheel_wheel_busy(&ctx->wheel)) {
+			/* The advance stopped on its budget. */
+			twheel_counter_inc(TWHEEL_CTR_ADVANCE_STOPS);
+		} else {
+			break;
+		}
+
+		/* After a chunk or a budget: let in whoever waits. */
+		if (need_resched() || spin_needbreak(&ctx->wqh.lock)) {
+			*simd |= __twheel_ctx_requeue(ctx, requeue, nr_requeue);
+			nr_requeue = 0;
+			if (queued)
+				__twheel_ctx_wake(ctx, queued);
+			fired += queued;
+			queued = 0;
+			spin_unlock(&ctx->wqh.lock);
+			cond_resched();
+			spin_lock(&ctx->wqh.lock);
+			if (ctx->closed)
+				goto out;
+			now = ktime_get_ns();
+		}
+		if (hlist_empty(&ctx->expired))
+			__twheel_ctx_advance(ctx, tick);
+	}
+	*simd |= __twheel_ctx_requeue(ctx, requeue, nr_requeue);
+	if (queued)
+		__twheel_ctx_wake(ctx, queued);
+	fired += queued;
+	__twheel_cpu_schedule(ctx);
+out:
+	spin_unlock(&ctx->wqh.lock);
+	return fired;
+}
+
+/**
+ * __twheel_ctx_next() - the earliest deadline armed in a file
+ * @ctx: the file
+ *
+ * Exact, not a bound: the deadline as it was armed, which is when the next
+ * event becomes due. Arming keeps the answer up to date at no cost; after
+ * the timer it names is cancelled, re-armed for later or fires, the next
+ * call finds it again. A connection waits in the file's wheel at the tick
+ * of its earliest deadline or earlier (a kind re-armed for later moves it
+ * only when that tick comes), so the search walks the connections the
+ * expiry thread has handed out and not yet delivered, then the wheel's
+ * earliest slot, where every other slot holds later ticks. A connection
+ * found there too early is queued at its true tick on the way, work its
+ * timer would otherwise cost when it came due; if that empties the slot, the
+ * search goes on with the next one.
+ *
+ * Context: process context, @ctx->wqh.lock held; it may be let go and
+ * taken again while an advance the thread stopped part-way is finished.
+ * O(1) while the answer stands; otherwise O(connections handed out +
+ * connections in the earliest slot + the number of them that moved).
+ * Return: the deadline, CLOCK_MONOTONIC ns, or U64_MAX if nothing is armed.
+ */
+u64 __twheel_ctx_next(struct twheel_ctx *ctx)
+{
+	struct twheel_conn *conn;
+	struct hlist_head *first;
+	struct hlist_node *tmp;
+	u64 next = U64_MAX;
+
+	lockdep_assert_held(&ctx->wqh.lock);
+
+	/*
+	 * The thread let the lock go in the middle of an advance: finish it
+	 * for the thread, which delivers what it hands out. A budget at a
+	 * time, letting in whoever waits in between, as the thread does.
+	 */
+	while (!ctx->next_valid && twheel_wheel_busy(&ctx->wheel)) {
+		__twheel_ctx_advance(ctx, 0);
+		cond_resched_lock(&ctx->wqh.lock);
+	}
+	if (ctx->next_valid)
+		return ctx->next_ns;
+
+	hlist_for_each_entry(conn, &ctx->expired, timer.node)
+		next = min(next, __twheel_conn_next(conn));
+
+	while ((first = twheel_wheel_first(&ctx->wheel))) {
+		u64 in_slot = U64_MAX;
+		unsigned int way;
+
+		for (way = 0; way < TWHEEL_WHEEL_WAYS; way++) {
+			hlist_for_each_entry_safe(conn, tmp, &first[way],
+						  timer.node) {
+				u64 earliest = __twheel_conn_next(conn);
+				u64 tick = twheel_ns_to_tick_up(earliest);
+				u32 idx = conn->timer.idx;
+
+				if (tick > conn->timer.expires) {
+					twheel_wheel_arm(&ctx->wheel,
+							 &conn->timer, tick);
+					/* Gone to a later slot? */
+					if (conn->timer.idx != idx)
+						continue;
+				}
+				in_slot = min(in_slot, earliest);
+			}
+		}
+		if (in_slot != U64_MAX) {
+			next = min(next, in_slot);
+			break;
+		}
+	}
+
+	ctx->next_ns = next;
+	ctx->next_valid = true;
+	return next;
+}
+
+/**
+ * __twheel_ctx_pop() - take events off a file's ready list
+ * @ctx: the file
+ * @ev: where to put them
+ * @max: room in @ev
+ *
+ * The events taken are gone from the file: their timers are no longer armed
+ * or fired, and a cancel that comes after finds nothing.
+ *
+ * Context: @ctx->wqh.lock held.
+ * Return: the number of events put in @ev.
+ */
+unsigned int __twheel_ctx_pop(struct twheel_ctx *ctx, struct twheel_event *ev,
+			      unsigned int max)
+{
+	unsigned int n = 0;
+
+	lockdep_assert_held(&ctx->wqh.lock);
+
+	while (n < max && !list_empty(&ctx->ready))
+		n += __twheel_conn_pop(ctx, list_first_entry(&ctx->ready,
+							     struct twheel_conn,
+							     link),
+				       &ev[n], max - n);
+	ctx->nr_queued -= n;
+	ctx->stats.read += n;
+	twheel_ctx_uncharge(n);
+	twheel_counter_add(TWHEEL_CTR_EVENTS_READ, n);
+	return n;
+}
+
+/**
+ * twheel_ctx_create() - a new, empty timer context
+ *
+ * Context: process context.
+ * Return: the context, holding one reference, or an ERR_PTR().
+ */
+struct twheel_ctx *twheel_ctx_create(void)
+{
+	struct twheel_ctx *ctx;
+	int ret;
+
+	ctx = kzalloc(sizeof(*ctx), GFP_KERNEL_ACCOUNT);
+	if (!ctx)
+		return ERR_PTR(-ENOMEM);
+
+	init_waitqueue_head(&ctx->wqh);
+	twheel_wheel_init(&ctx->wheel, twheel_ns_to_tick(ktime_get_ns()));
+	INIT_HLIST_HEAD(&ctx->expired);
+	INIT_LIST_HEAD(&ctx->ready);
+	INIT_LIST_HEAD(&ctx->dead);
+	INIT_LIST_HEAD(&ctx->list);
+	ctx->next_ns = U64_MAX;
+	ctx->next_valid = true;
+	twheel_timer_init(&ctx->cpu_timer);
+	refcount_set(&ctx->refs, 1);
+	mutex_init(&ctx->mutex);
+	ret = twheel_table_init(&ctx->conns);
+	if (ret) {
+		mutex_destroy(&ctx->mutex);
+		kfree(ctx);
+		return ERR_PTR(ret);
+	}
+	twheel_counter_inc(TWHEEL_CTR_CONTEXTS);
+	twheel_counter_add(TWHEEL_CTR_MEMORY_BYTES,
+			   sizeof(*ctx) + ctx->conns.bytes);
+	return ctx;
+}
+
+/**
+ * twheel_ctx_put() - drop a reference to a context
+ * @ctx: the context
+ *
+ * Context: process context.
+ */
+void twheel_ctx_put(struct twheel_ctx *ctx)
+{
+	if (!refcount_dec_and_test(&ctx->refs))
+		return;
+	twheel_counter_dec(TWHEEL_CTR_CONTEXTS);
+	twheel_counter_add(TWHEEL_CTR_MEMORY_BYTES, -(long)sizeof(*ctx));
+	mutex_destroy(&ctx->mutex);
+	kfree(ctx);
+}
+
+/**
+ * twheel_ctx_close() - cancel everything a file owns and drop its reference
+ * @ctx: the context of the file being released
+ *
+ * Context: process context, nothing else using the file.
+ */
+void twheel_ctx_close(struct twheel_ctx *ctx)
+{
+	u64 timers, armed;
+
+	spin_lock(&ctx->wqh.lock);
+	ctx->closed = true;
+	__twheel_cpu_unschedule(ctx);
+	armed = ctx->nr_armed;
+	timers = armed + ctx->nr_queued;
+	spin_unlock(&ctx->wqh.lock);
+
+	/* Closing cancels what is armed. */
+	twheel_counter_add(TWHEEL_CTR_CANCELS, armed);
+	twheel_counter_add(TWHEEL_CTR_TIMERS_ARMED, -(long)armed);
+
+	twheel_cpu_detach(ctx);
+	/* No thread looks at the connections of a closed file. */
+	twheel_conn_destroy_all(ctx);
+	twheel_ctx_uncharge(timers);
+	twheel_ctx_put(ctx);
+}

@@ -1,0 +1,179 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * twheel: the timer context of one open file. The theory of operation is
+ * the DOC block at the top of twheel_ctx.c.
+ */
+#ifndef _TWHEEL_CTX_H
+#define _TWHEEL_CTX_H
+
+#include <linux/list.h>
+#include <linux/mutex.h>
+#include <linux/refcount.h>
+#include <linux/spinlock.h>
+#include <linux/types.h>
+#include <linux/wait.h>
+
+#include <linux/twheel.h>
+#include "twheel.h"
+#include "twheel_conn.h"
+#include "twheel_table.h"
+#include "twheel_wheel.h"
+
+/* Connections the expiry thread queues again in one go (twheel_simd.c). */
+#define TWHEEL_REQUEUE_BATCH	64
+
+/**
+ * struct twheel_ctx_stats - per-file counters (see struct twheel_stats)
+ * @arms: arm entries that armed an idle kind
+ * @rearms: arm entries that replaced an armed or fired kind
+ * @cancels: timers and events removed by a cancel
+ * @fired: timers that fired
+ * @read: events read
+ * @wakeups: times the expiry thread woke the readers
+ */
+struct twheel_ctx_stats {
+	u64 arms;
+	u64 rearms;
+	u64 cancels;
+	u64 fired;
+	u64 read;
+	u64 wakeups;
+};
+
+/**
+ * struct twheel_chunk - a chunk of a batch, copied in and being applied
+ * @arm: the entries of an arm batch, in kernel memory
+ * @cancel: the entries of a cancel batch
+ * @conn_id: the entries of a cancel-connection batch
+ * @nodes: the table entry of each entry, before it is known as a connection
+ * @conns: the connection of each entry, NULL where there is none
+ * @deadline: per arm entry, its deadline (twheel_cmd_prep())
+ * @tick: per arm entry, the tick of its deadline (twheel_cmd_prep())
+ *
+ * Scratch of the batch being applied: used only under &twheel_ctx.mutex.
+ */
+struct twheel_chunk {
+	union {
+		struct twheel_arm arm[TWHEEL_BATCH_CHUNK];
+		struct twheel_cancel cancel[TWHEEL_BATCH_CHUNK];
+		u64 conn_id[TWHEEL_BATCH_CHUNK];
+	};
+	struct twheel_table_node *nodes[TWHEEL_BATCH_CHUNK];
+	struct twheel_conn *conns[TWHEEL_BATCH_CHUNK];
+	u64 deadline[TWHEEL_BATCH_CHUNK];
+	u64 tick[TWHEEL_BATCH_CHUNK];
+};
+
+/**
+ * struct twheel_requeue - connections the expiry thread is about to queue
+ *	again
+ * @conns: the connections
+ * @next: the earliest deadline left armed in each, then its tick
+ *
+ * Scratch of one expiry: one per CPU, used only by that CPU's thread, and
+ * emptied before it lets go of the file's lock (twheel_ctx_expire()).
+ */
+struct twheel_requeue {
+	struct twheel_conn *conns[TWHEEL_REQUEUE_BATCH];
+	u64 next[TWHEEL_REQUEUE_BATCH];
+};
+
+/**
+ * struct twheel_ctx - one open file of /dev/twheel: an isolated timer context
+ * @wqh: readers and pollers wait here; its lock, @wqh.lock, is the file's
+ *	spinlock
+ * @wheel: the file's connections, by the tick of their earliest deadline;
+ *	@wqh.lock
+ * @expired: connections the expiry thread took off @wheel and has not
+ *	delivered yet; an ioctl may change them meanwhile; @wqh.lock
+ * @ready: connections with events to read, in the order they first fired;
+ *	@wqh.lock
+ * @dead: connections with nothing armed or fired, freed by the next holder
+ *	of @mutex; @wqh.lock
+ * @cpu: the CPU whose wheel and thread serve this file; @wqh.lock
+ * @cpu_pinned: TWHEEL_IOC_SET_CPU chose @cpu: readers do not move the file;
+ *	@wqh.lock
+ * @closed: the file is being released: the thread leaves it alone;
+ *	@wqh.lock
+ * @nr_armed: timers armed; @wqh.lock
+ * @nr_queued: events waiting to be read; @wqh.lock
+ * @nr_conns: connections with a timer armed or an event waiting; @wqh.lock
+ * @next_ns: while @next_valid, the earliest armed deadline (U64_MAX: none);
+ *	@wqh.lock
+ * @next_valid: @next_ns is exact; arming keeps it so, removing the timer it
+ *	names (a cancel, a re-arm for later, a firing) clears it; @wqh.lock
+ * @stats: counters for TWHEEL_IOC_STATS; @wqh.lock
+ * @cpu_timer: waits in the wheel of CPU @cpu at the tick when @wheel has
+ *	work next; that CPU's &twheel_cpu.lock
+ * @refs: the file holds one reference, the expiry thread one while it works
+ *	on the file
+ * @mutex: serialises the calls that change connections
+ * @conns: connections by id; @mutex
+ * @chunk: the chunk of the batch being applied; @mutex
+ * @spare: connections allocated in bulk, or freed, kept for the next ones;
+ *	@mutex
+ * @nr_spare: entries of @spare in use; @mutex
+ * @list: in the list of open files; &twheel_ctx_list_lock
+ */
+struct twheel_ctx {
+	wait_queue_head_t wqh;
+	struct twheel_wheel wheel;
+	struct hlist_head expired;
+	struct list_head ready;
+	struct list_head dead;
+	unsigned int cpu;
+	bool cpu_pinned;
+	bool closed;
+	u64 nr_armed;
+	u64 nr_queued;
+	u64 nr_conns;
+	u64 next_ns;
+	bool next_valid;
+	struct twheel_ctx_stats stats;
+
+	struct twheel_timer cpu_timer;
+	refcount_t refs;
+
+	/* taken before @wqh.lock, never inside it */
+	struct mutex mutex;
+	struct twheel_table conns;
+	struct twheel_chunk chunk;
+	struct twheel_conn *spare[TWHEEL_BATCH_CHUNK];
+	unsigned int nr_spare;
+
+	struct list_head list;
+};
+
+/**
+ * struct twheel_batch_res - the outcome of a batch so far
+ * @applied: entries applied
+ * @found: applied entries that found their timer armed or fired
+ * @error: 0, or the errno of entry @applied
+ */
+struct twheel_batch_res {
+	u32 applied;
+	u32 found;
+	int error;
+};
+
+struct twheel_ctx *twheel_ctx_create(void);
+void twheel_ctx_close(struct twheel_ctx *ctx);
+void twheel_ctx_put(struct twheel_ctx *ctx);
+
+bool __twheel_ctx_charge(struct twheel_ctx *ctx);
+void twheel_ctx_uncharge(unsigned long nr);
+
+void twheel_ctx_arm(struct twheel_ctx *ctx, unsigned int n,
+		    struct twheel_batch_res *res);
+void twheel_ctx_cancel(struct twheel_ctx *ctx, unsigned int n,
+		       struct twheel_batch_res *res);
+void twheel_ctx_cancel_conn(struct twheel_ctx *ctx, unsigned int n,
+			    struct twheel_batch_res *res);
+
+unsigned int twheel_ctx_expire(struct twheel_ctx *ctx,
+			       struct twheel_requeue *requeue, bool *simd);
+u64 __twheel_ctx_next(struct twheel_ctx *ctx);
+unsigned int __twheel_ctx_pop(struct twheel_ctx *ctx, struct twheel_event *ev,
+			      unsigned int max);
+
+#endif /* _TWHEEL_CTX_H */

@@ -1,0 +1,3 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/* A user-space stand-in for <linux/build_bug.h>: see twheel_compat.h. */
+#include "../twheel_compat.h"
