@@ -14,7 +14,7 @@
 # The module is never loaded into the kernel of the machine that builds it:
 # every kernel-side test runs inside qemu (tools/vm/run-vm).
 
-KDIR ?= $(shell tools/find-kdir)
+KDIR ?= $(shell scripts/find-kdir)
 BUILD := $(CURDIR)/build
 RESULTS := $(BUILD)/results
 KSRC_TAR ?= $(firstword $(wildcard /usr/src/linux-source-6.1.tar.xz))
@@ -32,10 +32,10 @@ CC ?= gcc
 all: module lib selftests tools examples
 
 deps:
-	@tools/install-deps
+	@scripts/install-deps
 
 module:
-	@tools/find-kdir -v > /dev/null
+	@scripts/find-kdir -v > /dev/null
 	$(MAKE) -C $(KDIR) M=$(CURDIR) modules
 
 # Files the build takes from Debian's linux-source tarball, not copied into
@@ -152,21 +152,21 @@ check: deps
 
 check-run:
 	@start=$$(date +%s); rm -rf $(RESULTS); mkdir -p $(RESULTS); \
-	tools/run-tap $(RESULTS)/style.tap $(MAKE) --no-print-directory style; \
-	tools/run-tap $(RESULTS)/twstat.tap $(MAKE) --no-print-directory twstat-check; \
-	tools/run-tap $(RESULTS)/man.tap $(MAKE) --no-print-directory man-check; \
-	tools/run-tap $(RESULTS)/lib.tap $(MAKE) --no-print-directory lib-check; \
-	tools/run-tap $(RESULTS)/wheel-native.tap \
+	scripts/run-tap $(RESULTS)/style.tap $(MAKE) --no-print-directory style; \
+	scripts/run-tap $(RESULTS)/twstat.tap $(MAKE) --no-print-directory twstat-check; \
+	scripts/run-tap $(RESULTS)/man.tap $(MAKE) --no-print-directory man-check; \
+	scripts/run-tap $(RESULTS)/lib.tap $(MAKE) --no-print-directory lib-check; \
+	scripts/run-tap $(RESULTS)/wheel-native.tap \
 		$(MAKE) --no-print-directory -C tests/wheel check BUILD=$(BUILD)/wheel; \
-	tools/run-tap $(RESULTS)/vm-stock.tap \
+	scripts/run-tap $(RESULTS)/vm-stock.tap \
 		$(MAKE) --no-print-directory vm-check; \
 	stock=$$(date +%s); \
-	tools/run-tap $(RESULTS)/vm-debug.tap \
+	scripts/run-tap $(RESULTS)/vm-debug.tap \
 		$(MAKE) --no-print-directory vm-check-debug; \
 	echo; \
 	echo "make check: wall time $$(( $$(date +%s) - start ))s" \
 		"(debug kernel phase $$(( $$(date +%s) - stock ))s)"; \
-	tools/tap-summary $(RESULTS)/*.tap
+	scripts/tap-summary $(RESULTS)/*.tap
 
 # The demo VM's name; its console log and output go to build/vm/$(DEMO_NAME).
 DEMO_NAME ?= demo
@@ -236,7 +236,7 @@ bench-run: module twbench
 # --- style ----------------------------------------------------------------
 
 style: ksrc
-	tools/style-check $(KDIR) $(KSRC)
+	scripts/style-check $(KDIR) $(KSRC)
 
 # --- install --------------------------------------------------------------
 
