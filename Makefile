@@ -12,7 +12,7 @@
 #   make modules_install the module (DESTDIR)
 #
 # The module is never loaded into the kernel of the machine that builds it:
-# every kernel-side test runs inside qemu (tools/vm/run-vm).
+# every kernel-side test runs inside qemu (scripts/vm/run-vm).
 
 KDIR ?= $(shell scripts/find-kdir)
 BUILD := $(CURDIR)/build
@@ -106,10 +106,10 @@ VM_PAYLOADS := --payload $(BUILD)/selftests/twheel:/selftests/twheel \
 # A build failure before the VM boots leaves no results: check-run wraps
 # these in run-tap, which turns that into a failure.
 vm-check: vm-payload
-	tools/vm/run-vm --name stock --out $(VM_STOCK) \
+	scripts/vm/run-vm --name stock --out $(VM_STOCK) \
 		--kernel $(VM_KERNEL) --module kmod/twheel.ko \
 		$(VM_PAYLOADS) \
-		--plan tools/vm/plans/check.sh \
+		--plan scripts/vm/plans/check.sh \
 		--timeout 900
 
 # The debug kernel (KUnit, lockdep, KASAN, UBSAN, kmemleak, DEBUG_OBJECTS),
@@ -123,7 +123,7 @@ VM_DEBUG := $(BUILD)/vm/debug
 debug-kernel:
 	@mkdir -p $(dir $(DEBUG_ENV))
 	@start=$$(date +%s); \
-	tools/vm/build-debug-kernel > $(DEBUG_ENV).tmp && \
+	scripts/vm/build-debug-kernel > $(DEBUG_ENV).tmp && \
 	mv $(DEBUG_ENV).tmp $(DEBUG_ENV) && \
 	echo "debug kernel ready in $$(( $$(date +%s) - start ))s: $$(cat $(DEBUG_ENV) | tr '\n' ' ')"
 
@@ -136,15 +136,15 @@ debug-module: debug-kernel
 	. $(DEBUG_ENV) && $(MAKE) -C $$KDIR M=$(DEBUG_SRC) modules
 
 vm-check-debug: debug-module selftests lib-tests tools examples
-	. $(DEBUG_ENV) && tools/vm/run-vm --name debug --out $(VM_DEBUG) \
+	. $(DEBUG_ENV) && scripts/vm/run-vm --name debug --out $(VM_DEBUG) \
 		--kernel $$KERNEL \
 		--module $(DEBUG_SRC)/kmod/twheel.ko \
 		--module $(DEBUG_SRC)/kmod/twheel_wheel_test.ko \
 		--module $(DEBUG_SRC)/kmod/twheel_table_test.ko \
 		--module $(DEBUG_SRC)/kmod/twheel_simd_kunit.ko \
 		$(VM_PAYLOADS) \
-		--plan tools/vm/plans/check-debug.sh \
-		--post-plan tools/vm/plans/leak-scan.sh \
+		--plan scripts/vm/plans/check-debug.sh \
+		--post-plan scripts/vm/plans/leak-scan.sh \
 		--timeout 1800
 
 check: deps
@@ -173,13 +173,13 @@ DEMO_NAME ?= demo
 
 demo: deps
 	@$(MAKE) --no-print-directory vm-payload
-	tools/vm/run-vm --name $(DEMO_NAME) --out $(BUILD)/vm/$(DEMO_NAME) \
+	scripts/vm/run-vm --name $(DEMO_NAME) --out $(BUILD)/vm/$(DEMO_NAME) \
 		--kernel $(VM_KERNEL) --module kmod/twheel.ko \
 		$(VM_PAYLOADS) \
-		--plan tools/vm/plans/demo.sh --timeout 600
+		--plan scripts/vm/plans/demo.sh --timeout 600
 
 vm-shell: vm-payload
-	tools/vm/run-vm --name shell --out $(BUILD)/vm/shell --shell \
+	scripts/vm/run-vm --name shell --out $(BUILD)/vm/shell --shell \
 		--kernel $(VM_KERNEL) --module kmod/twheel.ko \
 		$(VM_PAYLOADS)
 
@@ -219,11 +219,11 @@ bench: deps
 
 bench-run: module twbench
 	@out=$(BUILD)/bench/$$(date -u +%Y%m%d-%H%M%S); start=$$(date +%s); \
-	tools/vm/run-vm --name bench --out $(BUILD)/vm/bench --mem 4096 \
+	scripts/vm/run-vm --name bench --out $(BUILD)/vm/bench --mem 4096 \
 		--smp $(BENCH_SMP) \
 		--kernel $(VM_KERNEL) --module kmod/twheel.ko \
 		--payload $(BUILD)/tools:/tools \
-		--plan tools/vm/plans/bench.sh --collect $$out \
+		--plan scripts/vm/plans/bench.sh --collect $$out \
 		--append "TWBENCH_SIZES=$(BENCH_SIZES) TWBENCH_RUNS=$(BENCH_RUNS) TWBENCH_WORKLOADS=$(BENCH_WORKLOADS) $(BENCH_APPEND)" \
 		--timeout 3600; rc=$$?; \
 	cp $(BUILD)/vm/bench/results.tap $$out/ 2>/dev/null; \
