@@ -36,14 +36,20 @@ module:
 	$(MAKE) -C $(KDIR) M=$(CURDIR) modules
 
 # Files the build takes from Debian's linux-source tarball, not copied into
-# this tree: the kselftest harness and the style checkers.
+# this tree: the kselftest harness, lib.mk and its runner (which the
+# selftests' Makefile includes), and the style checkers. The stamp's name
+# follows the list, so a changed list extracts them again.
 KSRC_FILES := tools/testing/selftests/kselftest_harness.h \
 	      tools/testing/selftests/kselftest.h \
+	      tools/testing/selftests/lib.mk \
+	      tools/testing/selftests/kselftest/runner.sh \
+	      tools/testing/selftests/kselftest/prefix.pl \
 	      scripts/checkpatch.pl scripts/spelling.txt \
 	      scripts/const_structs.checkpatch
+KSRC_STAMP := $(KSRC)/.stamp-$(shell echo $(KSRC_FILES) | cksum | cut -d' ' -f1)
 
-ksrc: $(KSRC)/.stamp
-$(KSRC)/.stamp:
+ksrc: $(KSRC_STAMP)
+$(KSRC_STAMP):
 	@test -n "$(KSRC_TAR)" || \
 		{ echo "twheel: linux-source-6.1 is not installed (make deps)"; exit 1; }
 	rm -rf $(KSRC) && mkdir -p $(KSRC)
