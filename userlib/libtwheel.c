@@ -212,12 +212,6 @@ int twheel_arm(struct twheel *tw, uint64_t conn_id, unsigned int kind,
 	return ret < 0 ? ret : (int)res.found;
 }
 
-int twheel_rearm(struct twheel *tw, uint64_t conn_id, unsigned int kind,
-		 uint64_t timeout_ns, uint64_t user_data, unsigned int flags)
-{
-	return twheel_arm(tw, conn_id, kind, timeout_ns, user_data, flags);
-}
-
 int twheel_cancel(struct twheel *tw, uint64_t conn_id, unsigned int kind)
 {
 	struct twheel_cancel cancel = { .conn_id = conn_id, .kind = kind };

@@ -102,14 +102,6 @@ int twheel_arm(struct twheel *tw, uint64_t conn_id, unsigned int kind,
 	       uint64_t timeout_ns, uint64_t user_data, unsigned int flags);
 
 /*
- * Re-arms a timer: the same call as twheel_arm(), for code that reads better
- * saying so. The device re-arms whatever kind is armed or fired; an idle
- * kind is simply armed (return 0).
- */
-int twheel_rearm(struct twheel *tw, uint64_t conn_id, unsigned int kind,
-		 uint64_t timeout_ns, uint64_t user_data, unsigned int flags);
-
-/*
  * Cancels timer @kind of @conn_id, armed or fired and unread. Once it
  * returns, no event of it will be read. Returns 1 if there was one, 0 if
  * there was none (not an error), -EINVAL (bad kind), -EBADF, -EINTR.

@@ -11,7 +11,7 @@
 
 #include "twheel_test.h"
 
-/* Where the test VM keeps the modules it loads (tools/vm/run-vm). */
+/* Where the test VM keeps the modules it loads (scripts/vm/run-vm). */
 #define DEFAULT_KO "/lib/twheel/twheel.ko"
 
 static const char *ko_path(void)

@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * twheel_arm(), twheel_rearm(), twheel_cancel(), twheel_cancel_conn(),
- * twheel_get_next(), twheel_get_stats(): single timers through the
- * library, what each call returns, and every error it can report.
+ * twheel_arm(), twheel_cancel(), twheel_cancel_conn(), twheel_get_next(),
+ * twheel_get_stats(): single timers through the library, what each call
+ * returns, and every error it can report.
  */
 
 #include "lib_test.h"
@@ -14,10 +14,10 @@ TEST(arm_returns_0_for_a_new_timer_and_1_when_it_replaces_one)
 
 	EXPECT_EQ(0, twheel_arm(tw, 7, TWHEEL_KIND_IDLE, NSEC_PER_SEC, 1, 0));
 	EXPECT_EQ(1, twheel_arm(tw, 7, TWHEEL_KIND_IDLE, NSEC_PER_SEC, 2, 0));
-	EXPECT_EQ(1, twheel_rearm(tw, 7, TWHEEL_KIND_IDLE, NSEC_PER_SEC, 3, 0));
-	/* Re-arming an idle kind arms it. */
-	EXPECT_EQ(0, twheel_rearm(tw, 7, TWHEEL_KIND_RETRANSMIT,
-				  NSEC_PER_SEC, 4, 0));
+	EXPECT_EQ(1, twheel_arm(tw, 7, TWHEEL_KIND_IDLE, NSEC_PER_SEC, 3, 0));
+	/* Another kind of the same connection is idle: it is armed. */
+	EXPECT_EQ(0, twheel_arm(tw, 7, TWHEEL_KIND_RETRANSMIT,
+				NSEC_PER_SEC, 4, 0));
 	ASSERT_EQ(0, twheel_get_stats(tw, &st));
 	EXPECT_EQ(2, st.armed);
 	EXPECT_EQ(1, st.conns);
@@ -120,7 +120,7 @@ TEST(bad_entries_give_einval_or_erange_and_change_nothing)
 	EXPECT_EQ(-EINVAL, twheel_arm(tw, 1, TWHEEL_NR_KINDS, NSEC_PER_SEC, 0, 0));
 	EXPECT_EQ(-EINVAL, twheel_arm(tw, 1, 0, NSEC_PER_SEC, 0, 1U << 31));
 	EXPECT_EQ(-ERANGE, twheel_arm(tw, 1, 0, info.max_timeout_ns + 1, 0, 0));
-	EXPECT_EQ(-EINVAL, twheel_rearm(tw, 1, ~0U, NSEC_PER_SEC, 0, 0));
+	EXPECT_EQ(-EINVAL, twheel_arm(tw, 1, ~0U, NSEC_PER_SEC, 0, 0));
 	EXPECT_EQ(-EINVAL, twheel_cancel(tw, 1, TWHEEL_NR_KINDS));
 	EXPECT_EQ(ERRNO_CANARY, errno);
 	ASSERT_EQ(0, twheel_get_stats(tw, &st));
@@ -137,7 +137,6 @@ TEST(a_null_handle_or_argument_is_einval)
 
 	errno = ERRNO_CANARY;
 	EXPECT_EQ(-EINVAL, twheel_arm(NULL, 1, 0, NSEC_PER_SEC, 0, 0));
-	EXPECT_EQ(-EINVAL, twheel_rearm(NULL, 1, 0, NSEC_PER_SEC, 0, 0));
 	EXPECT_EQ(-EINVAL, twheel_cancel(NULL, 1, 0));
 	EXPECT_EQ(-EINVAL, twheel_cancel_conn(NULL, 1));
 	EXPECT_EQ(-EINVAL, twheel_get_next(NULL, &next));
@@ -219,7 +218,7 @@ TEST_F(quota, an_arm_over_the_quota_is_enospc_and_a_rearm_is_not)
 	EXPECT_EQ(-ENOSPC, twheel_arm(tw, 99, 0, NSEC_PER_SEC, 0, 0));
 	EXPECT_EQ(ERRNO_CANARY, errno);
 	/* Re-arming a timer the file holds needs no room. */
-	EXPECT_EQ(1, twheel_rearm(tw, 0, 0, NSEC_PER_SEC, 0, 0));
+	EXPECT_EQ(1, twheel_arm(tw, 0, 0, NSEC_PER_SEC, 0, 0));
 	ASSERT_EQ(0, twheel_get_stats(tw, &st));
 	EXPECT_EQ(4, st.armed);
 	/* Cancelling makes room. */
