@@ -415,23 +415,27 @@ out:
  * of its earliest deadline or earlier (a kind re-armed for later moves it
  * only when that tick comes), so the search walks the connections the
  * expiry thread has handed out and not yet delivered, then the wheel's
- * earliest slot, where every other slot holds later ticks. A connection
- * found there too early is queued at its true tick on the way, work its
- * timer would otherwise cost when it came due; if that empties the slot, the
- * search goes on with the next one.
+ * slots in the order of their first tick (twheel_wheel_first()), until a
+ * slot starts after the tick of the earliest deadline found: nothing in it
+ * or after it can be earlier. Usually that is one slot; a slot of a higher
+ * level that starts at the present, and overlaps the level-0 slots of its
+ * range, adds its level's. A connection found queued too early is queued
+ * at its true tick on the way, work its timer would otherwise cost when it
+ * came due.
  *
  * Context: process context, @ctx->wqh.lock held; it may be let go and
  * taken again while an advance the thread stopped part-way is finished.
  * O(1) while the answer stands; otherwise O(connections handed out +
- * connections in the earliest slot + the number of them that moved).
+ * connections in the slots walked).
  * Return: the deadline, CLOCK_MONOTONIC ns, or U64_MAX if nothing is armed.
  */
 u64 __twheel_ctx_next(struct twheel_ctx *ctx)
 {
+	unsigned int lvl, way, done = 0;
 	struct twheel_conn *conn;
 	struct hlist_head *first;
 	struct hlist_node *tmp;
-	u64 next = U64_MAX;
+	u64 next = U64_MAX, start;
 
 	lockdep_assert_held(&ctx->wqh.lock);
 
@@ -450,30 +454,29 @@ u64 __twheel_ctx_next(struct twheel_ctx *ctx)
 	hlist_for_each_entry(conn, &ctx->expired, timer.node)
 		next = min(next, __twheel_conn_next(conn));
 
-	while ((first = twheel_wheel_first(&ctx->wheel))) {
-		u64 in_slot = U64_MAX;
-		unsigned int way;
-
+	while ((first = twheel_wheel_first(&ctx->wheel, done, &lvl, &start))) {
+		if (next != U64_MAX && start > twheel_ns_to_tick_up(next))
+			break;
 		for (way = 0; way < TWHEEL_WHEEL_WAYS; way++) {
 			hlist_for_each_entry_safe(conn, tmp, &first[way],
 						  timer.node) {
 				u64 earliest = __twheel_conn_next(conn);
 				u64 tick = twheel_ns_to_tick_up(earliest);
-				u32 idx = conn->timer.idx;
 
-				if (tick > conn->timer.expires) {
+				if (tick > conn->timer.expires)
 					twheel_wheel_arm(&ctx->wheel,
 							 &conn->timer, tick);
-					/* Gone to a later slot? */
-					if (conn->timer.idx != idx)
-						continue;
-				}
-				in_slot = min(in_slot, earliest);
+				next = min(next, earliest);
 			}
 		}
-		if (in_slot != U64_MAX) {
-			next = min(next, in_slot);
-			break;
+		/*
+		 * Whatever is left in the slot waits at its own tick, before
+		 * the level's next slot starts: the level is done. If every
+		 * timer moved away, its next slot may still be early enough.
+		 */
+		for (way = 0; way < TWHEEL_WHEEL_WAYS; way++) {
+			if (!hlist_empty(&first[way]))
+				done |= BIT(lvl);
 		}
 	}
 

@@ -293,11 +293,12 @@ bool twheel_wheel_cancel(struct twheel_wheel *wheel,
 }
 
 /*
- * The slot with the earliest work, as level * TWHEEL_WHEEL_LVL_SLOTS + slot,
- * and its first tick in @tick; TWHEEL_TIMER_IDLE and U64_MAX if none.
+ * The slot with the earliest work among the levels not in @skip (a bit per
+ * level), as level * TWHEEL_WHEEL_LVL_SLOTS + slot, and its first tick in
+ * @tick; TWHEEL_TIMER_IDLE and U64_MAX if none.
  */
 static unsigned int twheel_wheel_first_slot(const struct twheel_wheel *wheel,
-					    u64 *tick)
+					    unsigned int skip, u64 *tick)
 {
 	unsigned int lvl, idx = TWHEEL_TIMER_IDLE;
 	u64 next = U64_MAX;
@@ -306,7 +307,7 @@ static unsigned int twheel_wheel_first_slot(const struct twheel_wheel *wheel,
 		u64 pending = wheel->pending[lvl];
 		u64 first, range;
 
-		if (!pending)
+		if (!pending || (skip & BIT(lvl)))
 			continue;
 
 		first = twheel_wheel_first_range(wheel->now, lvl);
@@ -346,37 +347,45 @@ u64 twheel_wheel_next(const struct twheel_wheel *wheel)
 
 	if (wheel->busy)
 		return wheel->busy_to;
-	twheel_wheel_first_slot(wheel, &next);
+	twheel_wheel_first_slot(wheel, 0, &next);
 	return next;
 }
 
 /**
- * twheel_wheel_first() - the slot that holds the earliest timer
+ * twheel_wheel_first() - the earliest slot with timers, among some levels
  * @wheel: the wheel
+ * @skip: levels to leave out, one bit per level
+ * @lvl: out: the level of the slot
+ * @tick: out: the first tick of the slot
  *
- * The slot that twheel_wheel_next() names, as its %TWHEEL_WHEEL_WAYS lists.
- * No timer outside it expires before the earliest timer in it (every other
- * slot covers later ticks), so the earliest expiry of the wheel is the
- * minimum over these lists. The caller may walk them and re-arm or cancel
- * the timers it finds (with the walk's _safe form): a timer re-armed for a
- * later tick leaves the slot.
+ * Of the first pending slot of each level not in @skip, the one whose first
+ * tick comes first: no timer of those levels expires before @tick. Slots of
+ * different levels overlap, though: a slot of level 1 that starts at the
+ * present may hold timers later than a slot of level 0 within the same 64
+ * ticks. So the earliest timer is in the slot returned, or in a slot
+ * returned when the call is repeated with that level skipped, up to the
+ * first one whose @tick is past the earliest expiry found. The caller may
+ * walk a slot's lists and re-arm or cancel the timers it finds (with the
+ * walk's _safe form): a timer re-armed for a later tick leaves the slot.
  *
  * Context: the wheel's lock held, and no advance stopped part-way (the
- * slot it names would not hold the earliest timer). O(levels): one bit scan
- * per level.
- * Return: the slot's lists, or NULL when no timer is pending (or only
- * timers armed for tick U64_MAX, which never expire).
+ * slots it names would not hold the earliest timers). O(levels): one bit
+ * scan per level.
+ * Return: the slot's %TWHEEL_WHEEL_WAYS lists, or NULL when no level
+ * outside @skip has a timer pending (or only timers armed for tick
+ * U64_MAX, which never expire).
  */
-struct hlist_head *twheel_wheel_first(struct twheel_wheel *wheel)
+struct hlist_head *twheel_wheel_first(struct twheel_wheel *wheel,
+				      unsigned int skip, unsigned int *lvl,
+				      u64 *tick)
 {
 	unsigned int idx;
-	u64 tick;
 
-	idx = twheel_wheel_first_slot(wheel, &tick);
+	idx = twheel_wheel_first_slot(wheel, skip, tick);
 	if (idx == TWHEEL_TIMER_IDLE)
 		return NULL;
-	return wheel->slots[idx / TWHEEL_WHEEL_LVL_SLOTS]
-			   [idx % TWHEEL_WHEEL_LVL_SLOTS];
+	*lvl = idx / TWHEEL_WHEEL_LVL_SLOTS;
+	return wheel->slots[*lvl][idx % TWHEEL_WHEEL_LVL_SLOTS];
 }
 
 /*

@@ -160,7 +160,9 @@ bool twheel_wheel_arm(struct twheel_wheel *wheel, struct twheel_timer *timer,
 bool twheel_wheel_cancel(struct twheel_wheel *wheel,
 			 struct twheel_timer *timer);
 u64 twheel_wheel_next(const struct twheel_wheel *wheel);
-struct hlist_head *twheel_wheel_first(struct twheel_wheel *wheel);
+struct hlist_head *twheel_wheel_first(struct twheel_wheel *wheel,
+				      unsigned int skip, unsigned int *lvl,
+				      u64 *tick);
 unsigned int twheel_wheel_advance(struct twheel_wheel *wheel, u64 now,
 				  struct hlist_head *expired);
 unsigned int twheel_wheel_advance_budget(struct twheel_wheel *wheel, u64 now,

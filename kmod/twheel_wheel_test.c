@@ -540,43 +540,102 @@ static void twheel_wheel_test_next_never_passes_the_earliest_expiry(struct kunit
 	}
 }
 
-static void twheel_wheel_test_first_slot_holds_the_earliest_timer(struct kunit *test)
+/*
+ * The earliest expiry of the wheel, found as twheel_wheel_first() says:
+ * slots in the order of their first tick, a level at a time, until one
+ * starts after the earliest expiry found. Every timer of a slot waits at or
+ * after its first tick.
+ */
+static u64 twheel_test_first_walk(struct kunit *test,
+				  struct twheel_wheel *wheel)
+{
+	struct hlist_head *first;
+	unsigned int lvl, way, skip = 0;
+	u64 start, best = U64_MAX;
+
+	while ((first = twheel_wheel_first(wheel, skip, &lvl, &start))) {
+		if (start > best)
+			break;
+		KUNIT_EXPECT_FALSE(test, skip & BIT(lvl));
+		for (way = 0; way < TWHEEL_WHEEL_WAYS; way++) {
+			struct hlist_node *node;
+
+			for (node = first[way].first; node; node = node->next) {
+				struct twheel_timer *timer =
+					hlist_entry(node, struct twheel_timer,
+						    node);
+
+				KUNIT_EXPECT_GE(test, timer->expires, start);
+				if (timer->expires < best)
+					best = timer->expires;
+			}
+		}
+		skip |= BIT(lvl);
+	}
+	return best;
+}
+
+static void twheel_wheel_test_first_slots_in_order_hold_the_earliest_timer(struct kunit *test)
 {
 	struct twheel_wheel *wheel = test->priv;
 	struct twheel_timer *timers;
-	unsigned int i, op, n = 64;
-	u64 state = 99;
+	unsigned int i, lvl, op, n = 64;
+	u64 state = 99, start;
 
 	timers = kunit_kcalloc(test, n, sizeof(*timers), GFP_KERNEL);
 	KUNIT_ASSERT_NOT_NULL(test, timers);
 	for (i = 0; i < n; i++)
 		twheel_timer_init(&timers[i]);
-	KUNIT_ASSERT_NULL(test, twheel_wheel_first(wheel));
+	KUNIT_ASSERT_NULL(test, twheel_wheel_first(wheel, 0, &lvl, &start));
 
 	for (op = 0; op < 5000; op++) {
 		u64 earliest = twheel_test_random_step(test, wheel, timers, n,
 						       &state);
-		u64 in_first = U64_MAX;
-		struct hlist_head *first = twheel_wheel_first(wheel);
-		struct hlist_node *node;
 
 		if (earliest == U64_MAX) {
-			KUNIT_ASSERT_NULL(test, first);
+			KUNIT_ASSERT_NULL(test, twheel_wheel_first(wheel, 0,
+								   &lvl,
+								   &start));
 			continue;
 		}
-		KUNIT_ASSERT_NOT_NULL(test, first);
-		for (i = 0; i < TWHEEL_WHEEL_WAYS; i++) {
-			for (node = first[i].first; node; node = node->next) {
-				struct twheel_timer *timer =
-					hlist_entry(node, struct twheel_timer, node);
-
-				if (timer->expires < in_first)
-					in_first = timer->expires;
-			}
-		}
-		/* The minimum over that one slot is the minimum of the wheel. */
-		KUNIT_ASSERT_EQ(test, in_first, earliest);
+		/* A timer armed in the past waits at wheel->now. */
+		KUNIT_ASSERT_EQ(test, twheel_test_first_walk(test, wheel),
+				max(earliest, wheel->now));
 	}
+}
+
+/*
+ * A slot of level 1 that starts at the present overlaps the level-0 slots
+ * of its 64 ticks: the slot that starts first need not hold the earliest
+ * timer, and the walk must go on to the next level.
+ */
+static void twheel_wheel_test_a_slot_that_starts_first_may_hold_later_timers(struct kunit *test)
+{
+	struct twheel_wheel *wheel = test->priv;
+	struct twheel_timer late, early;
+	struct hlist_head expired = { };
+	unsigned int lvl;
+	u64 start;
+
+	twheel_timer_init(&late);
+	twheel_timer_init(&early);
+	twheel_wheel_init(wheel, 564);
+	/* From 564, tick 591 is in the next 64-tick block: level 1. */
+	twheel_wheel_arm(wheel, &late, 591);
+	KUNIT_EXPECT_EQ(test, late.idx / TWHEEL_WHEEL_LVL_SLOTS, 1);
+	/* Up to 575: the level-1 slot of 576..639 has not come due. */
+	KUNIT_EXPECT_EQ(test, twheel_wheel_advance(wheel, 575, &expired), 0);
+	twheel_wheel_arm(wheel, &early, 585);
+	KUNIT_EXPECT_EQ(test, early.idx / TWHEEL_WHEEL_LVL_SLOTS, 0);
+
+	KUNIT_ASSERT_NOT_NULL(test, twheel_wheel_first(wheel, 0, &lvl, &start));
+	KUNIT_EXPECT_EQ(test, lvl, 1);
+	KUNIT_EXPECT_EQ(test, start, 576);
+	KUNIT_ASSERT_NOT_NULL(test, twheel_wheel_first(wheel, BIT(1), &lvl,
+						       &start));
+	KUNIT_EXPECT_EQ(test, lvl, 0);
+	KUNIT_EXPECT_EQ(test, start, 585);
+	KUNIT_EXPECT_EQ(test, twheel_test_first_walk(test, wheel), 585);
 }
 
 static void twheel_wheel_test_advancing_to_next_always_finds_work(struct kunit *test)
@@ -907,7 +966,8 @@ static struct kunit_case twheel_wheel_test_cases[] = {
 	KUNIT_CASE(twheel_wheel_test_tick_u64_max_is_never_reached),
 	KUNIT_CASE(twheel_wheel_test_next_is_exact_within_the_first_level),
 	KUNIT_CASE(twheel_wheel_test_next_never_passes_the_earliest_expiry),
-	KUNIT_CASE(twheel_wheel_test_first_slot_holds_the_earliest_timer),
+	KUNIT_CASE(twheel_wheel_test_first_slots_in_order_hold_the_earliest_timer),
+	KUNIT_CASE(twheel_wheel_test_a_slot_that_starts_first_may_hold_later_timers),
 	KUNIT_CASE(twheel_wheel_test_advancing_to_next_always_finds_work),
 	KUNIT_CASE(twheel_wheel_test_huge_gap_expires_everything_without_cascading),
 	KUNIT_CASE(twheel_wheel_test_a_gap_moves_each_timer_at_most_once),
