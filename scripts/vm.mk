@@ -75,6 +75,7 @@ vm-check-debug: debug-module selftests lib-tests tools examples
 		--module $(DEBUG_SRC)/kmod/twheel.ko \
 		--module $(DEBUG_SRC)/kmod/twheel_wheel_test.ko \
 		--module $(DEBUG_SRC)/kmod/twheel_table_test.ko \
+		--module $(DEBUG_SRC)/kmod/twheel_ctx_kunit.ko \
 		--module $(DEBUG_SRC)/kmod/twheel_simd_kunit.ko \
 		$(VM_PAYLOADS) \
 		--plan scripts/vm/plans/check-debug.sh \

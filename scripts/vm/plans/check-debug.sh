@@ -16,5 +16,6 @@ fi
 
 report_kunit twheel_wheel
 report_kunit twheel_table
+report_kunit twheel_ctx
 report_kunit twheel_simd
 run_common_checks
