@@ -1,23 +1,17 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
  * What the native benchmarks of tests/wheel share: a clock, a generator
- * and the median of several runs. Include after twheel_compat.h or a
- * kmod header (for u64).
+ * and the median of several runs.
  */
 #ifndef _TWHEEL_BENCH_H
 #define _TWHEEL_BENCH_H
 
 #include <stdlib.h>
-#include <time.h>
 
-/* CLOCK_MONOTONIC in ns. */
-static inline u64 bench_now(void)
-{
-	struct timespec ts;
+/* The stand-in for the kernel's clock: CLOCK_MONOTONIC in ns. */
+#include <linux/ktime.h>
 
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (u64)ts.tv_sec * 1000000000ULL + ts.tv_nsec;
-}
+#define bench_now()	ktime_get_ns()
 
 /* xorshift64*: the same sequence on every run, nothing more. */
 static inline u64 bench_xorshift(u64 *state)
