@@ -673,32 +673,26 @@ u64 __twheel_conn_next(struct twheel_conn *conn)
 }
 
 /**
- * __twheel_conn_pop() - turn a connection's fired kinds into events
- * @ctx: the file
- * @conn: a connection on @ctx's ready list
- * @ev: where to put the events
- * @max: room in @ev, at least one
+ * __twheel_conn_events() - the events of a connection's fired kinds
+ * @conn: a connection on its file's ready list
+ * @ev: where to put them
+ * @max: room in @ev
  *
- * The events taken are gone from the connection: their kinds are no longer
- * armed or fired. A connection with no event left leaves the ready list,
- * and one with nothing armed either is queued for freeing. The caller
- * accounts for the events taken.
+ * Changes nothing: __twheel_conn_take() then removes what was delivered.
  *
- * Context: @ctx->wqh.lock held.
- * Return: the number of events put in @ev.
+ * Context: the file's wqh.lock held.
+ * Return: the number of events put in @ev, in kind order.
  */
-unsigned int __twheel_conn_pop(struct twheel_ctx *ctx,
-			       struct twheel_conn *conn,
-			       struct twheel_event *ev, unsigned int max)
+unsigned int __twheel_conn_events(struct twheel_conn *conn,
+				  struct twheel_event *ev, unsigned int max)
 {
 	struct twheel_slot *slots = twheel_conn_slots(conn);
+	u16 used = twheel_conn_used(conn);
+	u16 fired = conn->fired;
 	unsigned int n = 0;
 
-	lockdep_assert_held(&ctx->wqh.lock);
-
-	while (n < max && conn->fired) {
-		unsigned int kind = __ffs(conn->fired);
-		u16 used = twheel_conn_used(conn);
+	for (; n < max && fired; fired &= fired - 1) {
+		unsigned int kind = __ffs(fired);
 		struct twheel_slot *slot = &slots[twheel_slot_idx(used, kind)];
 
 		ev[n].conn_id = conn->node.key;
@@ -708,7 +702,32 @@ unsigned int __twheel_conn_pop(struct twheel_ctx *ctx,
 		ev[n].kind = kind;
 		ev[n].flags = 0;
 		n++;
-		__twheel_conn_slot_remove(conn, used, kind);
+	}
+	return n;
+}
+
+/**
+ * __twheel_conn_take() - remove a connection's first fired kinds
+ * @ctx: the file
+ * @conn: a connection on @ctx's ready list
+ * @n: how many, at most its number of fired kinds
+ *
+ * The events of the @n lowest fired kinds, as __twheel_conn_events() gave
+ * them, are delivered: their kinds are no longer armed or fired. A
+ * connection with no event left leaves the ready list, and one with nothing
+ * armed either is queued for freeing. The caller accounts for the events.
+ *
+ * Context: @ctx->wqh.lock held.
+ */
+void __twheel_conn_take(struct twheel_ctx *ctx, struct twheel_conn *conn,
+			unsigned int n)
+{
+	lockdep_assert_held(&ctx->wqh.lock);
+
+	for (; n && conn->fired; n--) {
+		unsigned int kind = __ffs(conn->fired);
+
+		__twheel_conn_slot_remove(conn, twheel_conn_used(conn), kind);
 		conn->fired &= ~BIT(kind);
 	}
 	if (!conn->fired) {
@@ -716,7 +735,6 @@ unsigned int __twheel_conn_pop(struct twheel_ctx *ctx,
 		if (!conn->armed)
 			__twheel_conn_retire(ctx, conn);
 	}
-	return n;
 }
 
 /**

@@ -104,8 +104,9 @@ unsigned int __twheel_conn_expire(struct twheel_ctx *ctx,
 				  struct twheel_conn *conn, u64 now,
 				  u64 *next_deadline);
 u64 __twheel_conn_next(struct twheel_conn *conn);
-unsigned int __twheel_conn_pop(struct twheel_ctx *ctx,
-			       struct twheel_conn *conn,
-			       struct twheel_event *ev, unsigned int max);
+unsigned int __twheel_conn_events(struct twheel_conn *conn,
+				  struct twheel_event *ev, unsigned int max);
+void __twheel_conn_take(struct twheel_ctx *ctx, struct twheel_conn *conn,
+			unsigned int n);
 
 #endif /* _TWHEEL_CONN_H */

@@ -486,13 +486,75 @@ u64 __twheel_ctx_next(struct twheel_ctx *ctx)
 }
 
 /**
+ * __twheel_ctx_peek() - the events at the head of a file's ready list
+ * @ctx: the file
+ * @ev: where to put them
+ * @max: room in @ev
+ *
+ * Changes nothing: read() copies the events out and, in the same lock
+ * hold, takes those it could copy with __twheel_ctx_take(). So an event
+ * leaves the file exactly when it reaches the reader, and a cancel either
+ * comes before (the event is gone) or after (it finds nothing).
+ *
+ * Context: @ctx->wqh.lock held.
+ * Return: the number of events put in @ev.
+ */
+unsigned int __twheel_ctx_peek(struct twheel_ctx *ctx, struct twheel_event *ev,
+			       unsigned int max)
+{
+	struct twheel_conn *conn;
+	unsigned int n = 0;
+
+	lockdep_assert_held(&ctx->wqh.lock);
+
+	list_for_each_entry(conn, &ctx->ready, link) {
+		if (n == max)
+			break;
+		n += __twheel_conn_events(conn, &ev[n], max - n);
+	}
+	return n;
+}
+
+/**
+ * __twheel_ctx_take() - deliver the events at the head of a file's ready list
+ * @ctx: the file
+ * @n: how many, at most what __twheel_ctx_peek() gave in this lock hold
+ *
+ * The events taken are gone from the file: their timers are no longer armed
+ * or fired, and a cancel that comes after finds nothing.
+ *
+ * Context: @ctx->wqh.lock held.
+ */
+void __twheel_ctx_take(struct twheel_ctx *ctx, unsigned int n)
+{
+	unsigned int left = n;
+
+	lockdep_assert_held(&ctx->wqh.lock);
+
+	while (left && !list_empty(&ctx->ready)) {
+		struct twheel_conn *conn = list_first_entry(&ctx->ready,
+							    struct twheel_conn,
+							    link);
+		unsigned int k = min_t(unsigned int, left,
+				       hweight16(conn->fired));
+
+		__twheel_conn_take(ctx, conn, k);
+		left -= k;
+	}
+	n -= left;
+	ctx->nr_queued -= n;
+	ctx->stats.read += n;
+	twheel_ctx_uncharge(n);
+	twheel_counter_add(TWHEEL_CTR_EVENTS_READ, n);
+}
+
+/**
  * __twheel_ctx_pop() - take events off a file's ready list
  * @ctx: the file
  * @ev: where to put them
  * @max: room in @ev
  *
- * The events taken are gone from the file: their timers are no longer armed
- * or fired, and a cancel that comes after finds nothing.
+ * __twheel_ctx_peek(), then __twheel_ctx_take() of everything it gave.
  *
  * Context: @ctx->wqh.lock held.
  * Return: the number of events put in @ev.
@@ -500,19 +562,9 @@ u64 __twheel_ctx_next(struct twheel_ctx *ctx)
 unsigned int __twheel_ctx_pop(struct twheel_ctx *ctx, struct twheel_event *ev,
 			      unsigned int max)
 {
-	unsigned int n = 0;
+	unsigned int n = __twheel_ctx_peek(ctx, ev, max);
 
-	lockdep_assert_held(&ctx->wqh.lock);
-
-	while (n < max && !list_empty(&ctx->ready))
-		n += __twheel_conn_pop(ctx, list_first_entry(&ctx->ready,
-							     struct twheel_conn,
-							     link),
-				       &ev[n], max - n);
-	ctx->nr_queued -= n;
-	ctx->stats.read += n;
-	twheel_ctx_uncharge(n);
-	twheel_counter_add(TWHEEL_CTR_EVENTS_READ, n);
+	__twheel_ctx_take(ctx, n);
 	return n;
 }
 

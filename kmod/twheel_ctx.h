@@ -173,6 +173,9 @@ void twheel_ctx_cancel_conn(struct twheel_ctx *ctx, unsigned int n,
 unsigned int twheel_ctx_expire(struct twheel_ctx *ctx,
 			       struct twheel_requeue *requeue, bool *simd);
 u64 __twheel_ctx_next(struct twheel_ctx *ctx);
+unsigned int __twheel_ctx_peek(struct twheel_ctx *ctx, struct twheel_event *ev,
+			       unsigned int max);
+void __twheel_ctx_take(struct twheel_ctx *ctx, unsigned int n);
 unsigned int __twheel_ctx_pop(struct twheel_ctx *ctx, struct twheel_event *ev,
 			      unsigned int max);
 

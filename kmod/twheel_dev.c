@@ -26,9 +26,12 @@
  * %O_NONBLOCK or the read is %IOCB_NOWAIT (-EAGAIN). The file is opened
  * %FMODE_NOWAIT, so io_uring first tries a non-blocking read and, on
  * -EAGAIN, waits for poll() readiness instead of parking a worker thread.
- * Events are taken off the queue under the spinlock and copied to user
- * space after it is dropped, a few at a time; a copy that faults loses the
- * events it was copying (as timerfd loses its ticks).
+ * Events are copied to user space a few at a time under the spinlock, with
+ * page faults off, and taken off the queue in the same lock hold: only the
+ * whole records that reached the buffer leave the file. A buffer that is
+ * not in memory is faulted in without the lock and the copy goes on; one
+ * that cannot be ends the read with what was copied (-EFAULT if nothing
+ * was), and no event is lost.
  */
 
 #include <linux/fs.h>
@@ -79,8 +82,8 @@ static ssize_t twheel_read_iter(struct kiocb *iocb, struct iov_iter *to)
 	struct twheel_ctx *ctx = iocb->ki_filp->private_data;
 	struct twheel_event ev[TWHEEL_READ_CHUNK];
 	size_t room = iov_iter_count(to) / sizeof(ev[0]);
+	unsigned int n, want;
 	ssize_t done = 0;
-	unsigned int n;
 	size_t size;
 	int ret;
 
@@ -103,25 +106,42 @@ static ssize_t twheel_read_iter(struct kiocb *iocb, struct iov_iter *to)
 		}
 	}
 
-	for (;;) {
-		n = __twheel_ctx_pop(ctx, ev,
-				     min_t(size_t, room, ARRAY_SIZE(ev)));
-		spin_unlock(&ctx->wqh.lock);
-		if (!n)
+	while (room) {
+		want = __twheel_ctx_peek(ctx, ev, min_t(size_t, room,
+							ARRAY_SIZE(ev)));
+		if (!want)
 			break;
-		size = n * sizeof(ev[0]);
-		if (copy_to_iter(ev, size, to) != size) {
-			if (!done)
-				done = -EFAULT;
-			break;
-		}
-		done += size;
+		/*
+		 * Copied under the lock, so that the events that leave the
+		 * file are exactly those that reach the reader. With page
+		 * faults off, a buffer that is not in memory makes the copy
+		 * short instead of sleeping: whole records count, the rest
+		 * stay queued.
+		 */
+		pagefault_disable();
+		size = copy_to_iter(ev, want * sizeof(ev[0]), to);
+		pagefault_enable();
+		iov_iter_revert(to, size % sizeof(ev[0]));
+		n = size / sizeof(ev[0]);
+		__twheel_ctx_take(ctx, n);
+		done += n * sizeof(ev[0]);
 		room -= n;
-		if (!room)
-			break;
-		spin_lock(&ctx->wqh.lock);
+		if (n < want) {
+			/* Bring the buffer in without the lock, or stop. */
+			spin_unlock(&ctx->wqh.lock);
+			if (fault_in_iov_iter_writeable(to, sizeof(ev[0]))) {
+				if (!done)
+					done = -EFAULT;
+				goto reap;
+			}
+			spin_lock(&ctx->wqh.lock);
+			continue;
+		}
+		cond_resched_lock(&ctx->wqh.lock);
 	}
+	spin_unlock(&ctx->wqh.lock);
 
+reap:
 	/*
 	 * Free the connections this read left empty, unless an ioctl holds
 	 * the mutex: then it frees them itself when it is done.

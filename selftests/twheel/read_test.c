@@ -2,11 +2,12 @@
 /*
  * read(): whole struct twheel_event records only, as many as fit; blocks
  * until an event fires unless O_NONBLOCK; -EINVAL for a buffer smaller than
- * one record.
+ * one record; a buffer that faults loses no event.
  */
 
 #include <pthread.h>
 #include <signal.h>
+#include <sys/mman.h>
 #include <sys/uio.h>
 
 #include "twheel_test.h"
@@ -147,8 +148,89 @@ TEST_F(read, readv_fills_several_buffers_with_records)
 		EXPECT_LE(100, ev[i].conn_id);
 }
 
+/* Queues @n events, of connections 0 to @n - 1, and waits for them. */
+static int queue_events(int fd, unsigned int n)
+{
+	for (unsigned int i = 0; i < n; i++) {
+		if (tw_arm(fd, i, TWHEEL_KIND_IDLE, 0, 100 + i, 0))
+			return -1;
+	}
+	return tw_wait_queued(fd, n, 5000);
+}
+
+/* Adds the events of @ev to @seen, one bit per connection; -1 on a repeat. */
+static int note_events(const struct twheel_event *ev, unsigned int n,
+		       uint32_t *seen)
+{
+	for (unsigned int i = 0; i < n; i++) {
+		if (ev[i].conn_id >= 32 || (*seen & (1U << ev[i].conn_id)) ||
+		    ev[i].user_data != 100 + ev[i].conn_id)
+			return -1;
+		*seen |= 1U << ev[i].conn_id;
+	}
+	return 0;
+}
+
+TEST_F(read, a_buffer_that_faults_part_way_loses_no_event)
+{
+	long page = sysconf(_SC_PAGESIZE);
+	size_t rec = sizeof(struct twheel_event);
+	struct twheel_event rest[32];
+	uint32_t seen = 0;
+	char *map, *buf;
+	ssize_t n;
+
+	if (tw_setup_skipped(_metadata))
+		return;
+
+	ASSERT_EQ(0, queue_events(self->fd, 20));
+	map = mmap(NULL, 2 * page, PROT_READ | PROT_WRITE,
+		   MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	ASSERT_NE(MAP_FAILED, map);
+	ASSERT_EQ(0, munmap(map + page, page));
+	/* Two records fit before the hole; the third crosses into it. */
+	buf = map + page - 2 * rec - rec / 2;
+	n = read(self->fd, buf, 20 * rec);
+	EXPECT_EQ((ssize_t)(2 * rec), n);
+	if (n > 0)
+		EXPECT_EQ(0, note_events((struct twheel_event *)buf, n / rec,
+					 &seen));
+	/* The other eighteen are still there, each once. */
+	n = read(self->fd, rest, sizeof(rest));
+	EXPECT_EQ((ssize_t)(18 * rec), n);
+	if (n > 0)
+		EXPECT_EQ(0, note_events(rest, n / rec, &seen));
+	EXPECT_EQ((1U << 20) - 1, seen);
+	munmap(map, page);
+}
+
+TEST_F(read, a_buffer_not_yet_in_memory_is_faulted_in)
+{
+	size_t rec = sizeof(struct twheel_event);
+	struct twheel_event *buf;
+	uint32_t seen = 0;
+	ssize_t n;
+
+	if (tw_setup_skipped(_metadata))
+		return;
+
+	ASSERT_EQ(0, queue_events(self->fd, 20));
+	/* Untouched anonymous memory: no page behind it yet. */
+	buf = mmap(NULL, 20 * rec, PROT_READ | PROT_WRITE,
+		   MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	ASSERT_NE(MAP_FAILED, buf);
+	n = read(self->fd, buf, 20 * rec);
+	EXPECT_EQ((ssize_t)(20 * rec), n);
+	if (n > 0)
+		EXPECT_EQ(0, note_events(buf, n / rec, &seen));
+	EXPECT_EQ((1U << 20) - 1, seen);
+	munmap(buf, 20 * rec);
+}
+
 TEST_F(read, an_unwritable_buffer_is_efault)
 {
+	struct twheel_event ev;
+
 	if (tw_setup_skipped(_metadata))
 		return;
 
@@ -158,6 +240,8 @@ TEST_F(read, an_unwritable_buffer_is_efault)
 	EXPECT_EQ(-1, read(self->fd, (void *)0xffffffff81000000UL,
 			   sizeof(struct twheel_event)));
 	EXPECT_EQ(EFAULT, errno);
+	/* The event is still there. */
+	EXPECT_EQ(1, tw_read_events(self->fd, &ev, 1, 0));
 }
 
 static void on_alarm(int sig)
