@@ -70,6 +70,7 @@
 #include <linux/nospec.h>
 #include <linux/percpu.h>
 #include <linux/sched.h>
+#include <linux/sched/isolation.h>
 #include <linux/smpboot.h>
 
 #include "twheel_counters.h"
@@ -232,6 +233,30 @@ void __twheel_cpu_unschedule(struct twheel_ctx *ctx)
 	spin_unlock(&base->lock);
 }
 
+/*
+ * May @cpu do expiry work for files? Not if it is isolated from the
+ * scheduler's domains or from the tick (isolcpus=, nohz_full=): that work
+ * would disturb what the CPU was set apart for.
+ */
+static bool twheel_cpu_housekeeping(unsigned int cpu)
+{
+	return !cpu_is_isolated(cpu);
+}
+
+/* An active CPU that may do expiry work, @cpu itself if it can. */
+static unsigned int twheel_cpu_fallback(unsigned int cpu)
+{
+	unsigned int other;
+
+	if (cpu_active(cpu) && twheel_cpu_housekeeping(cpu))
+		return cpu;
+	for_each_cpu(other, cpu_active_mask) {
+		if (twheel_cpu_housekeeping(other))
+			return other;
+	}
+	return cpumask_any(cpu_active_mask);
+}
+
 static void __twheel_cpu_move(struct twheel_ctx *ctx, unsigned int cpu)
 {
 	lockdep_assert_held(&ctx->wqh.lock);
@@ -249,7 +274,8 @@ static void __twheel_cpu_move(struct twheel_ctx *ctx, unsigned int cpu)
  * @ctx: the file
  *
  * Called by read() and poll() when they find nothing to read. Unless
- * TWHEEL_IOC_SET_CPU pinned the file, it moves to the caller's CPU, so that
+ * TWHEEL_IOC_SET_CPU pinned the file or the caller's CPU is isolated
+ * (isolcpus=, nohz_full=), it moves to the caller's CPU, so that
  * the thread that queues its events and the reader it wakes share a CPU and
  * the wake-up needs no inter-processor interrupt. A CPU that is no longer
  * active is left alone: twheel_cpu_offline() runs after the CPU stopped
@@ -265,7 +291,7 @@ void __twheel_cpu_follow(struct twheel_ctx *ctx)
 	lockdep_assert_held(&ctx->wqh.lock);
 
 	if (likely(ctx->cpu == cpu) || ctx->cpu_pinned || ctx->closed ||
-	    !cpu_active(cpu))
+	    !cpu_active(cpu) || !twheel_cpu_housekeeping(cpu))
 		return;
 	__twheel_cpu_move(ctx, cpu);
 }
@@ -273,10 +299,16 @@ void __twheel_cpu_follow(struct twheel_ctx *ctx)
 /**
  * twheel_cpu_set() - serve a file from another CPU
  * @ctx: the file
- * @cpu: the CPU, which must be online
+ * @cpu: the CPU: online, one the calling task may run on, and not isolated
+ *
+ * The caller's confinement holds for the work it asks for: a task that
+ * sched_setaffinity() or its cpuset keeps off a CPU cannot put its expiry
+ * work there, and nobody can put it on a CPU isolated from the scheduler or
+ * the tick.
  *
  * Context: process context; takes the hotplug read lock and @ctx->wqh.lock.
- * Return: 0, or -EINVAL if @cpu is not an online CPU.
+ * Return: 0, -EINVAL if @cpu is not an online CPU, or -EPERM if the caller
+ * may not run there or it is isolated.
  */
 int twheel_cpu_set(struct twheel_ctx *ctx, unsigned int cpu)
 {
@@ -285,7 +317,12 @@ int twheel_cpu_set(struct twheel_ctx *ctx, unsigned int cpu)
 	cpus_read_lock();
 	if (cpu < nr_cpu_ids) {
 		cpu = array_index_nospec(cpu, nr_cpu_ids);
-		if (cpu_online(cpu)) {
+		if (!cpu_online(cpu)) {
+			ret = -EINVAL;
+		} else if (!cpumask_test_cpu(cpu, current->cpus_ptr) ||
+			   !twheel_cpu_housekeeping(cpu)) {
+			ret = -EPERM;
+		} else {
 			spin_lock(&ctx->wqh.lock);
 			ctx->cpu_pinned = true;
 			__twheel_cpu_move(ctx, cpu);
@@ -305,7 +342,8 @@ int twheel_cpu_set(struct twheel_ctx *ctx, unsigned int cpu)
  * CPU going up or down must not hold up. twheel_cpu_offline() runs after
  * the CPU stopped being active and takes the same list lock, so either it
  * finds the file on the list and moves it, or the file sees the CPU
- * inactive here and takes an active one.
+ * inactive here and takes an active one. A file opened on an isolated CPU
+ * is served by one that is not.
  *
  * Context: process context; takes the file list's mutex.
  */
@@ -314,9 +352,7 @@ void twheel_cpu_attach(struct twheel_ctx *ctx)
 	unsigned int cpu;
 
 	mutex_lock(&twheel_ctx_list_lock);
-	cpu = raw_smp_processor_id();
-	if (!cpu_active(cpu))
-		cpu = cpumask_any(cpu_active_mask);
+	cpu = twheel_cpu_fallback(raw_smp_processor_id());
 	ctx->cpu = cpu;
 	list_add_tail(&ctx->list, &twheel_ctx_list);
 	mutex_unlock(&twheel_ctx_list_lock);
@@ -440,6 +476,7 @@ static int twheel_cpu_offline(unsigned int cpu)
 
 	if (target >= nr_cpu_ids)
 		return 0;
+	target = twheel_cpu_fallback(target);
 
 	mutex_lock(&twheel_ctx_list_lock);
 	list_for_each_entry(ctx, &twheel_ctx_list, list) {

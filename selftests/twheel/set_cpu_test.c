@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * TWHEEL_IOC_SET_CPU: a file can be served by another online CPU; its
- * timers move with it and fire on time. Unpinned, a file follows the CPU of
- * a reader that is about to wait for it.
+ * TWHEEL_IOC_SET_CPU: a file can be served by another online CPU the caller
+ * may run on; its timers move with it and fire on time. Unpinned, a file
+ * follows the CPU of a reader that is about to wait for it.
  */
 
 #include <poll.h>
@@ -85,18 +85,26 @@ TEST_F(set_cpu, a_file_starts_on_the_cpu_it_was_opened_on)
 	close(fd);
 }
 
-TEST_F(set_cpu, each_online_cpu_can_serve_the_file_and_its_timers_follow)
+TEST_F(set_cpu, each_cpu_the_caller_may_use_can_serve_the_file_and_its_timers_follow)
 {
 	uint64_t t0 = tw_now();
 	struct twheel_event ev[64];
 	unsigned int got = 0, n = 0;
+	cpu_set_t allowed;
 
 	if (tw_setup_skipped(_metadata))
 		return;
 
+	ASSERT_EQ(0, sched_getaffinity(0, sizeof(allowed), &allowed));
 	for (int cpu = 0; cpu < self->ncpus; cpu++) {
-		if (tw_set_cpu(self->fd, cpu))
+		int ret = tw_set_cpu(self->fd, cpu);
+
+		if (!CPU_ISSET(cpu, &allowed)) {
+			/* Offline CPUs are in no task's mask either. */
+			EXPECT_EQ(-1, ret);
 			continue;
+		}
+		ASSERT_EQ(0, ret);
 		EXPECT_EQ(cpu, file_cpu(self->fd));
 		/* Armed here, fires wherever the file is served later. */
 		ASSERT_EQ(0, tw_arm(self->fd, cpu, TWHEEL_KIND_IDLE,
@@ -228,8 +236,9 @@ TEST_F(follow, a_pinned_file_stays_where_it_was_put)
 	if (tw_setup_skipped(_metadata))
 		return;
 
-	ASSERT_EQ(0, tw_run_on(1));
+	/* Pinned from CPU 0, where the caller may run, then polled from 1. */
 	ASSERT_EQ(0, tw_set_cpu(self->fd, 0));
+	ASSERT_EQ(0, tw_run_on(1));
 	ASSERT_EQ(0, poll(&pfd, 1, 0));
 	EXPECT_EQ(0, file_cpu(self->fd));
 }
@@ -289,6 +298,22 @@ TEST_F(follow, a_reader_that_changes_cpu_as_it_reads_loses_no_event)
 	EXPECT_EQ((reads - 1) % 2, file_cpu(self->fd));
 	tw_report("%u reads from alternating CPUs, %u found nothing and moved the file\n",
 		  reads, waits);
+}
+
+TEST_F(set_cpu, a_cpu_outside_the_callers_affinity_is_eperm)
+{
+	if (tw_setup_skipped(_metadata))
+		return;
+	if (tw_set_cpu(self->fd, 1))
+		SKIP(return, "no CPU 1 to use");
+
+	/* Confined to CPU 0: its expiry work may not go elsewhere. */
+	ASSERT_EQ(0, tw_run_on(0));
+	EXPECT_EQ(-1, tw_set_cpu(self->fd, 1));
+	EXPECT_EQ(EPERM, errno);
+	EXPECT_EQ(1, file_cpu(self->fd));
+	EXPECT_EQ(0, tw_set_cpu(self->fd, 0));
+	EXPECT_EQ(0, file_cpu(self->fd));
 }
 
 TEST_F(set_cpu, a_cpu_that_does_not_exist_or_bad_input_is_einval)

@@ -1339,9 +1339,18 @@ static void expiry_run(enum reaper rp, int si, int run)
 	memset(seen, 0, n);
 	if (pin_file >= 0 && reaper_arms[rp] != M_TIMERFD && reaper_arms[rp] != M_URING) {
 		struct twheel_set_cpu sc = { .size = sizeof(sc), .cpu = pin_file };
+		cpu_set_t set;
 
-		if (ioctl(c.t.fd, TWHEEL_IOC_SET_CPU, &sc))
+		/* A file goes only where its caller may run: go there first. */
+		CPU_ZERO(&set);
+		CPU_SET(pin_file, &set);
+		if (sched_setaffinity(0, sizeof(set), &set) ||
+		    ioctl(c.t.fd, TWHEEL_IOC_SET_CPU, &sc))
 			die("TWHEEL_IOC_SET_CPU %d: %s", pin_file, strerror(errno));
+		CPU_ZERO(&set);
+		CPU_SET(pin_reaper, &set);
+		if (sched_setaffinity(0, sizeof(set), &set))
+			die("--pin: CPU %d: %s", pin_reaper, strerror(errno));
 	}
 	if (reaper_setup(&c))
 		goto out;
