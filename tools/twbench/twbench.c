@@ -1,16 +1,21 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * twbench: twheel against timerfd and io_uring timeouts, side by side in one
- * process on one kernel.
+ * twbench: twheel against timerfd, io_uring timeouts and the timers a
+ * daemon keeps in its own process, side by side in one process on one
+ * kernel.
  *
  * For each number of live timers N, each run, and each method (twheel with
  * one entry per ioctl, twheel with 64 per ioctl, one timerfd per timer,
- * io_uring IORING_OP_TIMEOUT with submissions of 64), it measures:
+ * io_uring IORING_OP_TIMEOUT with submissions of 64, and in the process:
+ * libev's ev_timer, libuv's uv_timer_t, twheel's wheel with one timerfd;
+ * inproc.c), it measures:
  *
  *   setup   what a method pays per timer before the first arm (timerfd:
- *           timerfd_create; twheel and io_uring: one open for all N);
+ *           timerfd_create; twheel and io_uring: one open for all N; in
+ *           the process: the loop and N initialised timers);
  *   arm     arming N idle timers, deadlines spread over a minute;
- *   memory  MemAvailable and Slab deltas across setup and arm, per timer;
+ *   memory  MemAvailable, Slab and the process's heap (mallinfo2) deltas
+ *           across setup and arm, per timer;
  *   rearm   moving randomly chosen armed timers to a new deadline
  *           (io_uring: TIMEOUT_REMOVE with IORING_TIMEOUT_UPDATE);
  *   cancel  cancelling randomly chosen, distinct armed timers
@@ -21,15 +26,15 @@
  *
  * Then the expiry workload arms N timers due evenly within one second and
  * reaps them: twheel by read() and by io_uring reads, timerfd by epoll and
- * read() and by io_uring POLL_ADD, io_uring timeouts by their completions.
- * It reports events reaped per second of the window, the lateness seen by
- * the reaper (clock read after the wait returned, minus the deadline) at
- * p50/p99/max, and for twheel the kernel's own lateness (fired_ns minus
- * deadline_ns) and, from the module's debugfs counters read around each
- * twheel run, its expiry thread's wake-up latency and work per wake-up.
- * Whether twheel's lateness p99 is within the bound of
- * Documentation/uapi.rst (one tick plus W, W the p99 lateness of the
- * hrtimer-driven reapers of the same run) is judged at every size.
+ * read() and by io_uring POLL_ADD, io_uring timeouts by their completions,
+ * the in-process timers by running their loop. It reports events reaped per
+ * second of the window, the lateness seen by the reaper (clock read after
+ * the wait returned, minus the deadline) at p50/p99/max, and for twheel the
+ * kernel's own lateness (fired_ns minus deadline_ns) and, from the module's
+ * debugfs counters read around each twheel run, its expiry thread's wake-up
+ * latency and work per wake-up. Whether twheel's lateness p99 is within the
+ * bound of Documentation/uapi.rst (one tick plus W, W the p99 lateness of
+ * the hrtimer-driven reapers of the same run) is judged at every size.
  *
  * Every count is checked (each arm, re-arm and cancel found its timer, each
  * timer fired exactly once and never early); a mismatch is reported and
@@ -45,6 +50,7 @@
 #include <getopt.h>
 #include <inttypes.h>
 #include <liburing.h>
+#include <malloc.h>
 #include <poll.h>
 #include <sched.h>
 #include <stdarg.h>
@@ -65,6 +71,8 @@
 
 #include <linux/twheel.h>
 
+#include "inproc.h"
+
 #define NSEC_PER_MSEC	1000000ULL
 #define NSEC_PER_SEC	1000000000ULL
 #define MAX_SIZES	8
@@ -73,31 +81,59 @@
 #define CDF_POINTS	200
 #define NA		(-1.0)
 
-enum method { M_TW1, M_TW64, M_TIMERFD, M_URING, NR_METHODS };
+enum method {
+	M_TW1, M_TW64, M_TIMERFD, M_URING,
+	M_LIBEV, M_LIBUV, M_WHEEL,	/* in the process (inproc.c) */
+	NR_METHODS
+};
 
 static const char *const method_name[NR_METHODS] = {
 	"twheel-1", "twheel-64", "timerfd", "io_uring",
+	"libev", "libuv", "inproc-wheel",
 };
 
-enum workload { W_SETUP, W_ARM, W_REARM, W_CANCEL, W_MEM, W_SLAB, NR_WORKLOADS };
+static bool is_twheel(enum method m)
+{
+	return m == M_TW1 || m == M_TW64;
+}
+
+static bool is_inproc(enum method m)
+{
+	return m == M_LIBEV || m == M_LIBUV || m == M_WHEEL;
+}
+
+static enum inproc_kind inproc_kind(enum method m)
+{
+	return m == M_LIBEV ? INPROC_LIBEV : m == M_LIBUV ? INPROC_LIBUV : INPROC_WHEEL;
+}
+
+enum workload {
+	W_SETUP, W_ARM, W_REARM, W_CANCEL, W_MEM, W_SLAB, W_HEAP, NR_WORKLOADS
+};
 
 static const char *const workload_name[NR_WORKLOADS] = {
-	"setup", "arm", "rearm", "cancel", "memory", "slab",
+	"setup", "arm", "rearm", "cancel", "memory", "slab", "heap",
 };
 
 static const char *const workload_unit[NR_WORKLOADS] = {
 	"ns/timer", "ns/op", "ns/op", "ns/op", "bytes/timer", "bytes/timer",
+	"bytes/timer",
 };
 
-enum reaper { R_TW_READ, R_TW_URING, R_TFD_READ, R_TFD_URING, R_URING, NR_REAPERS };
+enum reaper {
+	R_TW_READ, R_TW_URING, R_TFD_READ, R_TFD_URING, R_URING,
+	R_LIBEV, R_LIBUV, R_WHEEL, NR_REAPERS
+};
 
 static const char *const reaper_name[NR_REAPERS] = {
 	"twheel/read", "twheel/io_uring", "timerfd/epoll+read",
 	"timerfd/io_uring-poll", "io_uring-timeout/cqe",
+	"libev/ev_run", "libuv/uv_run", "inproc-wheel/timerfd",
 };
 
 static const enum method reaper_arms[NR_REAPERS] = {
 	M_TW64, M_TW64, M_TIMERFD, M_TIMERFD, M_URING,
+	M_LIBEV, M_LIBUV, M_WHEEL,
 };
 
 struct expiry {
@@ -118,6 +154,7 @@ struct expiry {
 	double run_p99;		/* work per wake-up, ns (bucket bound) */
 	double preempted;	/* wake-ups preempted while working, per 1000 */
 	double moves;		/* files moved between CPUs (file_moves) */
+	double settimes;	/* inproc-wheel: timerfd_settime() calls per 1000 events */
 };
 
 /* The module's counters this benchmark reads, from debugfs. */
@@ -141,11 +178,13 @@ static const char *out_dir = "/tmp/twbench";
 static char accel[32] = "unknown";
 static int pin_reaper = -1, pin_file = -1;	/* --pin: CPUs, -1 if not */
 static int do_ops = 1, do_expiry = 1, opt_probe;
+static bool method_on[NR_METHODS] = { true, true, true, true, true, true, true };
 
 /* Results. */
 static double res[NR_WORKLOADS][NR_METHODS][MAX_SIZES][MAX_RUNS];
 static unsigned long res_ops[NR_WORKLOADS][NR_METHODS][MAX_SIZES][MAX_RUNS];
 static struct expiry exp_res[NR_REAPERS][MAX_SIZES][MAX_RUNS];
+static uint64_t wheel_arm_settimes[MAX_SIZES];	/* inproc-wheel, arming N */
 static double arm_estimate_ns[NR_METHODS];	/* per timer, latest run */
 static uint64_t expiry_lead_ns[NR_REAPERS];
 static double module_bytes[MAX_SIZES];		/* twheel's memory_bytes / N */
@@ -171,6 +210,7 @@ static struct __kernel_timespec *uts;
 static int *tfd;
 static double *late, *klate;
 static unsigned char *seen;
+static uint32_t *fired;		/* in-process timers that fired */
 
 static void fail(const char *fmt, ...)
 {
@@ -250,6 +290,18 @@ static long meminfo_kb(const char *key)
 		}
 	fclose(f);
 	return v;
+}
+
+/*
+ * What the process has taken from malloc(), mapped chunks included: the
+ * memory of timers kept in the process, which MemAvailable cannot see
+ * until it outgrows the per-CPU page lists and pages freed earlier.
+ */
+static long heap_bytes(void)
+{
+	struct mallinfo2 mi = mallinfo2();
+
+	return (long)(mi.uordblks + mi.hblkhd);
 }
 
 /* The guest kernel's command line, which results depend on; "?" if unread. */
@@ -478,16 +530,25 @@ static void probe_environment(void)
 
 	probe_costs();
 
-	fd = open("/dev/twheel", O_RDWR | O_CLOEXEC);
-	if (fd < 0)
-		die("/dev/twheel: %s (is the module loaded?)", strerror(errno));
-	hs.size = sizeof(hs);
-	if (ioctl(fd, TWHEEL_IOC_HANDSHAKE, &hs))
-		die("TWHEEL_IOC_HANDSHAKE: %s", strerror(errno));
-	close(fd);
-	if (hs.max_batch < BATCH)
-		die("max_batch %u is below %u", hs.max_batch, BATCH);
-	raise_fd_limits();
+	if (method_on[M_TW1] || method_on[M_TW64]) {
+		fd = open("/dev/twheel", O_RDWR | O_CLOEXEC);
+		if (fd < 0)
+			die("/dev/twheel: %s (is the module loaded?)", strerror(errno));
+		hs.size = sizeof(hs);
+		if (ioctl(fd, TWHEEL_IOC_HANDSHAKE, &hs))
+			die("TWHEEL_IOC_HANDSHAKE: %s", strerror(errno));
+		close(fd);
+		if (hs.max_batch < BATCH)
+			die("max_batch %u is below %u", hs.max_batch, BATCH);
+	} else {
+		/* The in-process wheel then ticks as the module does by default. */
+		hs.tick_ns = NSEC_PER_MSEC;
+	}
+	/* Only a timerfd per timer needs the machine's limits raised. */
+	if (method_on[M_TIMERFD])
+		raise_fd_limits();
+	else
+		snprintf(limits_note, sizeof(limits_note), "not raised (no timerfd method)");
 }
 
 static FILE *open_result(const char *name, const char *header)
@@ -519,6 +580,7 @@ struct timers {
 	struct io_uring ring;
 	int ring_ok;
 	unsigned long pending;	/* io_uring completions still to come */
+	struct inproc *ip;	/* in the process */
 };
 
 static int ring_init(struct io_uring *ring)
@@ -568,6 +630,11 @@ static int timers_setup(struct timers *t, enum method m, unsigned long n)
 		ret = ring_init(&t->ring);
 		t->ring_ok = !ret;
 		return ret;
+	case M_LIBEV:
+	case M_LIBUV:
+	case M_WHEEL:
+		t->ip = inproc_new(inproc_kind(m), n, hs.tick_ns, fired);
+		return t->ip ? 0 : -errno;
 	default:
 		return -EINVAL;
 	}
@@ -583,9 +650,11 @@ static void timers_teardown(struct timers *t)
 		close(tfd[i]);
 	if (t->ring_ok)
 		io_uring_queue_exit(&t->ring);
+	inproc_free(t->ip);
 	t->fd = -1;
 	t->nr_tfd = 0;
 	t->ring_ok = 0;
+	t->ip = NULL;
 }
 
 /* A twheel batch ioctl; returns the entries that found their timer, or -errno. */
@@ -718,10 +787,19 @@ static uint64_t timers_arm(struct timers *t)
 		}
 		r = i == n ? 0 : r;
 		break;
+	case M_LIBEV:
+	case M_LIBUV:
+	case M_WHEEL:
+		inproc_clock(t->ip, now_ns());
+		for (i = 0; i < n; i++)
+			found += inproc_arm(t->ip, i, deadline[i]);
+		break;
 	default:
 		r = -EINVAL;
 	}
 	t1 = now_ns();
+	if (t->ip && inproc_errors(t->ip))
+		r = -EIO;
 	if (r < 0) {
 		fail("%s: arming %lu timers: %s", method_name[t->m], n, strerror((int)-r));
 		return 0;
@@ -767,8 +845,10 @@ static uint64_t timers_modify(struct timers *t, unsigned long k, int cancel,
 
 	pick_random(t->n, k);
 	t0 = now_ns();
+	if (t->ip)
+		inproc_clock(t->ip, now_ns());
 	while (i < k) {
-		unsigned long c = t->m == M_TW1 || t->m == M_TIMERFD ? 1 : BATCH;
+		unsigned long c = t->m == M_TW64 || t->m == M_URING ? BATCH : 1;
 
 		if (c > k - i)
 			c = k - i;
@@ -816,6 +896,12 @@ static uint64_t timers_modify(struct timers *t, unsigned long k, int cancel,
 				sqe->user_data = TAG_CTL | x;
 				break;
 			}
+			case M_LIBEV:
+			case M_LIBUV:
+			case M_WHEEL:
+				found += cancel ? inproc_cancel(t->ip, x)
+						: inproc_arm(t->ip, x, d);
+				break;
 			default:
 				break;
 			}
@@ -855,6 +941,8 @@ static uint64_t timers_modify(struct timers *t, unsigned long k, int cancel,
 	}
 	t1 = now_ns();
 	*done = i;
+	if (t->ip && inproc_errors(t->ip))
+		r = -EIO;
 	if (r < 0) {
 		fail("%s: %s of %lu timers: %s", method_name[t->m], what, k, strerror((int)-r));
 		return 0;
@@ -915,7 +1003,7 @@ static void far_deadlines(unsigned long n)
 static void ops_run(enum method m, int si, int run)
 {
 	unsigned long n = sizes[si], k = opt_ops < n ? opt_ops : n, done;
-	long avail0, slab0, avail1, slab1;
+	long avail0, slab0, avail1, slab1, heap0;
 	struct timers t;
 	uint64_t t0, ns;
 	int ret;
@@ -926,6 +1014,7 @@ static void ops_run(enum method m, int si, int run)
 	memory_settle();
 	avail0 = meminfo_kb("MemAvailable");
 	slab0 = meminfo_kb("Slab");
+	heap0 = heap_bytes();
 	t0 = now_ns();
 	ret = timers_setup(&t, m, n);
 	ns = now_ns() - t0;
@@ -946,12 +1035,16 @@ static void ops_run(enum method m, int si, int run)
 	res[W_ARM][m][si][run] = (double)ns / n;
 	res_ops[W_ARM][m][si][run] = n;
 	arm_estimate_ns[m] = (double)ns / n;
+	if (m == M_WHEEL)
+		wheel_arm_settimes[si] = inproc_timerfd_settimes(t.ip);
 
 	avail1 = meminfo_kb("MemAvailable");
 	slab1 = meminfo_kb("Slab");
 	res[W_MEM][m][si][run] = (double)(avail0 - avail1) * 1024 / n;
 	res[W_SLAB][m][si][run] = (double)(slab1 - slab0) * 1024 / n;
+	res[W_HEAP][m][si][run] = (double)(heap_bytes() - heap0) / n;
 	res_ops[W_MEM][m][si][run] = res_ops[W_SLAB][m][si][run] = n;
+	res_ops[W_HEAP][m][si][run] = n;
 	if (m == M_TW64 && run == 0) {
 		long mb = twheel_memory_bytes();
 
@@ -1217,6 +1310,24 @@ static int reap_epoll(struct expiry_ctx *c, uint64_t *now)
 	return 0;
 }
 
+/*
+ * In the process: the loop runs once, waiting until a timer is due, and
+ * what fired is in hand when it returns.
+ */
+static int reap_inproc(struct expiry_ctx *c, uint64_t *now)
+{
+	unsigned long got = inproc_run(c->t.ip, UINT64_MAX), j;
+
+	*now = now_ns();
+	if (inproc_errors(c->t.ip)) {
+		fail("%s: timerfd_settime failed", reaper_name[c->rp]);
+		return -1;
+	}
+	for (j = 0; j < got; j++)
+		reaped(c->e, fired[j], *now, c->n, NULL);
+	return 0;
+}
+
 /* Lateness quantiles of what was reaped. */
 static void expiry_summarise(struct expiry *e, enum reaper rp)
 {
@@ -1260,6 +1371,7 @@ static int kcounters_read(struct kcounters *k)
 		} else if (!strcmp(name, "file_moves")) {
 			k->moves = v;
 			k->have_moves = 1;
+
 		} else if (sscanf(name, "hrtimer_late_us_log2_%u", &b) == 1) {
 			if (b < KC_BUCKETS)
 				k->hrtimer_us[b] = v;
@@ -1337,7 +1449,7 @@ static void expiry_run(enum reaper rp, int si, int run)
 		goto out;
 	}
 	memset(seen, 0, n);
-	if (pin_file >= 0 && reaper_arms[rp] != M_TIMERFD && reaper_arms[rp] != M_URING) {
+	if (pin_file >= 0 && is_twheel(reaper_arms[rp])) {
 		struct twheel_set_cpu sc = { .size = sizeof(sc), .cpu = pin_file };
 
 		if (ioctl(c.t.fd, TWHEEL_IOC_SET_CPU, &sc))
@@ -1347,7 +1459,7 @@ static void expiry_run(enum reaper rp, int si, int run)
 		goto out;
 
 	/* Only twheel's runs wake its threads; nothing else runs meanwhile. */
-	if (reaper_arms[rp] != M_TIMERFD && reaper_arms[rp] != M_URING)
+	if (is_twheel(reaper_arms[rp]))
 		have_kc = !kcounters_read(&kc_before);
 	first = expiry_deadlines(rp, n);
 	if (!timers_arm(&c.t))
@@ -1375,6 +1487,8 @@ static void expiry_run(enum reaper rp, int si, int run)
 			ret = reap_twheel_read(&c, &now);
 		else if (rp == R_TFD_READ)
 			ret = reap_epoll(&c, &now);
+		else if (is_inproc(reaper_arms[rp]))
+			ret = reap_inproc(&c, &now);
 		else
 			ret = reap_uring(&c, &now);
 		if (ret)
@@ -1387,6 +1501,8 @@ static void expiry_run(enum reaper rp, int si, int run)
 		fail("%s at %lu: %lu of %lu reaped, %lu more than once, %lu early",
 		     reaper_name[rp], n, e->events, n, e->dups, e->early);
 	e->per_s = t_last > first ? e->events / ((double)(t_last - first) / NSEC_PER_SEC) : NA;
+	e->settimes = rp == R_WHEEL && e->events ?
+		      1000.0 * inproc_timerfd_settimes(c.t.ip) / e->events : NA;
 	expiry_summarise(e, rp);
 	if (have_kc && !kcounters_read(&kc_after))
 		kcounters_summarise(e, &kc_before, &kc_after);
@@ -1446,6 +1562,7 @@ static double expiry_field(const struct expiry *e, int f)
 	case 12: return e->run_p99;
 	case 13: return e->preempted;
 	case 14: return e->moves;
+	case 15: return e->settimes;
 	default: return NA;
 	}
 }
@@ -1493,7 +1610,7 @@ static void write_bound_table(FILE *tab)
 		"thread's own wake-up latency p99 from the module's counters (bucket bound)\n%-12s %12s %12s",
 		(uint64_t)hs.tick_ns, "live", "W (ns)", "bound (ns)");
 	for (rp = 0; rp < NR_REAPERS; rp++)
-		if (reaper_arms[rp] != M_TIMERFD && reaper_arms[rp] != M_URING)
+		if (is_twheel(reaper_arms[rp]) && method_on[reaper_arms[rp]])
 			fprintf(tab, " %22s %7s %14s", reaper_name[rp], "within", "thread W (ns)");
 	fprintf(tab, "\n");
 	for (si = 0; si < nr_sizes; si++) {
@@ -1507,7 +1624,7 @@ static void write_bound_table(FILE *tab)
 		for (rp = 0; rp < NR_REAPERS; rp++) {
 			double kp99 = expiry_median(rp, si, 5);
 
-			if (reaper_arms[rp] == M_TIMERFD || reaper_arms[rp] == M_URING)
+			if (!is_twheel(reaper_arms[rp]) || !method_on[reaper_arms[rp]])
 				continue;
 			fmt_cell(cell, sizeof(cell), kp99, 0);
 			fprintf(tab, " %22s %7s", cell,
@@ -1527,7 +1644,7 @@ static void write_results(void)
 		"cpu_ns_per_event", "thread_wakeups", "thread_wakeup_mean_ns",
 		"thread_wakeup_p99_ns", "thread_hrtimer_late_p99_ns",
 		"thread_run_p99_ns", "thread_preempted_per_1000",
-		"thread_file_moves",
+		"thread_file_moves", "timerfd_settime_per_1000_events",
 	};
 	enum { NR_EF = sizeof(ef_name) / sizeof(ef_name[0]) };
 	FILE *raw, *sum, *tab, *ex, *exs, *cdf, *meta;
@@ -1559,6 +1676,16 @@ static void write_results(void)
 			pin_reaper, pin_file);
 	fprintf(meta, "workloads:%s%s\n", do_ops ? " ops" : "",
 		do_expiry ? " expiry" : "");
+	fprintf(meta, "methods:");
+	for (m = 0; m < NR_METHODS; m++)
+		if (method_on[m])
+			fprintf(meta, " %s", method_name[m]);
+	fprintf(meta, "\nin-process: %s; inproc-wheel tick_ns %" PRIu64 "\n",
+		inproc_versions(), (uint64_t)hs.tick_ns);
+	for (si = 0; si < nr_sizes; si++)
+		if (method_on[M_WHEEL] && do_ops)
+			fprintf(meta, "inproc-wheel timerfd_settime calls arming %lu timers: %" PRIu64 "\n",
+				sizes[si], wheel_arm_settimes[si]);
 	fprintf(meta, "runs: %d\nops per sample: %lu\nbudget_ms: %" PRIu64 "\nwindow_ms: %" PRIu64 "\nsizes:",
 		runs, opt_ops, (uint64_t)(opt_budget_ns / NSEC_PER_MSEC),
 		(uint64_t)(opt_window_ns / NSEC_PER_MSEC));
@@ -1652,7 +1779,7 @@ static void write_results(void)
 				fprintf(exs, "%s,%lu,%d,%s,%.0f,%.3f\n", reaper_name[rp], sizes[si], k,
 					ef_name[f], v, b > 0 ? v / b : NA);
 			}
-			if (reaper_arms[rp] != M_TIMERFD && reaper_arms[rp] != M_URING) {
+			if (is_twheel(reaper_arms[rp])) {
 				double bound = late_bound(si), kp99 = expiry_median(rp, si, 5);
 
 				if (bound != NA && kp99 != NA) {
@@ -1676,6 +1803,7 @@ static void write_results(void)
 			"events/s", "ns", "ns", "ns", "ns", "ns", "ns", "CPU ns/event",
 			"wake-ups", "ns", "ns, bucket bound", "ns, bucket bound",
 			"ns, bucket bound", "per 1000 wake-ups", "files moved",
+			"calls per 1000 events",
 		};
 
 		fprintf(tab, "\nexpiry %s (%s), N timers due within %" PRIu64 " ms\n%-12s",
@@ -1700,14 +1828,35 @@ static void write_results(void)
 	fclose(tab);
 }
 
-static void usage(void)
+static void usage(int status)
 {
-	fprintf(stderr,
+	fprintf(status ? stderr : stdout,
 		"usage: twbench [--sizes N,N,...] [--runs R] [--ops K] [--budget-ms MS]\n"
 		"               [--window-ms MS] [--out DIR] [--accel kvm|tcg]\n"
-		"               [--no-expiry] [--no-ops] [--pin REAPER_CPU,TWHEEL_CPU]\n"
-		"       twbench --probe\n");
-	exit(2);
+		"               [--no-ops] [--no-expiry] [--methods M,M,...]\n"
+		"               [--pin REAPER_CPU,TWHEEL_CPU]\n"
+		"       twbench --probe\n"
+		"methods: twheel-1 twheel-64 timerfd io_uring libev libuv inproc-wheel\n"
+		"(all by default; libev, libuv and inproc-wheel need no module)\n");
+	exit(status);
+}
+
+static void parse_methods(const char *s)
+{
+	int m;
+
+	memset(method_on, 0, sizeof(method_on));
+	while (*s) {
+		size_t len = strcspn(s, ",");
+
+		for (m = 0; m < NR_METHODS; m++)
+			if (strlen(method_name[m]) == len && !strncmp(s, method_name[m], len))
+				break;
+		if (m == NR_METHODS)
+			usage(2);
+		method_on[m] = true;
+		s += len + (s[len] == ',');
+	}
 }
 
 static void parse_sizes(const char *s)
@@ -1719,14 +1868,14 @@ static void parse_sizes(const char *s)
 		unsigned long v = strtoul(s, &end, 10);
 
 		if (end == s || !v || nr_sizes == MAX_SIZES)
-			usage();
+			usage(2);
 		sizes[nr_sizes++] = v;
 		s = *end == ',' ? end + 1 : end;
 		if (*end && *end != ',')
-			usage();
+			usage(2);
 	}
 	if (!nr_sizes)
-		usage();
+		usage(2);
 }
 
 int main(int argc, char **argv)
@@ -1743,6 +1892,8 @@ int main(int argc, char **argv)
 		{ "no-ops", no_argument, NULL, 'O' },
 		{ "pin", required_argument, NULL, 'p' },
 		{ "probe", no_argument, NULL, 'P' },
+		{ "methods", required_argument, NULL, 'm' },
+		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
 	int c, si, r, m, rp;
@@ -1780,17 +1931,23 @@ int main(int argc, char **argv)
 		case 'P':
 			opt_probe = 1;
 			break;
+		case 'm':
+			parse_methods(optarg);
+			break;
+		case 'h':
+			usage(0);
+			break;
 		case 'p':
 			if (sscanf(optarg, "%d,%d", &pin_reaper, &pin_file) != 2 ||
 			    pin_reaper < 0 || pin_file < 0)
-				usage();
+				usage(2);
 			break;
 		default:
-			usage();
+			usage(2);
 		}
 	}
 	if (runs < 1 || runs > MAX_RUNS || !opt_ops || !opt_window_ns || optind != argc)
-		usage();
+		usage(2);
 	if (opt_probe) {
 		/* The machine's costs alone: no module needed, nothing written. */
 		probe_costs();
@@ -1818,6 +1975,7 @@ int main(int argc, char **argv)
 	late = xcalloc(max_n, sizeof(*late));
 	klate = xcalloc(max_n, sizeof(*klate));
 	seen = xcalloc(max_n, 1);
+	fired = xcalloc(max_n, sizeof(*fired));
 	/* Touch everything now so that the memory deltas see only the kernel. */
 	memset(deadline, 1, max_n * sizeof(*deadline));
 	memset(perm, 1, max_n * sizeof(*perm));
@@ -1827,6 +1985,7 @@ int main(int argc, char **argv)
 	memset(late, 1, max_n * sizeof(*late));
 	memset(klate, 1, max_n * sizeof(*klate));
 	memset(seen, 1, max_n);
+	memset(fired, 1, max_n * sizeof(*fired));
 
 	printf("# twbench: kernel %s, cpu %s, accel %s\n", kernel_rel, cpu_model, accel);
 	print_costs();
@@ -1842,10 +2001,14 @@ int main(int argc, char **argv)
 			 * method of a run draws the same deadlines and picks.
 			 */
 			for (m = 0; do_ops && m < NR_METHODS; m++) {
+				if (!method_on[(m + r) % NR_METHODS])
+					continue;
 				rng_state = seed;
 				ops_run((m + r) % NR_METHODS, si, r);
 			}
 			for (rp = 0; do_expiry && rp < NR_REAPERS; rp++) {
+				if (!method_on[reaper_arms[(rp + r) % NR_REAPERS]])
+					continue;
 				rng_state = seed;
 				expiry_run((rp + r) % NR_REAPERS, si, r);
 			}
