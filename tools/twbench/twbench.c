@@ -45,6 +45,7 @@
  */
 
 #define _GNU_SOURCE
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
@@ -155,6 +156,7 @@ struct expiry {
 	double preempted;	/* wake-ups preempted while working, per 1000 */
 	double moves;		/* files moved between CPUs (file_moves) */
 	double settimes;	/* inproc-wheel: timerfd_settime() calls per 1000 events */
+	double thread_cpu_ns;	/* twheel: its expiry threads' CPU time per event */
 };
 
 /* The module's counters this benchmark reads, from debugfs. */
@@ -1427,6 +1429,62 @@ static void kcounters_summarise(struct expiry *e, const struct kcounters *b,
 	e->preempted = 1000 * (a->preempted - b->preempted) / e->wakeups;
 }
 
+/* The expiry threads ("twheel/N"), found once; their CPU time from schedstat. */
+static pid_t twheel_threads[256];
+static int nr_twheel_threads = -1;
+
+static void find_twheel_threads(void)
+{
+	char path[300], comm[32];
+	struct dirent *d;
+	DIR *dir = opendir("/proc");
+
+	nr_twheel_threads = 0;
+	while (dir && (d = readdir(dir)) &&
+	       nr_twheel_threads < (int)(sizeof(twheel_threads) / sizeof(twheel_threads[0]))) {
+		FILE *f;
+
+		if (d->d_name[0] < '1' || d->d_name[0] > '9')
+			continue;
+		snprintf(path, sizeof(path), "/proc/%s/comm", d->d_name);
+		f = fopen(path, "r");
+		if (!f)
+			continue;
+		if (fgets(comm, sizeof(comm), f) && !strncmp(comm, "twheel/", 7))
+			twheel_threads[nr_twheel_threads++] = atoi(d->d_name);
+		fclose(f);
+	}
+	if (dir)
+		closedir(dir);
+}
+
+/* The expiry threads' CPU time so far, ns (sum_exec_runtime); NA if unread. */
+static double twheel_threads_ns(void)
+{
+	double sum = 0;
+	int i;
+
+	if (nr_twheel_threads < 0)
+		find_twheel_threads();
+	if (!nr_twheel_threads)
+		return NA;
+	for (i = 0; i < nr_twheel_threads; i++) {
+		char path[64];
+		unsigned long long ns;
+		FILE *f;
+
+		snprintf(path, sizeof(path), "/proc/%d/schedstat", (int)twheel_threads[i]);
+		f = fopen(path, "r");
+		if (!f)
+			return NA;
+		if (fscanf(f, "%llu", &ns) != 1)
+			ns = 0;
+		fclose(f);
+		sum += ns;
+	}
+	return sum;
+}
+
 static void expiry_run(enum reaper rp, int si, int run)
 {
 	struct kcounters kc_before, kc_after;
@@ -1437,6 +1495,7 @@ static void expiry_run(enum reaper rp, int si, int run)
 	struct expiry *e = c.e;
 	unsigned long n = c.n;
 	uint64_t first, t_armed, t_last = 0, guard, c0;
+	double threads0, threads1;
 	int ret;
 
 	memset(e, 0, sizeof(*e));
@@ -1473,6 +1532,7 @@ static void expiry_run(enum reaper rp, int si, int run)
 	}
 
 	guard = first + opt_window_ns + 120 * NSEC_PER_SEC;
+	threads0 = is_twheel(reaper_arms[rp]) ? twheel_threads_ns() : NA;
 	c0 = cpu_ns();
 	while (e->events + e->dups < n) {
 		unsigned long before = e->events + e->dups;
@@ -1497,6 +1557,8 @@ static void expiry_run(enum reaper rp, int si, int run)
 			t_last = now;
 	}
 	e->cpu_ns = (double)(cpu_ns() - c0) / (e->events ? e->events : 1);
+	threads1 = threads0 != NA ? twheel_threads_ns() : NA;
+	e->thread_cpu_ns = threads1 != NA ? (threads1 - threads0) / (e->events ? e->events : 1) : NA;
 	if (e->events != n || e->dups || e->early)
 		fail("%s at %lu: %lu of %lu reaped, %lu more than once, %lu early",
 		     reaper_name[rp], n, e->events, n, e->dups, e->early);
@@ -1563,6 +1625,7 @@ static double expiry_field(const struct expiry *e, int f)
 	case 13: return e->preempted;
 	case 14: return e->moves;
 	case 15: return e->settimes;
+	case 16: return e->thread_cpu_ns;
 	default: return NA;
 	}
 }
@@ -1645,6 +1708,7 @@ static void write_results(void)
 		"thread_wakeup_p99_ns", "thread_hrtimer_late_p99_ns",
 		"thread_run_p99_ns", "thread_preempted_per_1000",
 		"thread_file_moves", "timerfd_settime_per_1000_events",
+		"thread_cpu_ns_per_event",
 	};
 	enum { NR_EF = sizeof(ef_name) / sizeof(ef_name[0]) };
 	FILE *raw, *sum, *tab, *ex, *exs, *cdf, *meta;
@@ -1803,7 +1867,7 @@ static void write_results(void)
 			"events/s", "ns", "ns", "ns", "ns", "ns", "ns", "CPU ns/event",
 			"wake-ups", "ns", "ns, bucket bound", "ns, bucket bound",
 			"ns, bucket bound", "per 1000 wake-ups", "files moved",
-			"calls per 1000 events",
+			"calls per 1000 events", "CPU ns/event",
 		};
 
 		fprintf(tab, "\nexpiry %s (%s), N timers due within %" PRIu64 " ms\n%-12s",
