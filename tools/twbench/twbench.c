@@ -36,6 +36,11 @@
  * bound of Documentation/uapi.rst (one tick plus W, W the p99 lateness of
  * the hrtimer-driven reapers of the same run) is judged at every size.
  *
+ * Last, the mixed workload: N connections with twdemo's traffic (arms,
+ * re-arms, cancels and expiries at its rates) for a while, and the CPU time
+ * all of it cost per timer operation: the process's, and for twheel also
+ * that of its expiry threads, which work on the daemon's behalf.
+ *
  * Every count is checked (each arm, re-arm and cancel found its timer, each
  * timer fired exactly once and never early); a mismatch is reported and
  * makes the exit status 1. Results go to CSV files and tables in --out;
@@ -103,22 +108,30 @@ static bool is_inproc(enum method m)
 	return m == M_LIBEV || m == M_LIBUV || m == M_WHEEL;
 }
 
+/* The mixed workload is run by twheel and the timers in the process. */
+static bool runs_mixed(enum method m)
+{
+	return is_twheel(m) || is_inproc(m);
+}
+
 static enum inproc_kind inproc_kind(enum method m)
 {
 	return m == M_LIBEV ? INPROC_LIBEV : m == M_LIBUV ? INPROC_LIBUV : INPROC_WHEEL;
 }
 
 enum workload {
-	W_SETUP, W_ARM, W_REARM, W_CANCEL, W_MEM, W_SLAB, W_HEAP, NR_WORKLOADS
+	W_SETUP, W_ARM, W_REARM, W_CANCEL, W_MEM, W_SLAB, W_HEAP,
+	W_MIXED, W_MIXED_THREADS, NR_WORKLOADS
 };
 
 static const char *const workload_name[NR_WORKLOADS] = {
 	"setup", "arm", "rearm", "cancel", "memory", "slab", "heap",
+	"mixed", "mixed-threads",
 };
 
 static const char *const workload_unit[NR_WORKLOADS] = {
 	"ns/timer", "ns/op", "ns/op", "ns/op", "bytes/timer", "bytes/timer",
-	"bytes/timer",
+	"bytes/timer", "cpu-ns/op", "cpu-ns/op",
 };
 
 enum reaper {
@@ -159,12 +172,28 @@ struct expiry {
 	double thread_cpu_ns;	/* twheel: its expiry threads' CPU time per event */
 };
 
+/* One mixed run: N connections' traffic, what it did and what it cost. */
+struct mixed {
+	int valid;
+	double seconds;		/* the measured window */
+	unsigned long arms, rearms, cancels, expiries;	/* in the window */
+	double cpu_ns;		/* the process's CPU time in the window */
+	double thread_ns;	/* twheel's expiry threads' (schedstat), NA if unread */
+	double run_ns;		/* the same by the module's run_ns, NA if unread */
+	unsigned long calls;	/* twheel: batch ioctls; inproc-wheel: timerfd_settime */
+	unsigned long waits;	/* the loop's waits for a timer or the next step */
+	unsigned long live;	/* timers armed at the end */
+	unsigned long early, dups;
+	double p50, p99, max;	/* reaper's lateness, ns */
+};
+
 /* The module's counters this benchmark reads, from debugfs. */
 #define KC_BUCKETS 32
 struct kcounters {
 	int have;	/* the module keeps the expiry threads' figures */
 	int have_moves;	/* and counts files moved between CPUs */
-	double wakeups, wakeup_ns, preempted, moves;
+	int have_run;	/* and sums the threads' work (run_ns) */
+	double wakeups, wakeup_ns, preempted, moves, run_ns;
 	double hrtimer_us[KC_BUCKETS], wakeup_us[KC_BUCKETS], run_us[KC_BUCKETS];
 };
 static const char *counters_path = "/sys/kernel/debug/twheel/counters";
@@ -179,14 +208,18 @@ static uint64_t opt_window_ns = NSEC_PER_SEC;
 static const char *out_dir = "/tmp/twbench";
 static char accel[32] = "unknown";
 static int pin_reaper = -1, pin_file = -1;	/* --pin: CPUs, -1 if not */
-static int do_ops = 1, do_expiry = 1, opt_probe;
+static int do_ops = 1, do_expiry = 1, do_mixed = 1, opt_probe;
+static uint64_t opt_mixed_ns;			/* 0: the expiry window */
 static bool method_on[NR_METHODS] = { true, true, true, true, true, true, true };
 
 /* Results. */
 static double res[NR_WORKLOADS][NR_METHODS][MAX_SIZES][MAX_RUNS];
 static unsigned long res_ops[NR_WORKLOADS][NR_METHODS][MAX_SIZES][MAX_RUNS];
 static struct expiry exp_res[NR_REAPERS][MAX_SIZES][MAX_RUNS];
+static struct mixed mix_res[NR_METHODS][MAX_SIZES][MAX_RUNS];
+static const char *thread_cpu_source = "-";	/* what mixed-threads counts */
 static uint64_t wheel_arm_settimes[MAX_SIZES];	/* inproc-wheel, arming N */
+static unsigned long mixed_twheel_stop;		/* twheel left out of mixed from here */
 static double arm_estimate_ns[NR_METHODS];	/* per timer, latest run */
 static uint64_t expiry_lead_ns[NR_REAPERS];
 static double module_bytes[MAX_SIZES];		/* twheel's memory_bytes / N */
@@ -212,7 +245,7 @@ static struct __kernel_timespec *uts;
 static int *tfd;
 static double *late, *klate;
 static unsigned char *seen;
-static uint32_t *fired;		/* in-process timers that fired */
+static uint32_t *fired;		/* in-process timers that fired, 3 per connection */
 
 static void fail(const char *fmt, ...)
 {
@@ -1373,7 +1406,9 @@ static int kcounters_read(struct kcounters *k)
 		} else if (!strcmp(name, "file_moves")) {
 			k->moves = v;
 			k->have_moves = 1;
-
+		} else if (!strcmp(name, "run_ns")) {
+			k->run_ns = v;
+			k->have_run = 1;
 		} else if (sscanf(name, "hrtimer_late_us_log2_%u", &b) == 1) {
 			if (b < KC_BUCKETS)
 				k->hrtimer_us[b] = v;
@@ -1578,6 +1613,583 @@ out:
 	timers_teardown(&c.t);
 }
 
+/* --- mixed: a daemon's traffic, everything charged ------------------------ */
+
+/*
+ * tools/twdemo's traffic, per connection and second: packets push the idle
+ * timeout back (a re-arm); data sent arms the retransmission timer when it
+ * is not armed, acks cancel it; a retransmission timeout re-arms it with
+ * the timeout doubled, and closes the connection after MX_MAX_RETRIES; now
+ * and then a path validation is armed, and mostly cancelled when it
+ * completes; peers close connections, and some are gone without a word:
+ * their connections end by their idle timeout. A closed connection is
+ * replaced by a new one (a new conn_id for twheel), so there are always N.
+ * Each connection then sees about 0.8 arms, 0.2 re-arms, 0.45 cancels and
+ * 0.35 expiries a second (most of them idle timeouts: a packet every five
+ * seconds does not always come within a 2 to 6 s timeout) and holds 1.1
+ * armed timers; mixed-runs.csv has the counts of every run.
+ *
+ * The daemon's loop, the same for every method: make the traffic of the
+ * time since the last step (every MX_STEP_NS), then wait for the timers
+ * until the next step and react to those that fired. twheel's arms and
+ * cancels go out in one ioctl per run of same-typed entries, as
+ * libtwheel's batch buffers send them (64 entries at most for twheel-64,
+ * one for twheel-1); the traffic is ordered so that a turn makes few runs.
+ * In the process every call applies at once.
+ */
+#define MX_PACKET_RATE		0.2	/* packets received: idle starts over */
+#define MX_SEND_RATE		0.5	/* data sent: retransmission armed */
+#define MX_ACK_RATE		5.0	/* acks, while data is unacked */
+#define MX_MIGRATE_RATE		0.01	/* path validations started */
+#define MX_VALIDATE_RATE	2.0	/* validations completed, while pending */
+#define MX_CLOSE_RATE		0.01	/* closed by the peer */
+#define MX_DEAD_PERCENT		5	/* peers gone: nothing comes back */
+#define MX_IDLE_MIN_MS		2000	/* idle timeout: 2 to 6 s */
+#define MX_IDLE_SPAN_MS		4000
+#define MX_RTO_MIN_MS		200	/* first retransmission timeout */
+#define MX_RTO_SPAN_MS		200
+#define MX_PATH_RTOS		3	/* path validation: 3 RTOs */
+#define MX_MAX_RETRIES		3
+#define MX_STEP_NS		(10 * NSEC_PER_MSEC)	/* traffic every 10 ms */
+#define MX_MAX_STEP_NS		(100 * NSEC_PER_MSEC)	/* and never more at once */
+
+enum { MX_IDLE, MX_PATH, MX_RTX, MX_KINDS };
+
+static const unsigned int mx_kind[MX_KINDS] = {
+	[MX_IDLE] = TWHEEL_KIND_IDLE,
+	[MX_PATH] = TWHEEL_KIND_PATH_VALIDATION,
+	[MX_RTX] = TWHEEL_KIND_RETRANSMIT,
+};
+
+/* What the daemon knows of one timer: the arming it holds, 0 if none. */
+struct mx_timer {
+	uint64_t user_data;
+	uint64_t deadline;
+};
+
+struct mx_conn {
+	uint32_t gen;		/* twheel's conn_id is gen << 32 | index */
+	uint16_t retries;
+	uint8_t dead;		/* the peer is gone: no packets, no acks */
+	uint8_t closed;		/* closed in this turn, reopened at its end */
+	uint32_t idle_ms, rto_ms;
+};
+
+struct mx_reaction {
+	uint32_t i, gen, k;
+};
+
+static struct mx_timer *mx_timers;	/* MX_KINDS per connection */
+static struct mx_conn *mx_conns;
+static struct mx_reaction *mx_reactions;
+static uint32_t *mx_opened;		/* connections to reopen this turn */
+
+enum { Q_ARM = 1, Q_CANCEL, Q_CANCEL_CONN };
+
+/* One mixed run of one method. */
+struct mx {
+	enum method m;
+	unsigned long n;		/* connections */
+	struct timers t;
+	struct mixed *r;
+	/* twheel: the run of same-typed entries being filled */
+	int qtype;
+	unsigned int qn, qmax;
+	unsigned long qwant;		/* entries that should find their timer */
+	struct twheel_arm qarm[BATCH];
+	struct twheel_cancel qcancel[BATCH];
+	__u64 qconn[BATCH];
+	uint64_t arm_base;		/* deadlines count from here */
+	uint64_t last_ud;
+	unsigned long arms, rearms, cancels, expiries, calls, waits;
+	unsigned long nr_reactions, nr_opened, nr_late;
+	bool measuring, failed;
+};
+
+static void mx_fail(struct mx *x, const char *what, unsigned long a, unsigned long b)
+{
+	fail("%s: mixed at %lu connections: %s (%lu, %lu)", method_name[x->m], x->n,
+	     what, a, b);
+	x->failed = true;
+}
+
+static unsigned long mx_below(unsigned long n)
+{
+	return (rng() >> 32) * n >> 32;
+}
+
+/* How many times something of @per_sec per connection happens in @dt_ns. */
+static unsigned long mx_how_many(const struct mx *x, double per_sec, uint64_t dt_ns)
+{
+	double f = per_sec * x->n * dt_ns / 1e9;
+	unsigned long k = (unsigned long)f;
+
+	return k + ((rng() >> 11) * 0x1p-53 < f - k);
+}
+
+static uint64_t mx_conn_id(unsigned long i)
+{
+	return (uint64_t)mx_conns[i].gen << 32 | i;
+}
+
+static void mx_flush(struct mx *x)
+{
+	long r;
+
+	if (!x->qn)
+		return;
+	switch (x->qtype) {
+	case Q_ARM:
+		r = tw_batch(x->t.fd, TWHEEL_IOC_ARM, x->qarm, x->qn, sizeof(x->qarm[0]));
+		break;
+	case Q_CANCEL:
+		r = tw_batch(x->t.fd, TWHEEL_IOC_CANCEL, x->qcancel, x->qn,
+			     sizeof(x->qcancel[0]));
+		break;
+	default:
+		r = tw_batch(x->t.fd, TWHEEL_IOC_CANCEL_CONN, x->qconn, x->qn,
+			     sizeof(x->qconn[0]));
+		break;
+	}
+	x->calls++;
+	if (r < 0)
+		mx_fail(x, "a batch failed: -errno, entries", -r, x->qn);
+	else if ((unsigned long)r != x->qwant)
+		mx_fail(x, "a batch found timers: found, expected", r, x->qwant);
+	x->qn = 0;
+	x->qwant = 0;
+}
+
+/* The next entry of a twheel batch of @type; sends the run before if it must. */
+static unsigned int mx_queue(struct mx *x, int type, bool want_found)
+{
+	if (x->qn && (x->qtype != type || x->qn == x->qmax))
+		mx_flush(x);
+	x->qtype = type;
+	x->qwant += want_found;
+	return x->qn++;
+}
+
+static void mx_arm(struct mx *x, unsigned long i, unsigned int k, uint64_t timeout_ns)
+{
+	struct mx_timer *t = &mx_timers[i * MX_KINDS + k];
+	bool was = t->user_data;
+
+	if (was)
+		x->rearms++;
+	else
+		x->arms++;
+	t->user_data = ++x->last_ud;
+	t->deadline = x->arm_base + timeout_ns;
+	if (is_twheel(x->m)) {
+		unsigned int q = mx_queue(x, Q_ARM, was);
+
+		x->qarm[q] = (struct twheel_arm){
+			.conn_id = mx_conn_id(i), .timeout_ns = t->deadline,
+			.user_data = t->user_data, .kind = mx_kind[k],
+			.flags = TWHEEL_ARM_ABS,
+		};
+	} else if (inproc_arm(x->t.ip, i * MX_KINDS + k, t->deadline) != was) {
+		mx_fail(x, "an arm found the timer armed or not: timer, expected", i * MX_KINDS + k, was);
+	}
+}
+
+static void mx_cancel(struct mx *x, unsigned long i, unsigned int k)
+{
+	struct mx_timer *t = &mx_timers[i * MX_KINDS + k];
+
+	x->cancels++;
+	t->user_data = 0;
+	if (is_twheel(x->m)) {
+		unsigned int q = mx_queue(x, Q_CANCEL, true);
+
+		x->qcancel[q] = (struct twheel_cancel){
+			.conn_id = mx_conn_id(i), .kind = mx_kind[k],
+		};
+	} else if (!inproc_cancel(x->t.ip, i * MX_KINDS + k)) {
+		mx_fail(x, "a cancel did not find its timer: timer, kind", i * MX_KINDS + k, k);
+	}
+}
+
+/* Closes connection @i and makes it a new one, whose idle timer waits for mx_reopen(). */
+static void mx_close(struct mx *x, unsigned long i)
+{
+	struct mx_conn *c = &mx_conns[i];
+	unsigned int k, armed = 0;
+
+	for (k = 0; k < MX_KINDS; k++) {
+		struct mx_timer *t = &mx_timers[i * MX_KINDS + k];
+
+		if (!t->user_data)
+			continue;
+		armed++;
+		t->user_data = 0;
+		if (!is_twheel(x->m) && !inproc_cancel(x->t.ip, i * MX_KINDS + k))
+			mx_fail(x, "a close did not find a timer: timer, kind", i * MX_KINDS + k, k);
+	}
+	x->cancels += armed;
+	if (is_twheel(x->m)) {
+		unsigned int q = mx_queue(x, Q_CANCEL_CONN, armed > 0);
+
+		x->qconn[q] = mx_conn_id(i);
+	}
+	c->gen++;
+	c->retries = 0;
+	c->dead = mx_below(100) < MX_DEAD_PERCENT;
+	c->idle_ms = MX_IDLE_MIN_MS + mx_below(MX_IDLE_SPAN_MS);
+	c->rto_ms = MX_RTO_MIN_MS + mx_below(MX_RTO_SPAN_MS);
+	c->closed = 1;
+	mx_opened[x->nr_opened++] = i;
+}
+
+/* The new connections' idle timers. */
+static void mx_reopen(struct mx *x)
+{
+	unsigned long j;
+
+	for (j = 0; j < x->nr_opened; j++) {
+		unsigned long i = mx_opened[j];
+
+		mx_conns[i].closed = 0;
+		mx_arm(x, i, MX_IDLE, mx_conns[i].idle_ms * NSEC_PER_MSEC);
+	}
+	x->nr_opened = 0;
+}
+
+/*
+ * The traffic of @dt_ns, in twdemo's order except that the path
+ * validations start before the acks come: arms, then cancels, then closes
+ * and the new connections' arms (four runs of same-typed entries).
+ */
+static void mx_traffic(struct mx *x, uint64_t dt_ns)
+{
+	unsigned long k, i;
+
+	for (k = mx_how_many(x, MX_PACKET_RATE, dt_ns); k; k--) {
+		i = mx_below(x->n);
+		if (!mx_conns[i].dead)
+			mx_arm(x, i, MX_IDLE, mx_conns[i].idle_ms * NSEC_PER_MSEC);
+	}
+	for (k = mx_how_many(x, MX_SEND_RATE, dt_ns); k; k--) {
+		i = mx_below(x->n);
+		if (!mx_timers[i * MX_KINDS + MX_RTX].user_data) {
+			mx_conns[i].retries = 0;
+			mx_arm(x, i, MX_RTX, mx_conns[i].rto_ms * NSEC_PER_MSEC);
+		}
+	}
+	for (k = mx_how_many(x, MX_MIGRATE_RATE, dt_ns); k; k--) {
+		i = mx_below(x->n);
+		if (!mx_timers[i * MX_KINDS + MX_PATH].user_data)
+			mx_arm(x, i, MX_PATH, (uint64_t)MX_PATH_RTOS *
+			       mx_conns[i].rto_ms * NSEC_PER_MSEC);
+	}
+	for (k = mx_how_many(x, MX_ACK_RATE, dt_ns); k; k--) {
+		i = mx_below(x->n);
+		if (!mx_conns[i].dead && mx_timers[i * MX_KINDS + MX_RTX].user_data)
+			mx_cancel(x, i, MX_RTX);
+	}
+	for (k = mx_how_many(x, MX_VALIDATE_RATE, dt_ns); k; k--) {
+		i = mx_below(x->n);
+		if (!mx_conns[i].dead && mx_timers[i * MX_KINDS + MX_PATH].user_data)
+			mx_cancel(x, i, MX_PATH);
+	}
+	for (k = mx_how_many(x, MX_CLOSE_RATE, dt_ns); k; k--) {
+		i = mx_below(x->n);
+		if (!mx_conns[i].closed)
+			mx_close(x, i);
+	}
+	mx_reopen(x);
+}
+
+/*
+ * One timer fired, reaped at @now: it must be the arming the daemon holds
+ * (twheel: its connection and user_data), due, and seen once.
+ */
+static void mx_event(struct mx *x, unsigned long i, unsigned int k, uint64_t gen,
+		     uint64_t user_data, uint64_t now, const __u64 *fired_ns)
+{
+	struct mx_timer *t;
+
+	if (i >= x->n || k >= MX_KINDS) {
+		mx_fail(x, "an event of no timer: connection, kind", i, k);
+		return;
+	}
+	t = &mx_timers[i * MX_KINDS + k];
+	if (!t->user_data || (is_twheel(x->m) &&
+			      (gen != mx_conns[i].gen || user_data != t->user_data))) {
+		x->r->dups++;
+		mx_fail(x, "an event of an arming cancelled, replaced or reaped: timer, kind",
+			i * MX_KINDS + k, k);
+		return;
+	}
+	if (now < t->deadline || (fired_ns && *fired_ns < t->deadline)) {
+		x->r->early++;
+		mx_fail(x, "an event before its deadline: timer, kind", i * MX_KINDS + k, k);
+	}
+	if (x->measuring && x->nr_late < max_n)
+		late[x->nr_late++] = now >= t->deadline ? (double)(now - t->deadline) : 0;
+	t->user_data = 0;
+	x->expiries++;
+	mx_reactions[x->nr_reactions++] = (struct mx_reaction){ i, mx_conns[i].gen, k };
+}
+
+/* Waits for the timers until @until_ns and takes what fired; the clock after, in *@now. */
+static void mx_reap(struct mx *x, uint64_t until_ns, uint64_t *now)
+{
+	ssize_t r, j;
+
+	if (!is_twheel(x->m)) {
+		unsigned long got = inproc_run(x->t.ip, until_ns), g;
+
+		x->waits++;
+		*now = now_ns();
+		if (inproc_errors(x->t.ip))
+			mx_fail(x, "timerfd_settime failed: calls, errors",
+				inproc_timerfd_settimes(x->t.ip), inproc_errors(x->t.ip));
+		for (g = 0; g < got; g++)
+			mx_event(x, fired[g] / MX_KINDS, fired[g] % MX_KINDS, 0, 0, *now, NULL);
+		return;
+	}
+	r = read(x->t.fd, readbuf, sizeof(readbuf));
+	if (r < 0 && errno == EAGAIN) {
+		struct pollfd pfd = { .fd = x->t.fd, .events = POLLIN };
+		uint64_t t = now_ns();
+
+		x->waits++;
+		poll(&pfd, 1, until_ns <= t ? 0 :
+		     (int)((until_ns - t + NSEC_PER_MSEC - 1) / NSEC_PER_MSEC));
+		r = read(x->t.fd, readbuf, sizeof(readbuf));
+	}
+	*now = now_ns();
+	if (r < 0) {
+		if (errno != EAGAIN)
+			mx_fail(x, "read: errno, 0", errno, 0);
+		return;
+	}
+	for (j = 0; j < r / (ssize_t)sizeof(readbuf[0]); j++) {
+		const struct twheel_event *ev = &readbuf[j];
+		unsigned int k;
+
+		for (k = 0; k < MX_KINDS && mx_kind[k] != ev->kind; k++)
+			;
+		mx_event(x, (uint32_t)ev->conn_id, k, ev->conn_id >> 32, ev->user_data,
+			 *now, &ev->fired_ns);
+	}
+}
+
+/*
+ * What the daemon does when timers fire, in two runs: first the
+ * connections that close (an idle timeout, a retransmission beyond the
+ * last), then the new connections' and the retransmissions' arms.
+ */
+static void mx_react(struct mx *x)
+{
+	unsigned long j;
+
+	for (j = 0; j < x->nr_reactions; j++) {
+		const struct mx_reaction *r = &mx_reactions[j];
+		struct mx_conn *c = &mx_conns[r->i];
+
+		if (c->gen != r->gen)
+			continue;
+		if (r->k == MX_IDLE || (r->k == MX_RTX && c->retries + 1 > MX_MAX_RETRIES))
+			mx_close(x, r->i);
+	}
+	mx_reopen(x);
+	for (j = 0; j < x->nr_reactions; j++) {
+		const struct mx_reaction *r = &mx_reactions[j];
+		struct mx_conn *c = &mx_conns[r->i];
+
+		if (c->gen != r->gen || r->k != MX_RTX)
+			continue;
+		c->retries++;
+		mx_arm(x, r->i, MX_RTX, ((uint64_t)c->rto_ms * NSEC_PER_MSEC) << c->retries);
+	}
+	x->nr_reactions = 0;
+}
+
+/* The figures the window is measured by, read at one of its ends. */
+struct mx_mark {
+	uint64_t t, cpu;
+	double threads, run_ns;
+	unsigned long arms, rearms, cancels, expiries, calls, waits;
+};
+
+/*
+ * The process's CPU time is read last at the start of the window and first
+ * at its end, so that reading the threads' figures is not charged to it.
+ */
+static void mx_mark(const struct mx *x, struct mx_mark *k, bool end)
+{
+	struct kcounters kc;
+
+	if (end)
+		k->cpu = cpu_ns();
+	k->threads = k->run_ns = NA;
+	if (is_twheel(x->m)) {
+		k->threads = twheel_threads_ns();
+		if (!kcounters_read(&kc) && kc.have_run)
+			k->run_ns = kc.run_ns;
+	}
+	k->arms = x->arms;
+	k->rearms = x->rearms;
+	k->cancels = x->cancels;
+	k->expiries = x->expiries;
+	k->calls = is_twheel(x->m) ? x->calls :
+		   x->t.ip ? inproc_timerfd_settimes(x->t.ip) : 0;
+	k->waits = x->waits;
+	k->t = now_ns();
+	if (!end)
+		k->cpu = cpu_ns();
+}
+
+/* The timers the method holds (twheel: armed or fired and unread). */
+static long mx_method_live(struct mx *x)
+{
+	struct twheel_next nx = { .size = sizeof(nx) };
+
+	if (!is_twheel(x->m))
+		return (long)inproc_pending(x->t.ip);
+	if (ioctl(x->t.fd, TWHEEL_IOC_NEXT, &nx))
+		return -1;
+	return (long)(nx.armed + nx.queued);
+}
+
+static void mixed_run(enum method m, int si, int run)
+{
+	uint64_t window = opt_mixed_ns ? opt_mixed_ns : opt_window_ns;
+	struct mx *x = xcalloc(1, sizeof(*x));
+	struct mixed *r = &mix_res[m][si][run];
+	struct mx_mark k0 = { 0 }, k1;
+	uint64_t start, warm_end, end, next_step, last_traffic, now;
+	unsigned long n = sizes[si], i, live = 0;
+	double ops;
+	long held;
+	int ret;
+
+	memset(r, 0, sizeof(*r));
+	x->m = m;
+	x->n = n;
+	x->r = r;
+	x->qmax = m == M_TW64 ? BATCH : 1;
+	ret = timers_setup(&x->t, m, is_twheel(m) ? n : n * MX_KINDS);
+	if (ret) {
+		fail("%s: mixed: setup for %lu connections: %s", method_name[m], n, strerror(-ret));
+		goto out;
+	}
+	if (is_twheel(m) && fcntl(x->t.fd, F_SETFL, O_NONBLOCK)) {
+		fail("%s: mixed: O_NONBLOCK: %s", method_name[m], strerror(errno));
+		goto out;
+	}
+	memset(mx_timers, 0, n * MX_KINDS * sizeof(*mx_timers));
+	memset(mx_conns, 0, n * sizeof(*mx_conns));
+
+	/* N connections, each idle timer at a random point of its timeout. */
+	x->arm_base = now_ns();
+	if (x->t.ip)
+		inproc_clock(x->t.ip, x->arm_base);
+	for (i = 0; i < n; i++) {
+		struct mx_conn *c = &mx_conns[i];
+
+		c->gen = 1;
+		c->dead = mx_below(100) < MX_DEAD_PERCENT;
+		c->idle_ms = MX_IDLE_MIN_MS + mx_below(MX_IDLE_SPAN_MS);
+		c->rto_ms = MX_RTO_MIN_MS + mx_below(MX_RTO_SPAN_MS);
+		mx_arm(x, i, MX_IDLE, 1 + mx_below(c->idle_ms) * NSEC_PER_MSEC);
+	}
+	mx_flush(x);
+
+	/* A warm-up of half the window, then the window. */
+	start = now_ns();
+	warm_end = start + window / 2;
+	end = warm_end + window;
+	next_step = last_traffic = start;
+	while (!x->failed) {
+		now = now_ns();
+		if (!x->measuring && now >= warm_end) {
+			x->measuring = true;
+			mx_mark(x, &k0, false);
+		}
+		if (now >= end)
+			break;
+		if (now >= next_step) {
+			uint64_t dt = now - last_traffic;
+
+			x->arm_base = now;
+			if (x->t.ip)
+				inproc_clock(x->t.ip, now);
+			mx_traffic(x, dt < MX_MAX_STEP_NS ? dt : MX_MAX_STEP_NS);
+			last_traffic = now;
+			next_step += MX_STEP_NS;
+			if (next_step <= now)
+				next_step = now + MX_STEP_NS;
+			mx_flush(x);
+		}
+		mx_reap(x, next_step < end ? next_step : end, &now);
+		if (x->nr_reactions) {
+			x->arm_base = now;
+			if (x->t.ip)
+				inproc_clock(x->t.ip, now);
+			mx_react(x);
+			mx_flush(x);
+		}
+	}
+	if (x->failed)
+		goto out;
+	mx_mark(x, &k1, true);
+
+	/* Every arming ended once: what the method holds is what the daemon armed. */
+	for (i = 0; i < n * MX_KINDS; i++)
+		live += !!mx_timers[i].user_data;
+	held = mx_method_live(x);
+	if (held != (long)live) {
+		mx_fail(x, "timers held at the end: by the method, by the daemon", held, live);
+		goto out;
+	}
+	r->seconds = (double)(k1.t - k0.t) / NSEC_PER_SEC;
+	r->arms = x->arms - k0.arms;
+	r->rearms = x->rearms - k0.rearms;
+	r->cancels = x->cancels - k0.cancels;
+	r->expiries = x->expiries - k0.expiries;
+	r->calls = k1.calls - k0.calls;
+	r->waits = k1.waits - k0.waits;
+	r->cpu_ns = (double)(k1.cpu - k0.cpu);
+	r->thread_ns = k1.threads != NA && k0.threads != NA ? k1.threads - k0.threads : NA;
+	r->run_ns = k1.run_ns != NA && k0.run_ns != NA ? k1.run_ns - k0.run_ns : NA;
+	r->live = live;
+	qsort(late, x->nr_late, sizeof(*late), cmp_double);
+	r->p50 = quantile(late, x->nr_late, 0.50);
+	r->p99 = quantile(late, x->nr_late, 0.99);
+	r->max = quantile(late, x->nr_late, 1.0);
+	ops = r->arms + r->rearms + r->cancels + r->expiries;
+	if (!ops) {
+		mx_fail(x, "no timer operation in the window: connections, window ms", n,
+			window / NSEC_PER_MSEC);
+		goto out;
+	}
+	r->valid = 1;
+	res_ops[W_MIXED][m][si][run] = (unsigned long)ops;
+	if (is_twheel(m)) {
+		double threads = r->thread_ns != NA ? r->thread_ns : r->run_ns;
+
+		thread_cpu_source = r->thread_ns != NA ? "the threads' schedstat (sum_exec_runtime)" :
+				    r->run_ns != NA ? "the module's run_ns" : "-";
+		if (threads == NA) {
+			/* No figure for the threads: the total would not be one. */
+			res_ops[W_MIXED][m][si][run] = 0;
+		} else {
+			res[W_MIXED_THREADS][m][si][run] = threads / ops;
+			res_ops[W_MIXED_THREADS][m][si][run] = (unsigned long)ops;
+			res[W_MIXED][m][si][run] = (r->cpu_ns + threads) / ops;
+		}
+	} else {
+		res[W_MIXED][m][si][run] = r->cpu_ns / ops;
+	}
+out:
+	timers_teardown(&x->t);
+	free(x);
+}
+
 /* --- output --------------------------------------------------------------- */
 
 static double median(const double *v, int nr)
@@ -1711,7 +2323,7 @@ static void write_results(void)
 		"thread_cpu_ns_per_event",
 	};
 	enum { NR_EF = sizeof(ef_name) / sizeof(ef_name[0]) };
-	FILE *raw, *sum, *tab, *ex, *exs, *cdf, *meta;
+	FILE *raw, *sum, *tab, *ex, *exs, *cdf, *meta, *mix;
 	char cell[64];
 	int w, m, si, r, rp, f, i;
 
@@ -1738,8 +2350,8 @@ static void write_results(void)
 	if (pin_reaper >= 0)
 		fprintf(meta, "pinned: twbench on CPU %d, twheel files on CPU %d\n",
 			pin_reaper, pin_file);
-	fprintf(meta, "workloads:%s%s\n", do_ops ? " ops" : "",
-		do_expiry ? " expiry" : "");
+	fprintf(meta, "workloads:%s%s%s\n", do_ops ? " ops" : "",
+		do_expiry ? " expiry" : "", do_mixed ? " mixed" : "");
 	fprintf(meta, "methods:");
 	for (m = 0; m < NR_METHODS; m++)
 		if (method_on[m])
@@ -1750,6 +2362,17 @@ static void write_results(void)
 		if (method_on[M_WHEEL] && do_ops)
 			fprintf(meta, "inproc-wheel timerfd_settime calls arming %lu timers: %" PRIu64 "\n",
 				sizes[si], wheel_arm_settimes[si]);
+	if (do_mixed) {
+		uint64_t mixed_ms = (opt_mixed_ns ? opt_mixed_ns : opt_window_ns) / NSEC_PER_MSEC;
+
+		fprintf(meta, "mixed_ms: %" PRIu64 " after a warm-up of %" PRIu64 "\n",
+			mixed_ms, mixed_ms / 2);
+		fprintf(meta, "mixed thread CPU: %s\n", thread_cpu_source);
+		if (mixed_twheel_stop)
+			fprintf(meta, "mixed: twheel left out from %lu connections: quota %" PRIu64
+				" timers per file, %" PRIu64 " in all\n", mixed_twheel_stop,
+				(uint64_t)hs.quota_timers, (uint64_t)hs.max_timers);
+	}
 	fprintf(meta, "runs: %d\nops per sample: %lu\nbudget_ms: %" PRIu64 "\nwindow_ms: %" PRIu64 "\nsizes:",
 		runs, opt_ops, (uint64_t)(opt_budget_ns / NSEC_PER_MSEC),
 		(uint64_t)(opt_window_ns / NSEC_PER_MSEC));
@@ -1862,6 +2485,27 @@ static void write_results(void)
 	fclose(exs);
 	fclose(cdf);
 
+	mix = open_result("mixed-runs.csv",
+			  "method,connections,run,seconds,arms,rearms,cancels,expiries,"
+			  "process_cpu_ns,thread_cpu_ns,thread_run_ns,cpu_ns_per_op,calls,waits,"
+			  "live_timers,early,dups,late_p50_ns,late_p99_ns,late_max_ns");
+	for (m = 0; m < NR_METHODS; m++)
+		for (si = 0; si < nr_sizes; si++)
+			for (r = 0; r < runs; r++) {
+				const struct mixed *x = &mix_res[m][si][r];
+
+				if (!x->valid)
+					continue;
+				fprintf(mix, "%s,%lu,%d,%.3f,%lu,%lu,%lu,%lu,%.0f,%.0f,%.0f,%.1f,%lu,%lu,%lu,%lu,%lu,%.0f,%.0f,%.0f\n",
+					method_name[m], sizes[si], r + 1, x->seconds, x->arms,
+					x->rearms, x->cancels, x->expiries, x->cpu_ns,
+					x->thread_ns, x->run_ns,
+					res_ops[W_MIXED][m][si][r] ? res[W_MIXED][m][si][r] : NA,
+					x->calls, x->waits, x->live, x->early, x->dups,
+					x->p50, x->p99, x->max);
+			}
+	fclose(mix);
+
 	for (f = 0; f < NR_EF; f++) {
 		static const char *const unit[] = {
 			"events/s", "ns", "ns", "ns", "ns", "ns", "ns", "CPU ns/event",
@@ -1896,8 +2540,8 @@ static void usage(int status)
 {
 	fprintf(status ? stderr : stdout,
 		"usage: twbench [--sizes N,N,...] [--runs R] [--ops K] [--budget-ms MS]\n"
-		"               [--window-ms MS] [--out DIR] [--accel kvm|tcg]\n"
-		"               [--no-ops] [--no-expiry] [--methods M,M,...]\n"
+		"               [--window-ms MS] [--mixed-ms MS] [--out DIR] [--accel kvm|tcg]\n"
+		"               [--no-ops] [--no-expiry] [--no-mixed] [--methods M,M,...]\n"
 		"               [--pin REAPER_CPU,TWHEEL_CPU]\n"
 		"       twbench --probe\n"
 		"methods: twheel-1 twheel-64 timerfd io_uring libev libuv inproc-wheel\n"
@@ -1921,6 +2565,14 @@ static void parse_methods(const char *s)
 		method_on[m] = true;
 		s += len + (s[len] == ',');
 	}
+}
+
+/* twheel's mixed run needs its timers within the quotas, with room to spare. */
+static bool mixed_fits(unsigned long n)
+{
+	uint64_t want = n + n / 4;
+
+	return want <= hs.quota_timers && want <= hs.max_timers;
 }
 
 static void parse_sizes(const char *s)
@@ -1956,6 +2608,8 @@ int main(int argc, char **argv)
 		{ "no-ops", no_argument, NULL, 'O' },
 		{ "pin", required_argument, NULL, 'p' },
 		{ "probe", no_argument, NULL, 'P' },
+		{ "no-mixed", no_argument, NULL, 'X' },
+		{ "mixed-ms", required_argument, NULL, 'x' },
 		{ "methods", required_argument, NULL, 'm' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
@@ -1994,6 +2648,14 @@ int main(int argc, char **argv)
 			break;
 		case 'P':
 			opt_probe = 1;
+			break;
+		case 'X':
+			do_mixed = 0;
+			break;
+		case 'x':
+			opt_mixed_ns = strtoull(optarg, NULL, 10) * NSEC_PER_MSEC;
+			if (!opt_mixed_ns)
+				usage(2);
 			break;
 		case 'm':
 			parse_methods(optarg);
@@ -2039,7 +2701,17 @@ int main(int argc, char **argv)
 	late = xcalloc(max_n, sizeof(*late));
 	klate = xcalloc(max_n, sizeof(*klate));
 	seen = xcalloc(max_n, 1);
-	fired = xcalloc(max_n, sizeof(*fired));
+	fired = xcalloc(max_n * MX_KINDS, sizeof(*fired));
+	if (do_mixed) {
+		mx_timers = xcalloc(max_n * MX_KINDS, sizeof(*mx_timers));
+		mx_conns = xcalloc(max_n, sizeof(*mx_conns));
+		mx_reactions = xcalloc(max_n * MX_KINDS, sizeof(*mx_reactions));
+		mx_opened = xcalloc(max_n, sizeof(*mx_opened));
+		memset(mx_timers, 1, max_n * MX_KINDS * sizeof(*mx_timers));
+		memset(mx_conns, 1, max_n * sizeof(*mx_conns));
+		memset(mx_reactions, 1, max_n * MX_KINDS * sizeof(*mx_reactions));
+		memset(mx_opened, 1, max_n * sizeof(*mx_opened));
+	}
 	/* Touch everything now so that the memory deltas see only the kernel. */
 	memset(deadline, 1, max_n * sizeof(*deadline));
 	memset(perm, 1, max_n * sizeof(*perm));
@@ -2049,7 +2721,7 @@ int main(int argc, char **argv)
 	memset(late, 1, max_n * sizeof(*late));
 	memset(klate, 1, max_n * sizeof(*klate));
 	memset(seen, 1, max_n);
-	memset(fired, 1, max_n * sizeof(*fired));
+	memset(fired, 1, max_n * MX_KINDS * sizeof(*fired));
 
 	printf("# twbench: kernel %s, cpu %s, accel %s\n", kernel_rel, cpu_model, accel);
 	print_costs();
@@ -2075,6 +2747,19 @@ int main(int argc, char **argv)
 					continue;
 				rng_state = seed;
 				expiry_run((rp + r) % NR_REAPERS, si, r);
+			}
+			for (m = 0; do_mixed && m < NR_METHODS; m++) {
+				enum method mm = (m + r) % NR_METHODS;
+
+				if (!method_on[mm] || !runs_mixed(mm))
+					continue;
+				if (is_twheel(mm) && !mixed_fits(sizes[si])) {
+					if (!mixed_twheel_stop || sizes[si] < mixed_twheel_stop)
+						mixed_twheel_stop = sizes[si];
+					continue;
+				}
+				rng_state = seed;
+				mixed_run(mm, si, r);
 			}
 		}
 		printf("# %lu live timers: %d runs in %.1f s\n", sizes[si], runs,
