@@ -103,8 +103,9 @@ vm-shell: vm-payload
 # idle 2-core host (20 on a busy one), three quarters of it at 1 000 000.
 BENCH_SIZES ?= 1000,10000,100000,1000000
 BENCH_RUNS ?= 5
-# ops (arm, re-arm, cancel, memory), expiry, or both; and the guest's vCPUs
-BENCH_WORKLOADS ?= ops,expiry
+# ops (arm, re-arm, cancel, memory), expiry, mixed (a daemon's traffic, CPU
+# per operation), or some of them; and the guest's vCPUs
+BENCH_WORKLOADS ?= ops,expiry,mixed
 BENCH_SMP ?= 2
 # More for the guest kernel's command line, e.g. init_on_alloc=0.
 BENCH_APPEND ?=

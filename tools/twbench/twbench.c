@@ -1,16 +1,21 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * twbench: twheel against timerfd and io_uring timeouts, side by side in one
- * process on one kernel.
+ * twbench: twheel against timerfd, io_uring timeouts and the timers a
+ * daemon keeps in its own process, side by side in one process on one
+ * kernel.
  *
  * For each number of live timers N, each run, and each method (twheel with
  * one entry per ioctl, twheel with 64 per ioctl, one timerfd per timer,
- * io_uring IORING_OP_TIMEOUT with submissions of 64), it measures:
+ * io_uring IORING_OP_TIMEOUT with submissions of 64, and in the process:
+ * libev's ev_timer, libuv's uv_timer_t, twheel's wheel with one timerfd;
+ * inproc.c), it measures:
  *
  *   setup   what a method pays per timer before the first arm (timerfd:
- *           timerfd_create; twheel and io_uring: one open for all N);
+ *           timerfd_create; twheel and io_uring: one open for all N; in
+ *           the process: the loop and N initialised timers);
  *   arm     arming N idle timers, deadlines spread over a minute;
- *   memory  MemAvailable and Slab deltas across setup and arm, per timer;
+ *   memory  MemAvailable, Slab and the process's heap (mallinfo2) deltas
+ *           across setup and arm, per timer;
  *   rearm   moving randomly chosen armed timers to a new deadline
  *           (io_uring: TIMEOUT_REMOVE with IORING_TIMEOUT_UPDATE);
  *   cancel  cancelling randomly chosen, distinct armed timers
@@ -21,15 +26,20 @@
  *
  * Then the expiry workload arms N timers due evenly within one second and
  * reaps them: twheel by read() and by io_uring reads, timerfd by epoll and
- * read() and by io_uring POLL_ADD, io_uring timeouts by their completions.
- * It reports events reaped per second of the window, the lateness seen by
- * the reaper (clock read after the wait returned, minus the deadline) at
- * p50/p99/max, and for twheel the kernel's own lateness (fired_ns minus
- * deadline_ns) and, from the module's debugfs counters read around each
- * twheel run, its expiry thread's wake-up latency and work per wake-up.
- * Whether twheel's lateness p99 is within the bound of
- * Documentation/uapi.rst (one tick plus W, W the p99 lateness of the
- * hrtimer-driven reapers of the same run) is judged at every size.
+ * read() and by io_uring POLL_ADD, io_uring timeouts by their completions,
+ * the in-process timers by running their loop. It reports events reaped per
+ * second of the window, the lateness seen by the reaper (clock read after
+ * the wait returned, minus the deadline) at p50/p99/max, and for twheel the
+ * kernel's own lateness (fired_ns minus deadline_ns) and, from the module's
+ * debugfs counters read around each twheel run, its expiry thread's wake-up
+ * latency and work per wake-up. Whether twheel's lateness p99 is within the
+ * bound of Documentation/uapi.rst (one tick plus W, W the p99 lateness of
+ * the hrtimer-driven reapers of the same run) is judged at every size.
+ *
+ * Last, the mixed workload: N connections with twdemo's traffic (arms,
+ * re-arms, cancels and expiries at its rates) for a while, and the CPU time
+ * all of it cost per timer operation: the process's, and for twheel also
+ * that of its expiry threads, which work on the daemon's behalf.
  *
  * Every count is checked (each arm, re-arm and cancel found its timer, each
  * timer fired exactly once and never early); a mismatch is reported and
@@ -40,11 +50,13 @@
  */
 
 #define _GNU_SOURCE
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
 #include <inttypes.h>
 #include <liburing.h>
+#include <malloc.h>
 #include <poll.h>
 #include <sched.h>
 #include <stdarg.h>
@@ -65,6 +77,8 @@
 
 #include <linux/twheel.h>
 
+#include "inproc.h"
+
 #define NSEC_PER_MSEC	1000000ULL
 #define NSEC_PER_SEC	1000000000ULL
 #define MAX_SIZES	8
@@ -73,31 +87,67 @@
 #define CDF_POINTS	200
 #define NA		(-1.0)
 
-enum method { M_TW1, M_TW64, M_TIMERFD, M_URING, NR_METHODS };
+enum method {
+	M_TW1, M_TW64, M_TIMERFD, M_URING,
+	M_LIBEV, M_LIBUV, M_WHEEL,	/* in the process (inproc.c) */
+	NR_METHODS
+};
 
 static const char *const method_name[NR_METHODS] = {
 	"twheel-1", "twheel-64", "timerfd", "io_uring",
+	"libev", "libuv", "inproc-wheel",
 };
 
-enum workload { W_SETUP, W_ARM, W_REARM, W_CANCEL, W_MEM, W_SLAB, NR_WORKLOADS };
+static bool is_twheel(enum method m)
+{
+	return m == M_TW1 || m == M_TW64;
+}
+
+static bool is_inproc(enum method m)
+{
+	return m == M_LIBEV || m == M_LIBUV || m == M_WHEEL;
+}
+
+/* The mixed workload is run by twheel and the timers in the process. */
+static bool runs_mixed(enum method m)
+{
+	return is_twheel(m) || is_inproc(m);
+}
+
+static enum inproc_kind inproc_kind(enum method m)
+{
+	return m == M_LIBEV ? INPROC_LIBEV : m == M_LIBUV ? INPROC_LIBUV : INPROC_WHEEL;
+}
+
+enum workload {
+	W_SETUP, W_ARM, W_REARM, W_CANCEL, W_MEM, W_SLAB, W_HEAP,
+	W_MIXED, W_MIXED_THREADS, NR_WORKLOADS
+};
 
 static const char *const workload_name[NR_WORKLOADS] = {
-	"setup", "arm", "rearm", "cancel", "memory", "slab",
+	"setup", "arm", "rearm", "cancel", "memory", "slab", "heap",
+	"mixed", "mixed-threads",
 };
 
 static const char *const workload_unit[NR_WORKLOADS] = {
 	"ns/timer", "ns/op", "ns/op", "ns/op", "bytes/timer", "bytes/timer",
+	"bytes/timer", "cpu-ns/op", "cpu-ns/op",
 };
 
-enum reaper { R_TW_READ, R_TW_URING, R_TFD_READ, R_TFD_URING, R_URING, NR_REAPERS };
+enum reaper {
+	R_TW_READ, R_TW_URING, R_TFD_READ, R_TFD_URING, R_URING,
+	R_LIBEV, R_LIBUV, R_WHEEL, NR_REAPERS
+};
 
 static const char *const reaper_name[NR_REAPERS] = {
 	"twheel/read", "twheel/io_uring", "timerfd/epoll+read",
 	"timerfd/io_uring-poll", "io_uring-timeout/cqe",
+	"libev/ev_run", "libuv/uv_run", "inproc-wheel/timerfd",
 };
 
 static const enum method reaper_arms[NR_REAPERS] = {
 	M_TW64, M_TW64, M_TIMERFD, M_TIMERFD, M_URING,
+	M_LIBEV, M_LIBUV, M_WHEEL,
 };
 
 struct expiry {
@@ -118,6 +168,23 @@ struct expiry {
 	double run_p99;		/* work per wake-up, ns (bucket bound) */
 	double preempted;	/* wake-ups preempted while working, per 1000 */
 	double moves;		/* files moved between CPUs (file_moves) */
+	double settimes;	/* inproc-wheel: timerfd_settime() calls per 1000 events */
+	double thread_cpu_ns;	/* twheel: its expiry threads' CPU time per event */
+};
+
+/* One mixed run: N connections' traffic, what it did and what it cost. */
+struct mixed {
+	int valid;
+	double seconds;		/* the measured window */
+	unsigned long arms, rearms, cancels, expiries;	/* in the window */
+	double cpu_ns;		/* the process's CPU time in the window */
+	double thread_ns;	/* twheel's expiry threads' (schedstat), NA if unread */
+	double run_ns;		/* the same by the module's run_ns, NA if unread */
+	unsigned long calls;	/* twheel: batch ioctls; inproc-wheel: timerfd_settime */
+	unsigned long waits;	/* the loop's waits for a timer or the next step */
+	unsigned long live;	/* timers armed at the end */
+	unsigned long early, dups;
+	double p50, p99, max;	/* reaper's lateness, ns */
 };
 
 /* The module's counters this benchmark reads, from debugfs. */
@@ -125,7 +192,8 @@ struct expiry {
 struct kcounters {
 	int have;	/* the module keeps the expiry threads' figures */
 	int have_moves;	/* and counts files moved between CPUs */
-	double wakeups, wakeup_ns, preempted, moves;
+	int have_run;	/* and sums the threads' work (run_ns) */
+	double wakeups, wakeup_ns, preempted, moves, run_ns;
 	double hrtimer_us[KC_BUCKETS], wakeup_us[KC_BUCKETS], run_us[KC_BUCKETS];
 };
 static const char *counters_path = "/sys/kernel/debug/twheel/counters";
@@ -140,12 +208,18 @@ static uint64_t opt_window_ns = NSEC_PER_SEC;
 static const char *out_dir = "/tmp/twbench";
 static char accel[32] = "unknown";
 static int pin_reaper = -1, pin_file = -1;	/* --pin: CPUs, -1 if not */
-static int do_ops = 1, do_expiry = 1, opt_probe;
+static int do_ops = 1, do_expiry = 1, do_mixed = 1, opt_probe;
+static uint64_t opt_mixed_ns;			/* 0: the expiry window */
+static bool method_on[NR_METHODS] = { true, true, true, true, true, true, true };
 
 /* Results. */
 static double res[NR_WORKLOADS][NR_METHODS][MAX_SIZES][MAX_RUNS];
 static unsigned long res_ops[NR_WORKLOADS][NR_METHODS][MAX_SIZES][MAX_RUNS];
 static struct expiry exp_res[NR_REAPERS][MAX_SIZES][MAX_RUNS];
+static struct mixed mix_res[NR_METHODS][MAX_SIZES][MAX_RUNS];
+static const char *thread_cpu_source = "-";	/* what mixed-threads counts */
+static uint64_t wheel_arm_settimes[MAX_SIZES];	/* inproc-wheel, arming N */
+static unsigned long mixed_twheel_stop;		/* twheel left out of mixed from here */
 static double arm_estimate_ns[NR_METHODS];	/* per timer, latest run */
 static uint64_t expiry_lead_ns[NR_REAPERS];
 static double module_bytes[MAX_SIZES];		/* twheel's memory_bytes / N */
@@ -171,6 +245,7 @@ static struct __kernel_timespec *uts;
 static int *tfd;
 static double *late, *klate;
 static unsigned char *seen;
+static uint32_t *fired;		/* in-process timers that fired, 3 per connection */
 
 static void fail(const char *fmt, ...)
 {
@@ -250,6 +325,18 @@ static long meminfo_kb(const char *key)
 		}
 	fclose(f);
 	return v;
+}
+
+/*
+ * What the process has taken from malloc(), mapped chunks included: the
+ * memory of timers kept in the process, which MemAvailable cannot see
+ * until it outgrows the per-CPU page lists and pages freed earlier.
+ */
+static long heap_bytes(void)
+{
+	struct mallinfo2 mi = mallinfo2();
+
+	return (long)(mi.uordblks + mi.hblkhd);
 }
 
 /* The guest kernel's command line, which results depend on; "?" if unread. */
@@ -478,16 +565,25 @@ static void probe_environment(void)
 
 	probe_costs();
 
-	fd = open("/dev/twheel", O_RDWR | O_CLOEXEC);
-	if (fd < 0)
-		die("/dev/twheel: %s (is the module loaded?)", strerror(errno));
-	hs.size = sizeof(hs);
-	if (ioctl(fd, TWHEEL_IOC_HANDSHAKE, &hs))
-		die("TWHEEL_IOC_HANDSHAKE: %s", strerror(errno));
-	close(fd);
-	if (hs.max_batch < BATCH)
-		die("max_batch %u is below %u", hs.max_batch, BATCH);
-	raise_fd_limits();
+	if (method_on[M_TW1] || method_on[M_TW64]) {
+		fd = open("/dev/twheel", O_RDWR | O_CLOEXEC);
+		if (fd < 0)
+			die("/dev/twheel: %s (is the module loaded?)", strerror(errno));
+		hs.size = sizeof(hs);
+		if (ioctl(fd, TWHEEL_IOC_HANDSHAKE, &hs))
+			die("TWHEEL_IOC_HANDSHAKE: %s", strerror(errno));
+		close(fd);
+		if (hs.max_batch < BATCH)
+			die("max_batch %u is below %u", hs.max_batch, BATCH);
+	} else {
+		/* The in-process wheel then ticks as the module does by default. */
+		hs.tick_ns = NSEC_PER_MSEC;
+	}
+	/* Only a timerfd per timer needs the machine's limits raised. */
+	if (method_on[M_TIMERFD])
+		raise_fd_limits();
+	else
+		snprintf(limits_note, sizeof(limits_note), "not raised (no timerfd method)");
 }
 
 static FILE *open_result(const char *name, const char *header)
@@ -519,6 +615,7 @@ struct timers {
 	struct io_uring ring;
 	int ring_ok;
 	unsigned long pending;	/* io_uring completions still to come */
+	struct inproc *ip;	/* in the process */
 };
 
 static int ring_init(struct io_uring *ring)
@@ -568,6 +665,11 @@ static int timers_setup(struct timers *t, enum method m, unsigned long n)
 		ret = ring_init(&t->ring);
 		t->ring_ok = !ret;
 		return ret;
+	case M_LIBEV:
+	case M_LIBUV:
+	case M_WHEEL:
+		t->ip = inproc_new(inproc_kind(m), n, hs.tick_ns, fired);
+		return t->ip ? 0 : -errno;
 	default:
 		return -EINVAL;
 	}
@@ -583,9 +685,11 @@ static void timers_teardown(struct timers *t)
 		close(tfd[i]);
 	if (t->ring_ok)
 		io_uring_queue_exit(&t->ring);
+	inproc_free(t->ip);
 	t->fd = -1;
 	t->nr_tfd = 0;
 	t->ring_ok = 0;
+	t->ip = NULL;
 }
 
 /* A twheel batch ioctl; returns the entries that found their timer, or -errno. */
@@ -718,10 +822,19 @@ static uint64_t timers_arm(struct timers *t)
 		}
 		r = i == n ? 0 : r;
 		break;
+	case M_LIBEV:
+	case M_LIBUV:
+	case M_WHEEL:
+		inproc_clock(t->ip, now_ns());
+		for (i = 0; i < n; i++)
+			found += inproc_arm(t->ip, i, deadline[i]);
+		break;
 	default:
 		r = -EINVAL;
 	}
 	t1 = now_ns();
+	if (t->ip && inproc_errors(t->ip))
+		r = -EIO;
 	if (r < 0) {
 		fail("%s: arming %lu timers: %s", method_name[t->m], n, strerror((int)-r));
 		return 0;
@@ -767,8 +880,10 @@ static uint64_t timers_modify(struct timers *t, unsigned long k, int cancel,
 
 	pick_random(t->n, k);
 	t0 = now_ns();
+	if (t->ip)
+		inproc_clock(t->ip, now_ns());
 	while (i < k) {
-		unsigned long c = t->m == M_TW1 || t->m == M_TIMERFD ? 1 : BATCH;
+		unsigned long c = t->m == M_TW64 || t->m == M_URING ? BATCH : 1;
 
 		if (c > k - i)
 			c = k - i;
@@ -816,6 +931,12 @@ static uint64_t timers_modify(struct timers *t, unsigned long k, int cancel,
 				sqe->user_data = TAG_CTL | x;
 				break;
 			}
+			case M_LIBEV:
+			case M_LIBUV:
+			case M_WHEEL:
+				found += cancel ? inproc_cancel(t->ip, x)
+						: inproc_arm(t->ip, x, d);
+				break;
 			default:
 				break;
 			}
@@ -855,6 +976,8 @@ static uint64_t timers_modify(struct timers *t, unsigned long k, int cancel,
 	}
 	t1 = now_ns();
 	*done = i;
+	if (t->ip && inproc_errors(t->ip))
+		r = -EIO;
 	if (r < 0) {
 		fail("%s: %s of %lu timers: %s", method_name[t->m], what, k, strerror((int)-r));
 		return 0;
@@ -915,7 +1038,7 @@ static void far_deadlines(unsigned long n)
 static void ops_run(enum method m, int si, int run)
 {
 	unsigned long n = sizes[si], k = opt_ops < n ? opt_ops : n, done;
-	long avail0, slab0, avail1, slab1;
+	long avail0, slab0, avail1, slab1, heap0;
 	struct timers t;
 	uint64_t t0, ns;
 	int ret;
@@ -926,6 +1049,7 @@ static void ops_run(enum method m, int si, int run)
 	memory_settle();
 	avail0 = meminfo_kb("MemAvailable");
 	slab0 = meminfo_kb("Slab");
+	heap0 = heap_bytes();
 	t0 = now_ns();
 	ret = timers_setup(&t, m, n);
 	ns = now_ns() - t0;
@@ -946,12 +1070,16 @@ static void ops_run(enum method m, int si, int run)
 	res[W_ARM][m][si][run] = (double)ns / n;
 	res_ops[W_ARM][m][si][run] = n;
 	arm_estimate_ns[m] = (double)ns / n;
+	if (m == M_WHEEL)
+		wheel_arm_settimes[si] = inproc_timerfd_settimes(t.ip);
 
 	avail1 = meminfo_kb("MemAvailable");
 	slab1 = meminfo_kb("Slab");
 	res[W_MEM][m][si][run] = (double)(avail0 - avail1) * 1024 / n;
 	res[W_SLAB][m][si][run] = (double)(slab1 - slab0) * 1024 / n;
+	res[W_HEAP][m][si][run] = (double)(heap_bytes() - heap0) / n;
 	res_ops[W_MEM][m][si][run] = res_ops[W_SLAB][m][si][run] = n;
+	res_ops[W_HEAP][m][si][run] = n;
 	if (m == M_TW64 && run == 0) {
 		long mb = twheel_memory_bytes();
 
@@ -1217,6 +1345,24 @@ static int reap_epoll(struct expiry_ctx *c, uint64_t *now)
 	return 0;
 }
 
+/*
+ * In the process: the loop runs once, waiting until a timer is due, and
+ * what fired is in hand when it returns.
+ */
+static int reap_inproc(struct expiry_ctx *c, uint64_t *now)
+{
+	unsigned long got = inproc_run(c->t.ip, UINT64_MAX), j;
+
+	*now = now_ns();
+	if (inproc_errors(c->t.ip)) {
+		fail("%s: timerfd_settime failed", reaper_name[c->rp]);
+		return -1;
+	}
+	for (j = 0; j < got; j++)
+		reaped(c->e, fired[j], *now, c->n, NULL);
+	return 0;
+}
+
 /* Lateness quantiles of what was reaped. */
 static void expiry_summarise(struct expiry *e, enum reaper rp)
 {
@@ -1260,6 +1406,9 @@ static int kcounters_read(struct kcounters *k)
 		} else if (!strcmp(name, "file_moves")) {
 			k->moves = v;
 			k->have_moves = 1;
+		} else if (!strcmp(name, "run_ns")) {
+			k->run_ns = v;
+			k->have_run = 1;
 		} else if (sscanf(name, "hrtimer_late_us_log2_%u", &b) == 1) {
 			if (b < KC_BUCKETS)
 				k->hrtimer_us[b] = v;
@@ -1315,6 +1464,62 @@ static void kcounters_summarise(struct expiry *e, const struct kcounters *b,
 	e->preempted = 1000 * (a->preempted - b->preempted) / e->wakeups;
 }
 
+/* The expiry threads ("twheel/N"), found once; their CPU time from schedstat. */
+static pid_t twheel_threads[256];
+static int nr_twheel_threads = -1;
+
+static void find_twheel_threads(void)
+{
+	char path[300], comm[32];
+	struct dirent *d;
+	DIR *dir = opendir("/proc");
+
+	nr_twheel_threads = 0;
+	while (dir && (d = readdir(dir)) &&
+	       nr_twheel_threads < (int)(sizeof(twheel_threads) / sizeof(twheel_threads[0]))) {
+		FILE *f;
+
+		if (d->d_name[0] < '1' || d->d_name[0] > '9')
+			continue;
+		snprintf(path, sizeof(path), "/proc/%s/comm", d->d_name);
+		f = fopen(path, "r");
+		if (!f)
+			continue;
+		if (fgets(comm, sizeof(comm), f) && !strncmp(comm, "twheel/", 7))
+			twheel_threads[nr_twheel_threads++] = atoi(d->d_name);
+		fclose(f);
+	}
+	if (dir)
+		closedir(dir);
+}
+
+/* The expiry threads' CPU time so far, ns (sum_exec_runtime); NA if unread. */
+static double twheel_threads_ns(void)
+{
+	double sum = 0;
+	int i;
+
+	if (nr_twheel_threads < 0)
+		find_twheel_threads();
+	if (!nr_twheel_threads)
+		return NA;
+	for (i = 0; i < nr_twheel_threads; i++) {
+		char path[64];
+		unsigned long long ns;
+		FILE *f;
+
+		snprintf(path, sizeof(path), "/proc/%d/schedstat", (int)twheel_threads[i]);
+		f = fopen(path, "r");
+		if (!f)
+			return NA;
+		if (fscanf(f, "%llu", &ns) != 1)
+			ns = 0;
+		fclose(f);
+		sum += ns;
+	}
+	return sum;
+}
+
 static void expiry_run(enum reaper rp, int si, int run)
 {
 	struct kcounters kc_before, kc_after;
@@ -1325,6 +1530,7 @@ static void expiry_run(enum reaper rp, int si, int run)
 	struct expiry *e = c.e;
 	unsigned long n = c.n;
 	uint64_t first, t_armed, t_last = 0, guard, c0;
+	double threads0, threads1;
 	int ret;
 
 	memset(e, 0, sizeof(*e));
@@ -1337,7 +1543,7 @@ static void expiry_run(enum reaper rp, int si, int run)
 		goto out;
 	}
 	memset(seen, 0, n);
-	if (pin_file >= 0 && reaper_arms[rp] != M_TIMERFD && reaper_arms[rp] != M_URING) {
+	if (pin_file >= 0 && is_twheel(reaper_arms[rp])) {
 		struct twheel_set_cpu sc = { .size = sizeof(sc), .cpu = pin_file };
 		cpu_set_t set;
 
@@ -1356,7 +1562,7 @@ static void expiry_run(enum reaper rp, int si, int run)
 		goto out;
 
 	/* Only twheel's runs wake its threads; nothing else runs meanwhile. */
-	if (reaper_arms[rp] != M_TIMERFD && reaper_arms[rp] != M_URING)
+	if (is_twheel(reaper_arms[rp]))
 		have_kc = !kcounters_read(&kc_before);
 	first = expiry_deadlines(rp, n);
 	if (!timers_arm(&c.t))
@@ -1370,6 +1576,7 @@ static void expiry_run(enum reaper rp, int si, int run)
 	}
 
 	guard = first + opt_window_ns + 120 * NSEC_PER_SEC;
+	threads0 = is_twheel(reaper_arms[rp]) ? twheel_threads_ns() : NA;
 	c0 = cpu_ns();
 	while (e->events + e->dups < n) {
 		unsigned long before = e->events + e->dups;
@@ -1384,6 +1591,8 @@ static void expiry_run(enum reaper rp, int si, int run)
 			ret = reap_twheel_read(&c, &now);
 		else if (rp == R_TFD_READ)
 			ret = reap_epoll(&c, &now);
+		else if (is_inproc(reaper_arms[rp]))
+			ret = reap_inproc(&c, &now);
 		else
 			ret = reap_uring(&c, &now);
 		if (ret)
@@ -1392,10 +1601,14 @@ static void expiry_run(enum reaper rp, int si, int run)
 			t_last = now;
 	}
 	e->cpu_ns = (double)(cpu_ns() - c0) / (e->events ? e->events : 1);
+	threads1 = threads0 != NA ? twheel_threads_ns() : NA;
+	e->thread_cpu_ns = threads1 != NA ? (threads1 - threads0) / (e->events ? e->events : 1) : NA;
 	if (e->events != n || e->dups || e->early)
 		fail("%s at %lu: %lu of %lu reaped, %lu more than once, %lu early",
 		     reaper_name[rp], n, e->events, n, e->dups, e->early);
 	e->per_s = t_last > first ? e->events / ((double)(t_last - first) / NSEC_PER_SEC) : NA;
+	e->settimes = rp == R_WHEEL && e->events ?
+		      1000.0 * inproc_timerfd_settimes(c.t.ip) / e->events : NA;
 	expiry_summarise(e, rp);
 	if (have_kc && !kcounters_read(&kc_after))
 		kcounters_summarise(e, &kc_before, &kc_after);
@@ -1407,6 +1620,583 @@ out:
 	if (c.ep >= 0)
 		close(c.ep);
 	timers_teardown(&c.t);
+}
+
+/* --- mixed: a daemon's traffic, everything charged ------------------------ */
+
+/*
+ * tools/twdemo's traffic, per connection and second: packets push the idle
+ * timeout back (a re-arm); data sent arms the retransmission timer when it
+ * is not armed, acks cancel it; a retransmission timeout re-arms it with
+ * the timeout doubled, and closes the connection after MX_MAX_RETRIES; now
+ * and then a path validation is armed, and mostly cancelled when it
+ * completes; peers close connections, and some are gone without a word:
+ * their connections end by their idle timeout. A closed connection is
+ * replaced by a new one (a new conn_id for twheel), so there are always N.
+ * Each connection then sees about 0.8 arms, 0.2 re-arms, 0.45 cancels and
+ * 0.35 expiries a second (most of them idle timeouts: a packet every five
+ * seconds does not always come within a 2 to 6 s timeout) and holds 1.1
+ * armed timers; mixed-runs.csv has the counts of every run.
+ *
+ * The daemon's loop, the same for every method: make the traffic of the
+ * time since the last step (every MX_STEP_NS), then wait for the timers
+ * until the next step and react to those that fired. twheel's arms and
+ * cancels go out in one ioctl per run of same-typed entries, as
+ * libtwheel's batch buffers send them (64 entries at most for twheel-64,
+ * one for twheel-1); the traffic is ordered so that a turn makes few runs.
+ * In the process every call applies at once.
+ */
+#define MX_PACKET_RATE		0.2	/* packets received: idle starts over */
+#define MX_SEND_RATE		0.5	/* data sent: retransmission armed */
+#define MX_ACK_RATE		5.0	/* acks, while data is unacked */
+#define MX_MIGRATE_RATE		0.01	/* path validations started */
+#define MX_VALIDATE_RATE	2.0	/* validations completed, while pending */
+#define MX_CLOSE_RATE		0.01	/* closed by the peer */
+#define MX_DEAD_PERCENT		5	/* peers gone: nothing comes back */
+#define MX_IDLE_MIN_MS		2000	/* idle timeout: 2 to 6 s */
+#define MX_IDLE_SPAN_MS		4000
+#define MX_RTO_MIN_MS		200	/* first retransmission timeout */
+#define MX_RTO_SPAN_MS		200
+#define MX_PATH_RTOS		3	/* path validation: 3 RTOs */
+#define MX_MAX_RETRIES		3
+#define MX_STEP_NS		(10 * NSEC_PER_MSEC)	/* traffic every 10 ms */
+#define MX_MAX_STEP_NS		(100 * NSEC_PER_MSEC)	/* and never more at once */
+
+enum { MX_IDLE, MX_PATH, MX_RTX, MX_KINDS };
+
+static const unsigned int mx_kind[MX_KINDS] = {
+	[MX_IDLE] = TWHEEL_KIND_IDLE,
+	[MX_PATH] = TWHEEL_KIND_PATH_VALIDATION,
+	[MX_RTX] = TWHEEL_KIND_RETRANSMIT,
+};
+
+/* What the daemon knows of one timer: the arming it holds, 0 if none. */
+struct mx_timer {
+	uint64_t user_data;
+	uint64_t deadline;
+};
+
+struct mx_conn {
+	uint32_t gen;		/* twheel's conn_id is gen << 32 | index */
+	uint16_t retries;
+	uint8_t dead;		/* the peer is gone: no packets, no acks */
+	uint8_t closed;		/* closed in this turn, reopened at its end */
+	uint32_t idle_ms, rto_ms;
+};
+
+struct mx_reaction {
+	uint32_t i, gen, k;
+};
+
+static struct mx_timer *mx_timers;	/* MX_KINDS per connection */
+static struct mx_conn *mx_conns;
+static struct mx_reaction *mx_reactions;
+static uint32_t *mx_opened;		/* connections to reopen this turn */
+
+enum { Q_ARM = 1, Q_CANCEL, Q_CANCEL_CONN };
+
+/* One mixed run of one method. */
+struct mx {
+	enum method m;
+	unsigned long n;		/* connections */
+	struct timers t;
+	struct mixed *r;
+	/* twheel: the run of same-typed entries being filled */
+	int qtype;
+	unsigned int qn, qmax;
+	unsigned long qwant;		/* entries that should find their timer */
+	struct twheel_arm qarm[BATCH];
+	struct twheel_cancel qcancel[BATCH];
+	__u64 qconn[BATCH];
+	uint64_t arm_base;		/* deadlines count from here */
+	uint64_t last_ud;
+	unsigned long arms, rearms, cancels, expiries, calls, waits;
+	unsigned long nr_reactions, nr_opened, nr_late;
+	bool measuring, failed;
+};
+
+static void mx_fail(struct mx *x, const char *what, unsigned long a, unsigned long b)
+{
+	fail("%s: mixed at %lu connections: %s (%lu, %lu)", method_name[x->m], x->n,
+	     what, a, b);
+	x->failed = true;
+}
+
+static unsigned long mx_below(unsigned long n)
+{
+	return (rng() >> 32) * n >> 32;
+}
+
+/* How many times something of @per_sec per connection happens in @dt_ns. */
+static unsigned long mx_how_many(const struct mx *x, double per_sec, uint64_t dt_ns)
+{
+	double f = per_sec * x->n * dt_ns / 1e9;
+	unsigned long k = (unsigned long)f;
+
+	return k + ((rng() >> 11) * 0x1p-53 < f - k);
+}
+
+static uint64_t mx_conn_id(unsigned long i)
+{
+	return (uint64_t)mx_conns[i].gen << 32 | i;
+}
+
+static void mx_flush(struct mx *x)
+{
+	long r;
+
+	if (!x->qn)
+		return;
+	switch (x->qtype) {
+	case Q_ARM:
+		r = tw_batch(x->t.fd, TWHEEL_IOC_ARM, x->qarm, x->qn, sizeof(x->qarm[0]));
+		break;
+	case Q_CANCEL:
+		r = tw_batch(x->t.fd, TWHEEL_IOC_CANCEL, x->qcancel, x->qn,
+			     sizeof(x->qcancel[0]));
+		break;
+	default:
+		r = tw_batch(x->t.fd, TWHEEL_IOC_CANCEL_CONN, x->qconn, x->qn,
+			     sizeof(x->qconn[0]));
+		break;
+	}
+	x->calls++;
+	if (r < 0)
+		mx_fail(x, "a batch failed: -errno, entries", -r, x->qn);
+	else if ((unsigned long)r != x->qwant)
+		mx_fail(x, "a batch found timers: found, expected", r, x->qwant);
+	x->qn = 0;
+	x->qwant = 0;
+}
+
+/* The next entry of a twheel batch of @type; sends the run before if it must. */
+static unsigned int mx_queue(struct mx *x, int type, bool want_found)
+{
+	if (x->qn && (x->qtype != type || x->qn == x->qmax))
+		mx_flush(x);
+	x->qtype = type;
+	x->qwant += want_found;
+	return x->qn++;
+}
+
+static void mx_arm(struct mx *x, unsigned long i, unsigned int k, uint64_t timeout_ns)
+{
+	struct mx_timer *t = &mx_timers[i * MX_KINDS + k];
+	bool was = t->user_data;
+
+	if (was)
+		x->rearms++;
+	else
+		x->arms++;
+	t->user_data = ++x->last_ud;
+	t->deadline = x->arm_base + timeout_ns;
+	if (is_twheel(x->m)) {
+		unsigned int q = mx_queue(x, Q_ARM, was);
+
+		x->qarm[q] = (struct twheel_arm){
+			.conn_id = mx_conn_id(i), .timeout_ns = t->deadline,
+			.user_data = t->user_data, .kind = mx_kind[k],
+			.flags = TWHEEL_ARM_ABS,
+		};
+	} else if (inproc_arm(x->t.ip, i * MX_KINDS + k, t->deadline) != was) {
+		mx_fail(x, "an arm found the timer armed or not: timer, expected", i * MX_KINDS + k, was);
+	}
+}
+
+static void mx_cancel(struct mx *x, unsigned long i, unsigned int k)
+{
+	struct mx_timer *t = &mx_timers[i * MX_KINDS + k];
+
+	x->cancels++;
+	t->user_data = 0;
+	if (is_twheel(x->m)) {
+		unsigned int q = mx_queue(x, Q_CANCEL, true);
+
+		x->qcancel[q] = (struct twheel_cancel){
+			.conn_id = mx_conn_id(i), .kind = mx_kind[k],
+		};
+	} else if (!inproc_cancel(x->t.ip, i * MX_KINDS + k)) {
+		mx_fail(x, "a cancel did not find its timer: timer, kind", i * MX_KINDS + k, k);
+	}
+}
+
+/* Closes connection @i and makes it a new one, whose idle timer waits for mx_reopen(). */
+static void mx_close(struct mx *x, unsigned long i)
+{
+	struct mx_conn *c = &mx_conns[i];
+	unsigned int k, armed = 0;
+
+	for (k = 0; k < MX_KINDS; k++) {
+		struct mx_timer *t = &mx_timers[i * MX_KINDS + k];
+
+		if (!t->user_data)
+			continue;
+		armed++;
+		t->user_data = 0;
+		if (!is_twheel(x->m) && !inproc_cancel(x->t.ip, i * MX_KINDS + k))
+			mx_fail(x, "a close did not find a timer: timer, kind", i * MX_KINDS + k, k);
+	}
+	x->cancels += armed;
+	if (is_twheel(x->m)) {
+		unsigned int q = mx_queue(x, Q_CANCEL_CONN, armed > 0);
+
+		x->qconn[q] = mx_conn_id(i);
+	}
+	c->gen++;
+	c->retries = 0;
+	c->dead = mx_below(100) < MX_DEAD_PERCENT;
+	c->idle_ms = MX_IDLE_MIN_MS + mx_below(MX_IDLE_SPAN_MS);
+	c->rto_ms = MX_RTO_MIN_MS + mx_below(MX_RTO_SPAN_MS);
+	c->closed = 1;
+	mx_opened[x->nr_opened++] = i;
+}
+
+/* The new connections' idle timers. */
+static void mx_reopen(struct mx *x)
+{
+	unsigned long j;
+
+	for (j = 0; j < x->nr_opened; j++) {
+		unsigned long i = mx_opened[j];
+
+		mx_conns[i].closed = 0;
+		mx_arm(x, i, MX_IDLE, mx_conns[i].idle_ms * NSEC_PER_MSEC);
+	}
+	x->nr_opened = 0;
+}
+
+/*
+ * The traffic of @dt_ns, in twdemo's order except that the path
+ * validations start before the acks come: arms, then cancels, then closes
+ * and the new connections' arms (four runs of same-typed entries).
+ */
+static void mx_traffic(struct mx *x, uint64_t dt_ns)
+{
+	unsigned long k, i;
+
+	for (k = mx_how_many(x, MX_PACKET_RATE, dt_ns); k; k--) {
+		i = mx_below(x->n);
+		if (!mx_conns[i].dead)
+			mx_arm(x, i, MX_IDLE, mx_conns[i].idle_ms * NSEC_PER_MSEC);
+	}
+	for (k = mx_how_many(x, MX_SEND_RATE, dt_ns); k; k--) {
+		i = mx_below(x->n);
+		if (!mx_timers[i * MX_KINDS + MX_RTX].user_data) {
+			mx_conns[i].retries = 0;
+			mx_arm(x, i, MX_RTX, mx_conns[i].rto_ms * NSEC_PER_MSEC);
+		}
+	}
+	for (k = mx_how_many(x, MX_MIGRATE_RATE, dt_ns); k; k--) {
+		i = mx_below(x->n);
+		if (!mx_timers[i * MX_KINDS + MX_PATH].user_data)
+			mx_arm(x, i, MX_PATH, (uint64_t)MX_PATH_RTOS *
+			       mx_conns[i].rto_ms * NSEC_PER_MSEC);
+	}
+	for (k = mx_how_many(x, MX_ACK_RATE, dt_ns); k; k--) {
+		i = mx_below(x->n);
+		if (!mx_conns[i].dead && mx_timers[i * MX_KINDS + MX_RTX].user_data)
+			mx_cancel(x, i, MX_RTX);
+	}
+	for (k = mx_how_many(x, MX_VALIDATE_RATE, dt_ns); k; k--) {
+		i = mx_below(x->n);
+		if (!mx_conns[i].dead && mx_timers[i * MX_KINDS + MX_PATH].user_data)
+			mx_cancel(x, i, MX_PATH);
+	}
+	for (k = mx_how_many(x, MX_CLOSE_RATE, dt_ns); k; k--) {
+		i = mx_below(x->n);
+		if (!mx_conns[i].closed)
+			mx_close(x, i);
+	}
+	mx_reopen(x);
+}
+
+/*
+ * One timer fired, reaped at @now: it must be the arming the daemon holds
+ * (twheel: its connection and user_data), due, and seen once.
+ */
+static void mx_event(struct mx *x, unsigned long i, unsigned int k, uint64_t gen,
+		     uint64_t user_data, uint64_t now, const __u64 *fired_ns)
+{
+	struct mx_timer *t;
+
+	if (i >= x->n || k >= MX_KINDS) {
+		mx_fail(x, "an event of no timer: connection, kind", i, k);
+		return;
+	}
+	t = &mx_timers[i * MX_KINDS + k];
+	if (!t->user_data || (is_twheel(x->m) &&
+			      (gen != mx_conns[i].gen || user_data != t->user_data))) {
+		x->r->dups++;
+		mx_fail(x, "an event of an arming cancelled, replaced or reaped: timer, kind",
+			i * MX_KINDS + k, k);
+		return;
+	}
+	if (now < t->deadline || (fired_ns && *fired_ns < t->deadline)) {
+		x->r->early++;
+		mx_fail(x, "an event before its deadline: timer, kind", i * MX_KINDS + k, k);
+	}
+	if (x->measuring && x->nr_late < max_n)
+		late[x->nr_late++] = now >= t->deadline ? (double)(now - t->deadline) : 0;
+	t->user_data = 0;
+	x->expiries++;
+	mx_reactions[x->nr_reactions++] = (struct mx_reaction){ i, mx_conns[i].gen, k };
+}
+
+/* Waits for the timers until @until_ns and takes what fired; the clock after, in *@now. */
+static void mx_reap(struct mx *x, uint64_t until_ns, uint64_t *now)
+{
+	ssize_t r, j;
+
+	if (!is_twheel(x->m)) {
+		unsigned long got = inproc_run(x->t.ip, until_ns), g;
+
+		x->waits++;
+		*now = now_ns();
+		if (inproc_errors(x->t.ip))
+			mx_fail(x, "timerfd_settime failed: calls, errors",
+				inproc_timerfd_settimes(x->t.ip), inproc_errors(x->t.ip));
+		for (g = 0; g < got; g++)
+			mx_event(x, fired[g] / MX_KINDS, fired[g] % MX_KINDS, 0, 0, *now, NULL);
+		return;
+	}
+	r = read(x->t.fd, readbuf, sizeof(readbuf));
+	if (r < 0 && errno == EAGAIN) {
+		struct pollfd pfd = { .fd = x->t.fd, .events = POLLIN };
+		uint64_t t = now_ns();
+
+		x->waits++;
+		poll(&pfd, 1, until_ns <= t ? 0 :
+		     (int)((until_ns - t + NSEC_PER_MSEC - 1) / NSEC_PER_MSEC));
+		r = read(x->t.fd, readbuf, sizeof(readbuf));
+	}
+	*now = now_ns();
+	if (r < 0) {
+		if (errno != EAGAIN)
+			mx_fail(x, "read: errno, 0", errno, 0);
+		return;
+	}
+	for (j = 0; j < r / (ssize_t)sizeof(readbuf[0]); j++) {
+		const struct twheel_event *ev = &readbuf[j];
+		unsigned int k;
+
+		for (k = 0; k < MX_KINDS && mx_kind[k] != ev->kind; k++)
+			;
+		mx_event(x, (uint32_t)ev->conn_id, k, ev->conn_id >> 32, ev->user_data,
+			 *now, &ev->fired_ns);
+	}
+}
+
+/*
+ * What the daemon does when timers fire, in two runs: first the
+ * connections that close (an idle timeout, a retransmission beyond the
+ * last), then the new connections' and the retransmissions' arms.
+ */
+static void mx_react(struct mx *x)
+{
+	unsigned long j;
+
+	for (j = 0; j < x->nr_reactions; j++) {
+		const struct mx_reaction *r = &mx_reactions[j];
+		struct mx_conn *c = &mx_conns[r->i];
+
+		if (c->gen != r->gen)
+			continue;
+		if (r->k == MX_IDLE || (r->k == MX_RTX && c->retries + 1 > MX_MAX_RETRIES))
+			mx_close(x, r->i);
+	}
+	mx_reopen(x);
+	for (j = 0; j < x->nr_reactions; j++) {
+		const struct mx_reaction *r = &mx_reactions[j];
+		struct mx_conn *c = &mx_conns[r->i];
+
+		if (c->gen != r->gen || r->k != MX_RTX)
+			continue;
+		c->retries++;
+		mx_arm(x, r->i, MX_RTX, ((uint64_t)c->rto_ms * NSEC_PER_MSEC) << c->retries);
+	}
+	x->nr_reactions = 0;
+}
+
+/* The figures the window is measured by, read at one of its ends. */
+struct mx_mark {
+	uint64_t t, cpu;
+	double threads, run_ns;
+	unsigned long arms, rearms, cancels, expiries, calls, waits;
+};
+
+/*
+ * The process's CPU time is read last at the start of the window and first
+ * at its end, so that reading the threads' figures is not charged to it.
+ */
+static void mx_mark(const struct mx *x, struct mx_mark *k, bool end)
+{
+	struct kcounters kc;
+
+	if (end)
+		k->cpu = cpu_ns();
+	k->threads = k->run_ns = NA;
+	if (is_twheel(x->m)) {
+		k->threads = twheel_threads_ns();
+		if (!kcounters_read(&kc) && kc.have_run)
+			k->run_ns = kc.run_ns;
+	}
+	k->arms = x->arms;
+	k->rearms = x->rearms;
+	k->cancels = x->cancels;
+	k->expiries = x->expiries;
+	k->calls = is_twheel(x->m) ? x->calls :
+		   x->t.ip ? inproc_timerfd_settimes(x->t.ip) : 0;
+	k->waits = x->waits;
+	k->t = now_ns();
+	if (!end)
+		k->cpu = cpu_ns();
+}
+
+/* The timers the method holds (twheel: armed or fired and unread). */
+static long mx_method_live(struct mx *x)
+{
+	struct twheel_next nx = { .size = sizeof(nx) };
+
+	if (!is_twheel(x->m))
+		return (long)inproc_pending(x->t.ip);
+	if (ioctl(x->t.fd, TWHEEL_IOC_NEXT, &nx))
+		return -1;
+	return (long)(nx.armed + nx.queued);
+}
+
+static void mixed_run(enum method m, int si, int run)
+{
+	uint64_t window = opt_mixed_ns ? opt_mixed_ns : opt_window_ns;
+	struct mx *x = xcalloc(1, sizeof(*x));
+	struct mixed *r = &mix_res[m][si][run];
+	struct mx_mark k0 = { 0 }, k1;
+	uint64_t start, warm_end, end, next_step, last_traffic, now;
+	unsigned long n = sizes[si], i, live = 0;
+	double ops;
+	long held;
+	int ret;
+
+	memset(r, 0, sizeof(*r));
+	x->m = m;
+	x->n = n;
+	x->r = r;
+	x->qmax = m == M_TW64 ? BATCH : 1;
+	ret = timers_setup(&x->t, m, is_twheel(m) ? n : n * MX_KINDS);
+	if (ret) {
+		fail("%s: mixed: setup for %lu connections: %s", method_name[m], n, strerror(-ret));
+		goto out;
+	}
+	if (is_twheel(m) && fcntl(x->t.fd, F_SETFL, O_NONBLOCK)) {
+		fail("%s: mixed: O_NONBLOCK: %s", method_name[m], strerror(errno));
+		goto out;
+	}
+	memset(mx_timers, 0, n * MX_KINDS * sizeof(*mx_timers));
+	memset(mx_conns, 0, n * sizeof(*mx_conns));
+
+	/* N connections, each idle timer at a random point of its timeout. */
+	x->arm_base = now_ns();
+	if (x->t.ip)
+		inproc_clock(x->t.ip, x->arm_base);
+	for (i = 0; i < n; i++) {
+		struct mx_conn *c = &mx_conns[i];
+
+		c->gen = 1;
+		c->dead = mx_below(100) < MX_DEAD_PERCENT;
+		c->idle_ms = MX_IDLE_MIN_MS + mx_below(MX_IDLE_SPAN_MS);
+		c->rto_ms = MX_RTO_MIN_MS + mx_below(MX_RTO_SPAN_MS);
+		mx_arm(x, i, MX_IDLE, 1 + mx_below(c->idle_ms) * NSEC_PER_MSEC);
+	}
+	mx_flush(x);
+
+	/* A warm-up of half the window, then the window. */
+	start = now_ns();
+	warm_end = start + window / 2;
+	end = warm_end + window;
+	next_step = last_traffic = start;
+	while (!x->failed) {
+		now = now_ns();
+		if (!x->measuring && now >= warm_end) {
+			x->measuring = true;
+			mx_mark(x, &k0, false);
+		}
+		if (now >= end)
+			break;
+		if (now >= next_step) {
+			uint64_t dt = now - last_traffic;
+
+			x->arm_base = now;
+			if (x->t.ip)
+				inproc_clock(x->t.ip, now);
+			mx_traffic(x, dt < MX_MAX_STEP_NS ? dt : MX_MAX_STEP_NS);
+			last_traffic = now;
+			next_step += MX_STEP_NS;
+			if (next_step <= now)
+				next_step = now + MX_STEP_NS;
+			mx_flush(x);
+		}
+		mx_reap(x, next_step < end ? next_step : end, &now);
+		if (x->nr_reactions) {
+			x->arm_base = now;
+			if (x->t.ip)
+				inproc_clock(x->t.ip, now);
+			mx_react(x);
+			mx_flush(x);
+		}
+	}
+	if (x->failed)
+		goto out;
+	mx_mark(x, &k1, true);
+
+	/* Every arming ended once: what the method holds is what the daemon armed. */
+	for (i = 0; i < n * MX_KINDS; i++)
+		live += !!mx_timers[i].user_data;
+	held = mx_method_live(x);
+	if (held != (long)live) {
+		mx_fail(x, "timers held at the end: by the method, by the daemon", held, live);
+		goto out;
+	}
+	r->seconds = (double)(k1.t - k0.t) / NSEC_PER_SEC;
+	r->arms = x->arms - k0.arms;
+	r->rearms = x->rearms - k0.rearms;
+	r->cancels = x->cancels - k0.cancels;
+	r->expiries = x->expiries - k0.expiries;
+	r->calls = k1.calls - k0.calls;
+	r->waits = k1.waits - k0.waits;
+	r->cpu_ns = (double)(k1.cpu - k0.cpu);
+	r->thread_ns = k1.threads != NA && k0.threads != NA ? k1.threads - k0.threads : NA;
+	r->run_ns = k1.run_ns != NA && k0.run_ns != NA ? k1.run_ns - k0.run_ns : NA;
+	r->live = live;
+	qsort(late, x->nr_late, sizeof(*late), cmp_double);
+	r->p50 = quantile(late, x->nr_late, 0.50);
+	r->p99 = quantile(late, x->nr_late, 0.99);
+	r->max = quantile(late, x->nr_late, 1.0);
+	ops = r->arms + r->rearms + r->cancels + r->expiries;
+	if (!ops) {
+		mx_fail(x, "no timer operation in the window: connections, window ms", n,
+			window / NSEC_PER_MSEC);
+		goto out;
+	}
+	r->valid = 1;
+	res_ops[W_MIXED][m][si][run] = (unsigned long)ops;
+	if (is_twheel(m)) {
+		double threads = r->thread_ns != NA ? r->thread_ns : r->run_ns;
+
+		thread_cpu_source = r->thread_ns != NA ? "the threads' schedstat (sum_exec_runtime)" :
+				    r->run_ns != NA ? "the module's run_ns" : "-";
+		if (threads == NA) {
+			/* No figure for the threads: the total would not be one. */
+			res_ops[W_MIXED][m][si][run] = 0;
+		} else {
+			res[W_MIXED_THREADS][m][si][run] = threads / ops;
+			res_ops[W_MIXED_THREADS][m][si][run] = (unsigned long)ops;
+			res[W_MIXED][m][si][run] = (r->cpu_ns + threads) / ops;
+		}
+	} else {
+		res[W_MIXED][m][si][run] = r->cpu_ns / ops;
+	}
+out:
+	timers_teardown(&x->t);
+	free(x);
 }
 
 /* --- output --------------------------------------------------------------- */
@@ -1455,6 +2245,8 @@ static double expiry_field(const struct expiry *e, int f)
 	case 12: return e->run_p99;
 	case 13: return e->preempted;
 	case 14: return e->moves;
+	case 15: return e->settimes;
+	case 16: return e->thread_cpu_ns;
 	default: return NA;
 	}
 }
@@ -1502,7 +2294,7 @@ static void write_bound_table(FILE *tab)
 		"thread's own wake-up latency p99 from the module's counters (bucket bound)\n%-12s %12s %12s",
 		(uint64_t)hs.tick_ns, "live", "W (ns)", "bound (ns)");
 	for (rp = 0; rp < NR_REAPERS; rp++)
-		if (reaper_arms[rp] != M_TIMERFD && reaper_arms[rp] != M_URING)
+		if (is_twheel(reaper_arms[rp]) && method_on[reaper_arms[rp]])
 			fprintf(tab, " %22s %7s %14s", reaper_name[rp], "within", "thread W (ns)");
 	fprintf(tab, "\n");
 	for (si = 0; si < nr_sizes; si++) {
@@ -1516,7 +2308,7 @@ static void write_bound_table(FILE *tab)
 		for (rp = 0; rp < NR_REAPERS; rp++) {
 			double kp99 = expiry_median(rp, si, 5);
 
-			if (reaper_arms[rp] == M_TIMERFD || reaper_arms[rp] == M_URING)
+			if (!is_twheel(reaper_arms[rp]) || !method_on[reaper_arms[rp]])
 				continue;
 			fmt_cell(cell, sizeof(cell), kp99, 0);
 			fprintf(tab, " %22s %7s", cell,
@@ -1536,10 +2328,11 @@ static void write_results(void)
 		"cpu_ns_per_event", "thread_wakeups", "thread_wakeup_mean_ns",
 		"thread_wakeup_p99_ns", "thread_hrtimer_late_p99_ns",
 		"thread_run_p99_ns", "thread_preempted_per_1000",
-		"thread_file_moves",
+		"thread_file_moves", "timerfd_settime_per_1000_events",
+		"thread_cpu_ns_per_event",
 	};
 	enum { NR_EF = sizeof(ef_name) / sizeof(ef_name[0]) };
-	FILE *raw, *sum, *tab, *ex, *exs, *cdf, *meta;
+	FILE *raw, *sum, *tab, *ex, *exs, *cdf, *meta, *mix;
 	char cell[64];
 	int w, m, si, r, rp, f, i;
 
@@ -1566,8 +2359,29 @@ static void write_results(void)
 	if (pin_reaper >= 0)
 		fprintf(meta, "pinned: twbench on CPU %d, twheel files on CPU %d\n",
 			pin_reaper, pin_file);
-	fprintf(meta, "workloads:%s%s\n", do_ops ? " ops" : "",
-		do_expiry ? " expiry" : "");
+	fprintf(meta, "workloads:%s%s%s\n", do_ops ? " ops" : "",
+		do_expiry ? " expiry" : "", do_mixed ? " mixed" : "");
+	fprintf(meta, "methods:");
+	for (m = 0; m < NR_METHODS; m++)
+		if (method_on[m])
+			fprintf(meta, " %s", method_name[m]);
+	fprintf(meta, "\nin-process: %s; inproc-wheel tick_ns %" PRIu64 "\n",
+		inproc_versions(), (uint64_t)hs.tick_ns);
+	for (si = 0; si < nr_sizes; si++)
+		if (method_on[M_WHEEL] && do_ops)
+			fprintf(meta, "inproc-wheel timerfd_settime calls arming %lu timers: %" PRIu64 "\n",
+				sizes[si], wheel_arm_settimes[si]);
+	if (do_mixed) {
+		uint64_t mixed_ms = (opt_mixed_ns ? opt_mixed_ns : opt_window_ns) / NSEC_PER_MSEC;
+
+		fprintf(meta, "mixed_ms: %" PRIu64 " after a warm-up of %" PRIu64 "\n",
+			mixed_ms, mixed_ms / 2);
+		fprintf(meta, "mixed thread CPU: %s\n", thread_cpu_source);
+		if (mixed_twheel_stop)
+			fprintf(meta, "mixed: twheel left out from %lu connections: quota %" PRIu64
+				" timers per file, %" PRIu64 " in all\n", mixed_twheel_stop,
+				(uint64_t)hs.quota_timers, (uint64_t)hs.max_timers);
+	}
 	fprintf(meta, "runs: %d\nops per sample: %lu\nbudget_ms: %" PRIu64 "\nwindow_ms: %" PRIu64 "\nsizes:",
 		runs, opt_ops, (uint64_t)(opt_budget_ns / NSEC_PER_MSEC),
 		(uint64_t)(opt_window_ns / NSEC_PER_MSEC));
@@ -1661,7 +2475,7 @@ static void write_results(void)
 				fprintf(exs, "%s,%lu,%d,%s,%.0f,%.3f\n", reaper_name[rp], sizes[si], k,
 					ef_name[f], v, b > 0 ? v / b : NA);
 			}
-			if (reaper_arms[rp] != M_TIMERFD && reaper_arms[rp] != M_URING) {
+			if (is_twheel(reaper_arms[rp])) {
 				double bound = late_bound(si), kp99 = expiry_median(rp, si, 5);
 
 				if (bound != NA && kp99 != NA) {
@@ -1680,11 +2494,33 @@ static void write_results(void)
 	fclose(exs);
 	fclose(cdf);
 
+	mix = open_result("mixed-runs.csv",
+			  "method,connections,run,seconds,arms,rearms,cancels,expiries,"
+			  "process_cpu_ns,thread_cpu_ns,thread_run_ns,cpu_ns_per_op,calls,waits,"
+			  "live_timers,early,dups,late_p50_ns,late_p99_ns,late_max_ns");
+	for (m = 0; m < NR_METHODS; m++)
+		for (si = 0; si < nr_sizes; si++)
+			for (r = 0; r < runs; r++) {
+				const struct mixed *x = &mix_res[m][si][r];
+
+				if (!x->valid)
+					continue;
+				fprintf(mix, "%s,%lu,%d,%.3f,%lu,%lu,%lu,%lu,%.0f,%.0f,%.0f,%.1f,%lu,%lu,%lu,%lu,%lu,%.0f,%.0f,%.0f\n",
+					method_name[m], sizes[si], r + 1, x->seconds, x->arms,
+					x->rearms, x->cancels, x->expiries, x->cpu_ns,
+					x->thread_ns, x->run_ns,
+					res_ops[W_MIXED][m][si][r] ? res[W_MIXED][m][si][r] : NA,
+					x->calls, x->waits, x->live, x->early, x->dups,
+					x->p50, x->p99, x->max);
+			}
+	fclose(mix);
+
 	for (f = 0; f < NR_EF; f++) {
 		static const char *const unit[] = {
 			"events/s", "ns", "ns", "ns", "ns", "ns", "ns", "CPU ns/event",
 			"wake-ups", "ns", "ns, bucket bound", "ns, bucket bound",
 			"ns, bucket bound", "per 1000 wake-ups", "files moved",
+			"calls per 1000 events", "CPU ns/event",
 		};
 
 		fprintf(tab, "\nexpiry %s (%s), N timers due within %" PRIu64 " ms\n%-12s",
@@ -1709,14 +2545,43 @@ static void write_results(void)
 	fclose(tab);
 }
 
-static void usage(void)
+static void usage(int status)
 {
-	fprintf(stderr,
+	fprintf(status ? stderr : stdout,
 		"usage: twbench [--sizes N,N,...] [--runs R] [--ops K] [--budget-ms MS]\n"
-		"               [--window-ms MS] [--out DIR] [--accel kvm|tcg]\n"
-		"               [--no-expiry] [--no-ops] [--pin REAPER_CPU,TWHEEL_CPU]\n"
-		"       twbench --probe\n");
-	exit(2);
+		"               [--window-ms MS] [--mixed-ms MS] [--out DIR] [--accel kvm|tcg]\n"
+		"               [--no-ops] [--no-expiry] [--no-mixed] [--methods M,M,...]\n"
+		"               [--pin REAPER_CPU,TWHEEL_CPU]\n"
+		"       twbench --probe\n"
+		"methods: twheel-1 twheel-64 timerfd io_uring libev libuv inproc-wheel\n"
+		"(all by default; libev, libuv and inproc-wheel need no module)\n");
+	exit(status);
+}
+
+static void parse_methods(const char *s)
+{
+	int m;
+
+	memset(method_on, 0, sizeof(method_on));
+	while (*s) {
+		size_t len = strcspn(s, ",");
+
+		for (m = 0; m < NR_METHODS; m++)
+			if (strlen(method_name[m]) == len && !strncmp(s, method_name[m], len))
+				break;
+		if (m == NR_METHODS)
+			usage(2);
+		method_on[m] = true;
+		s += len + (s[len] == ',');
+	}
+}
+
+/* twheel's mixed run needs its timers within the quotas, with room to spare. */
+static bool mixed_fits(unsigned long n)
+{
+	uint64_t want = n + n / 4;
+
+	return want <= hs.quota_timers && want <= hs.max_timers;
 }
 
 static void parse_sizes(const char *s)
@@ -1728,14 +2593,14 @@ static void parse_sizes(const char *s)
 		unsigned long v = strtoul(s, &end, 10);
 
 		if (end == s || !v || nr_sizes == MAX_SIZES)
-			usage();
+			usage(2);
 		sizes[nr_sizes++] = v;
 		s = *end == ',' ? end + 1 : end;
 		if (*end && *end != ',')
-			usage();
+			usage(2);
 	}
 	if (!nr_sizes)
-		usage();
+		usage(2);
 }
 
 int main(int argc, char **argv)
@@ -1752,6 +2617,10 @@ int main(int argc, char **argv)
 		{ "no-ops", no_argument, NULL, 'O' },
 		{ "pin", required_argument, NULL, 'p' },
 		{ "probe", no_argument, NULL, 'P' },
+		{ "no-mixed", no_argument, NULL, 'X' },
+		{ "mixed-ms", required_argument, NULL, 'x' },
+		{ "methods", required_argument, NULL, 'm' },
+		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
 	int c, si, r, m, rp;
@@ -1789,17 +2658,31 @@ int main(int argc, char **argv)
 		case 'P':
 			opt_probe = 1;
 			break;
+		case 'X':
+			do_mixed = 0;
+			break;
+		case 'x':
+			opt_mixed_ns = strtoull(optarg, NULL, 10) * NSEC_PER_MSEC;
+			if (!opt_mixed_ns)
+				usage(2);
+			break;
+		case 'm':
+			parse_methods(optarg);
+			break;
+		case 'h':
+			usage(0);
+			break;
 		case 'p':
 			if (sscanf(optarg, "%d,%d", &pin_reaper, &pin_file) != 2 ||
 			    pin_reaper < 0 || pin_file < 0)
-				usage();
+				usage(2);
 			break;
 		default:
-			usage();
+			usage(2);
 		}
 	}
 	if (runs < 1 || runs > MAX_RUNS || !opt_ops || !opt_window_ns || optind != argc)
-		usage();
+		usage(2);
 	if (opt_probe) {
 		/* The machine's costs alone: no module needed, nothing written. */
 		probe_costs();
@@ -1827,6 +2710,17 @@ int main(int argc, char **argv)
 	late = xcalloc(max_n, sizeof(*late));
 	klate = xcalloc(max_n, sizeof(*klate));
 	seen = xcalloc(max_n, 1);
+	fired = xcalloc(max_n * MX_KINDS, sizeof(*fired));
+	if (do_mixed) {
+		mx_timers = xcalloc(max_n * MX_KINDS, sizeof(*mx_timers));
+		mx_conns = xcalloc(max_n, sizeof(*mx_conns));
+		mx_reactions = xcalloc(max_n * MX_KINDS, sizeof(*mx_reactions));
+		mx_opened = xcalloc(max_n, sizeof(*mx_opened));
+		memset(mx_timers, 1, max_n * MX_KINDS * sizeof(*mx_timers));
+		memset(mx_conns, 1, max_n * sizeof(*mx_conns));
+		memset(mx_reactions, 1, max_n * MX_KINDS * sizeof(*mx_reactions));
+		memset(mx_opened, 1, max_n * sizeof(*mx_opened));
+	}
 	/* Touch everything now so that the memory deltas see only the kernel. */
 	memset(deadline, 1, max_n * sizeof(*deadline));
 	memset(perm, 1, max_n * sizeof(*perm));
@@ -1836,6 +2730,7 @@ int main(int argc, char **argv)
 	memset(late, 1, max_n * sizeof(*late));
 	memset(klate, 1, max_n * sizeof(*klate));
 	memset(seen, 1, max_n);
+	memset(fired, 1, max_n * MX_KINDS * sizeof(*fired));
 
 	printf("# twbench: kernel %s, cpu %s, accel %s\n", kernel_rel, cpu_model, accel);
 	print_costs();
@@ -1851,12 +2746,29 @@ int main(int argc, char **argv)
 			 * method of a run draws the same deadlines and picks.
 			 */
 			for (m = 0; do_ops && m < NR_METHODS; m++) {
+				if (!method_on[(m + r) % NR_METHODS])
+					continue;
 				rng_state = seed;
 				ops_run((m + r) % NR_METHODS, si, r);
 			}
 			for (rp = 0; do_expiry && rp < NR_REAPERS; rp++) {
+				if (!method_on[reaper_arms[(rp + r) % NR_REAPERS]])
+					continue;
 				rng_state = seed;
 				expiry_run((rp + r) % NR_REAPERS, si, r);
+			}
+			for (m = 0; do_mixed && m < NR_METHODS; m++) {
+				enum method mm = (m + r) % NR_METHODS;
+
+				if (!method_on[mm] || !runs_mixed(mm))
+					continue;
+				if (is_twheel(mm) && !mixed_fits(sizes[si])) {
+					if (!mixed_twheel_stop || sizes[si] < mixed_twheel_stop)
+						mixed_twheel_stop = sizes[si];
+					continue;
+				}
+				rng_state = seed;
+				mixed_run(mm, si, r);
 			}
 		}
 		printf("# %lu live timers: %d runs in %.1f s\n", sizes[si], runs,

@@ -9,13 +9,14 @@
 
 sizes=${TWBENCH_SIZES:-1000,10000,100000,1000000}
 runs=${TWBENCH_RUNS:-5}
-workloads=${TWBENCH_WORKLOADS:-ops,expiry}
+workloads=${TWBENCH_WORKLOADS:-ops,expiry,mixed}
 out=/tmp/twbench
 
 mkdir -p $out
 only=
 case ",$workloads," in *,ops,*) ;; *) only="$only --no-ops" ;; esac
 case ",$workloads," in *,expiry,*) ;; *) only="$only --no-expiry" ;; esac
+case ",$workloads," in *,mixed,*) ;; *) only="$only --no-mixed" ;; esac
 start=$(cut -d. -f1 /proc/uptime)
 /tools/twbench --sizes "$sizes" --runs "$runs" --out $out $only \
 	--accel "${TWHEEL_ACCEL:-unknown}" > $out/twbench.log 2>&1
