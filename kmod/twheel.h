@@ -48,6 +48,20 @@
 /* The largest batch, reported as twheel_handshake.max_batch. */
 #define TWHEEL_MAX_BATCH	65536
 
+/**
+ * struct twheel_clock - the time of a call, as the module and its caller see it
+ * @now: CLOCK_MONOTONIC ns
+ * @offset: what the caller's CLOCK_MONOTONIC adds to @now: not zero inside
+ *	a time namespace with a monotonic offset
+ *
+ * Timers are kept in the host's CLOCK_MONOTONIC, which the expiry threads
+ * read; every time that crosses the uapi is the caller's, as timerfd's are.
+ */
+struct twheel_clock {
+	u64 now;
+	s64 offset;
+};
+
 /* Module parameters and global state (twheel_main.c) */
 extern u64 twheel_tick_ns;
 extern u64 twheel_max_timeout_ns;

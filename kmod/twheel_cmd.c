@@ -21,7 +21,9 @@
  * first invalid entry; the entries before it are applied, and the batch
  * reports the errno of the one that stopped it, like a short writev(). An
  * entry is read from kernel memory only, once it has been copied there, so
- * what is checked is what is applied. The errnos are the uapi's
+ * what is checked is what is applied. Absolute deadlines are on the
+ * caller's CLOCK_MONOTONIC, which inside a time namespace is offset from
+ * the host's (&struct twheel_clock). The errnos are the uapi's
  * (Documentation/uapi.rst): -EINVAL for an unknown kind, flag or non-zero
  * reserved field or a bad entry size, -ERANGE for a timeout beyond
  * &twheel_handshake.max_timeout_ns, -E2BIG for a batch beyond
@@ -37,13 +39,17 @@
 
 /*
  * Checks arm entries and computes their deadlines and ticks: an entry's
- * deadline is @now plus its timeout, or its timeout itself with
- * %TWHEEL_ARM_ABS.
+ * deadline is the time of the call plus its timeout, or with
+ * %TWHEEL_ARM_ABS its timeout itself, on the caller's clock; a deadline
+ * before the host's clock began is due at once.
  */
 static unsigned int twheel_cmd_arm_prep(struct twheel_chunk *chunk,
-					unsigned int n, u64 now, int *err)
+					unsigned int n,
+					const struct twheel_clock *clock,
+					int *err)
 {
-	u64 max = twheel_max_timeout_ns;
+	u64 max = twheel_max_timeout_ns, now = clock->now;
+	u64 caller_now = now + clock->offset;
 	unsigned int i;
 
 	for (i = 0; i < n; i++) {
@@ -56,9 +62,12 @@ static unsigned int twheel_cmd_arm_prep(struct twheel_chunk *chunk,
 			return i;
 		}
 		if (arm->flags & TWHEEL_ARM_ABS) {
-			if (arm->timeout_ns > now + max)
+			if (arm->timeout_ns > caller_now + max)
 				goto range;
-			deadline = arm->timeout_ns;
+			deadline = arm->timeout_ns - clock->offset;
+			/* Before the host's clock began: past, due now. */
+			if (clock->offset > 0 && arm->timeout_ns < clock->offset)
+				deadline = 0;
 		} else {
 			if (arm->timeout_ns > max)
 				goto range;
@@ -75,7 +84,9 @@ range:
 }
 
 static unsigned int twheel_cmd_cancel_prep(struct twheel_chunk *chunk,
-					   unsigned int n, u64 now, int *err)
+					   unsigned int n,
+					   const struct twheel_clock *clock,
+					   int *err)
 {
 	unsigned int i;
 
@@ -91,7 +102,8 @@ static unsigned int twheel_cmd_cancel_prep(struct twheel_chunk *chunk,
 
 /* Every connection id is valid: one that does not exist is not found. */
 static unsigned int twheel_cmd_cancel_conn_prep(struct twheel_chunk *chunk,
-						unsigned int n, u64 now,
+						unsigned int n,
+						const struct twheel_clock *clock,
 						int *err)
 {
 	return n;
@@ -150,14 +162,15 @@ int twheel_cmd_check_batch(const struct twheel_batch *b, enum twheel_cmd cmd)
  * @ctx: the file, with the entries in @ctx->chunk
  * @cmd: their command
  * @n: how many
- * @now: the time of the batch call, CLOCK_MONOTONIC ns
+ * @clock: the time of the batch call
  * @res: the batch's outcome, to which this chunk adds; its error is set if
  *	an entry was invalid or could not be applied
  *
  * Context: process context, @ctx->mutex held.
  */
 void twheel_cmd_apply(struct twheel_ctx *ctx, enum twheel_cmd cmd,
-		      unsigned int n, u64 now, struct twheel_batch_res *res)
+		      unsigned int n, const struct twheel_clock *clock,
+		      struct twheel_batch_res *res)
 {
 	const struct twheel_cmd_def *def = &twheel_cmd_defs[cmd];
 	unsigned int valid;
@@ -165,7 +178,7 @@ void twheel_cmd_apply(struct twheel_ctx *ctx, enum twheel_cmd cmd,
 
 	lockdep_assert_held(&ctx->mutex);
 
-	valid = def->prep(&ctx->chunk, n, now, &err);
+	valid = def->prep(&ctx->chunk, n, clock, &err);
 	if (valid)
 		def->apply(ctx, valid, res);
 	if (!res->error && valid < n)

@@ -128,10 +128,11 @@ static struct twheel_batch_res twheel_ctx_test_apply(struct twheel_ctx *ctx,
 						     enum twheel_cmd cmd,
 						     unsigned int n)
 {
+	struct twheel_clock clock = { .now = ktime_get_ns() };
 	struct twheel_batch_res res = {};
 
 	mutex_lock(&ctx->mutex);
-	twheel_cmd_apply(ctx, cmd, n, ktime_get_ns(), &res);
+	twheel_cmd_apply(ctx, cmd, n, &clock, &res);
 	twheel_conn_reap(ctx);
 	mutex_unlock(&ctx->mutex);
 	return res;
@@ -214,10 +215,20 @@ static u64 twheel_ctx_test_random(u64 *state)
 	return *state * 0x2545f4914f6cdd1dULL;
 }
 
+static unsigned int twheel_ctx_test_prep_at(struct twheel_chunk *chunk,
+					    unsigned int n,
+					    const struct twheel_clock *clock,
+					    int *err)
+{
+	return twheel_cmd_defs[TWHEEL_CMD_ARM].prep(chunk, n, clock, err);
+}
+
 static unsigned int twheel_ctx_test_arm_prep(struct twheel_chunk *chunk,
 					     unsigned int n, u64 now, int *err)
 {
-	return twheel_cmd_defs[TWHEEL_CMD_ARM].prep(chunk, n, now, err);
+	struct twheel_clock clock = { .now = now };
+
+	return twheel_ctx_test_prep_at(chunk, n, &clock, err);
 }
 
 /* Arm entries get deadlines and ticks, and a chunk stops at a bad entry. */
@@ -261,6 +272,40 @@ static void twheel_ctx_test_arm_checks_stop_at_the_first_invalid_entry(struct ku
 	c->arm[4].timeout_ns = twheel_max_timeout_ns + 1;
 	KUNIT_EXPECT_EQ(test, twheel_ctx_test_arm_prep(c, n, now, &err), 4);
 	KUNIT_EXPECT_EQ(test, err, -ERANGE);
+}
+
+/* In a time namespace, absolute deadlines are on the caller's clock. */
+static void twheel_ctx_test_absolute_deadlines_are_on_the_callers_clock(struct kunit *test)
+{
+	struct twheel_ctx *ctx = ((struct twheel_ctx_test *)test->priv)->ctx;
+	struct twheel_chunk *c = &ctx->chunk;
+	struct twheel_clock clock = {
+		.now = TWHEEL_CTX_TEST_START,
+		.offset = 86400LL * 1000000000LL,
+	};
+	u64 caller_now = clock.now + clock.offset;
+	int err = 0;
+
+	memset(c->arm, 0, 4 * sizeof(c->arm[0]));
+	c->arm[0].flags = TWHEEL_ARM_ABS;
+	c->arm[0].timeout_ns = caller_now + 5000000;
+	c->arm[1].timeout_ns = 5000000;
+	/* Before the host's clock began: due at once. */
+	c->arm[2].flags = TWHEEL_ARM_ABS;
+	c->arm[2].timeout_ns = 1000;
+	c->arm[3].flags = TWHEEL_ARM_ABS;
+	c->arm[3].timeout_ns = caller_now + twheel_max_timeout_ns + 1;
+	KUNIT_EXPECT_EQ(test, twheel_ctx_test_prep_at(c, 4, &clock, &err), 3);
+	KUNIT_EXPECT_EQ(test, err, -ERANGE);
+	KUNIT_EXPECT_EQ(test, c->deadline[0], clock.now + 5000000);
+	KUNIT_EXPECT_EQ(test, c->deadline[1], clock.now + 5000000);
+	KUNIT_EXPECT_EQ(test, c->deadline[2], 0);
+
+	/* A clock behind the host's: the other way. */
+	clock.offset = -1000000000LL;
+	c->arm[0].timeout_ns = clock.now - 1000000000ULL + 5000000;
+	KUNIT_EXPECT_EQ(test, twheel_ctx_test_prep_at(c, 1, &clock, &err), 1);
+	KUNIT_EXPECT_EQ(test, c->deadline[0], clock.now + 5000000);
 }
 
 /* A batch applies the entries before a bad one and reports its errno. */
@@ -715,6 +760,7 @@ static void twheel_ctx_test_random_operations_deliver_each_arming_once(struct ku
 
 static struct kunit_case twheel_ctx_test_cases[] = {
 	KUNIT_CASE(twheel_ctx_test_arm_checks_stop_at_the_first_invalid_entry),
+	KUNIT_CASE(twheel_ctx_test_absolute_deadlines_are_on_the_callers_clock),
 	KUNIT_CASE(twheel_ctx_test_a_bad_entry_stops_the_batch_after_the_good_ones),
 	KUNIT_CASE(twheel_ctx_test_a_timer_fires_once_never_before_its_deadline),
 	KUNIT_CASE(twheel_ctx_test_cancel_takes_back_a_fired_unread_event),

@@ -38,7 +38,9 @@
 #include <linux/miscdevice.h>
 #include <linux/module.h>
 #include <linux/poll.h>
+#include <linux/nsproxy.h>
 #include <linux/sched/signal.h>
+#include <linux/time_namespace.h>
 #include <linux/slab.h>
 #include <linux/smp.h>
 #include <linux/uaccess.h>
@@ -56,6 +58,26 @@
 
 /* The command without its size bits: argument structs carry their size. */
 #define TWHEEL_IOC_NOSIZE(cmd)	((cmd) & ~(_IOC_SIZEMASK << _IOC_SIZESHIFT))
+
+/*
+ * What the calling task's CLOCK_MONOTONIC adds to the host's: its time
+ * namespace's monotonic offset (containers, checkpoint/restore). Every
+ * time the uapi takes or gives is on the caller's clock, as timerfd's.
+ */
+static s64 twheel_caller_offset(void)
+{
+#ifdef CONFIG_TIME_NS
+	return timespec64_to_ns(&current->nsproxy->time_ns->offsets.monotonic);
+#else
+	return 0;
+#endif
+}
+
+/* A host CLOCK_MONOTONIC time as the caller's clock shows it. */
+static u64 twheel_to_caller(u64 ns, s64 offset)
+{
+	return ns == U64_MAX ? ns : ns + offset;
+}
 
 static int twheel_open(struct inode *inode, struct file *file)
 {
@@ -82,7 +104,8 @@ static ssize_t twheel_read_iter(struct kiocb *iocb, struct iov_iter *to)
 	struct twheel_ctx *ctx = iocb->ki_filp->private_data;
 	struct twheel_event ev[TWHEEL_READ_CHUNK];
 	size_t room = iov_iter_count(to) / sizeof(ev[0]);
-	unsigned int n, want;
+	s64 offset = twheel_caller_offset();
+	unsigned int i, n, want;
 	ssize_t done = 0;
 	size_t size;
 	int ret;
@@ -111,6 +134,12 @@ static ssize_t twheel_read_iter(struct kiocb *iocb, struct iov_iter *to)
 							ARRAY_SIZE(ev)));
 		if (!want)
 			break;
+		for (i = 0; offset && i < want; i++) {
+			ev[i].deadline_ns = twheel_to_caller(ev[i].deadline_ns,
+							     offset);
+			ev[i].fired_ns = twheel_to_caller(ev[i].fired_ns,
+							  offset);
+		}
 		/*
 		 * Copied under the lock, so that the events that leave the
 		 * file are exactly those that reach the reader. With page
@@ -298,11 +327,11 @@ static long twheel_ioc_batch(struct twheel_ctx *ctx,
 	size_t ksize = twheel_cmd_defs[cmd].entry_size;
 	struct twheel_batch_res res = {};
 	const void __user *entries;
+	struct twheel_clock clock;
 	struct twheel_batch b;
 	unsigned int n, got;
 	long ret;
 	int err;
-	u64 now;
 
 	ret = twheel_copy_arg(&b, sizeof(b), uarg, TWHEEL_BATCH_SIZE_VER0);
 	if (ret < 0)
@@ -312,7 +341,8 @@ static long twheel_ioc_batch(struct twheel_ctx *ctx,
 		return ret;
 
 	entries = u64_to_user_ptr(b.entries);
-	now = ktime_get_ns();
+	clock.now = ktime_get_ns();
+	clock.offset = twheel_caller_offset();
 	if (mutex_lock_interruptible(&ctx->mutex))
 		return -EINTR;
 	while (res.applied < b.count && !res.error) {
@@ -321,7 +351,7 @@ static long twheel_ioc_batch(struct twheel_ctx *ctx,
 					  entries + (size_t)res.applied *
 						    b.entry_size,
 					  b.entry_size, n, &err);
-		twheel_cmd_apply(ctx, cmd, got, now, &res);
+		twheel_cmd_apply(ctx, cmd, got, &clock, &res);
 		if (!res.error && got < n)
 			res.error = err;
 		cond_resched();
@@ -352,7 +382,8 @@ static long twheel_ioc_next(struct twheel_ctx *ctx,
 	memset(&next, 0, sizeof(next));
 	next.size = size;
 	spin_lock(&ctx->wqh.lock);
-	next.next_ns = __twheel_ctx_next(ctx);
+	next.next_ns = twheel_to_caller(__twheel_ctx_next(ctx),
+					twheel_caller_offset());
 	next.armed = ctx->nr_armed;
 	next.queued = ctx->nr_queued;
 	spin_unlock(&ctx->wqh.lock);
