@@ -31,7 +31,10 @@
  * **Memory.** A connection with one kind in use is one object from a
  * %SLAB_ACCOUNT cache, plus its share of the table (Documentation/device.rst
  * has the sizes). Its second kind moves its slots to an array sized for 2,
- * 4, 8 or 16 kinds, kept until the connection is freed. New connections
+ * 4, 8 or 16 kinds; when kinds leave (cancelled, or read) and at most a
+ * quarter of the array is in use, the slots move to a smaller array or,
+ * for one, back inline, so that a timer's cost does not depend on how
+ * many kinds its connection once had. New connections
  * are allocated in bulk, as many as the rest of the chunk may need (at
  * least %TWHEEL_SPARE_MIN), and up to %TWHEEL_BATCH_CHUNK allocated or
  * freed ones are kept as spares for the next: one slab call, and one
@@ -142,20 +145,63 @@ static void __twheel_conn_slot_remove(struct twheel_conn *conn, u16 used,
 			(nr - idx - 1) * sizeof(*slots));
 }
 
-/* Moves the slots to @slots, room for @cap kinds; returns the old array. */
-static struct twheel_slot *__twheel_conn_grow(struct twheel_conn *conn,
+/* The slots @conn must have room for: in use, or wanted by a chunk. */
+static unsigned int __twheel_conn_need(const struct twheel_conn *conn)
+{
+	return hweight16(twheel_conn_used(conn) | READ_ONCE(conn->want));
+}
+
+/*
+ * Moves the slots in use to @slots, room for @cap kinds, or inline if
+ * @slots is NULL (at most one in use); returns the old array, or NULL.
+ */
+static struct twheel_slot *__twheel_conn_move(struct twheel_conn *conn,
 					      struct twheel_slot *slots,
 					      unsigned int cap)
 {
 	struct twheel_slot *old = conn->nr_alloc ? conn->many : NULL;
+	unsigned int nr = hweight16(twheel_conn_used(conn));
 
 	twheel_counter_add(TWHEEL_CTR_MEMORY_BYTES,
-			   (long)(cap - conn->nr_alloc) * sizeof(*slots));
-	memcpy(slots, twheel_conn_slots(conn),
-	       hweight16(twheel_conn_used(conn)) * sizeof(*slots));
+			   ((long)cap - conn->nr_alloc) * sizeof(*slots));
+	if (!slots) {
+		/* @one and @many share their memory: copy, then store. */
+		struct twheel_slot one = nr ? old[0] : (struct twheel_slot){ 0 };
+
+		conn->one = one;
+		conn->nr_alloc = 0;
+		return old;
+	}
+	memcpy(slots, twheel_conn_slots(conn), nr * sizeof(*slots));
 	conn->many = slots;
 	conn->nr_alloc = cap;
 	return old;
+}
+
+/*
+ * After kinds left @conn: when at most a quarter of its array is in use
+ * (and not wanted by a chunk being prepared), moves the slots to an array
+ * twice their number, or inline for one, so that what a timer costs does
+ * not depend on how many kinds its connection once had. The smaller array
+ * is taken without sleeping; if there is none to be had, the slots stay
+ * where they are.
+ */
+static void __twheel_conn_shrink(struct twheel_conn *conn)
+{
+	unsigned int need = __twheel_conn_need(conn);
+	struct twheel_slot *slots = NULL;
+	unsigned int cap = 0;
+
+	if (!conn->nr_alloc || need * 4 > conn->nr_alloc)
+		return;
+	if (need > 1) {
+		cap = roundup_pow_of_two(need) * 2;
+		slots = kmalloc_array(cap, sizeof(*slots),
+				      GFP_NOWAIT | __GFP_NOWARN | __GFP_ACCOUNT);
+		if (!slots)
+			return;
+	}
+	kfree(__twheel_conn_move(conn, slots, cap));
 }
 
 static struct twheel_conn *twheel_conn_alloc(struct twheel_ctx *ctx, u64 id,
@@ -354,39 +400,40 @@ struct twheel_conn *twheel_conn_get(struct twheel_ctx *ctx, u64 id,
  * @conn: a connection of the chunk being prepared, with the kinds the chunk
  *	may arm in @conn->want
  *
- * Only @ctx->mutex adds kinds, so what is in use can only shrink meanwhile:
- * the room made here is still there when the chunk is applied.
+ * Only @ctx->mutex adds kinds, and a shrink (after kinds left, maybe by a
+ * read() without the mutex) keeps room for @conn->want, which stays set
+ * until __twheel_conn_settle(): the room made here is still there when the
+ * chunk is applied.
  *
  * Context: process context, @ctx->mutex held; takes @ctx->wqh.lock.
  * Return: 0 or -ENOMEM.
  */
 int twheel_conn_reserve(struct twheel_ctx *ctx, struct twheel_conn *conn)
 {
-	struct twheel_slot *slots, *old;
+	struct twheel_slot *slots, *old = NULL;
 	unsigned int need, cap;
-	u16 armed;
 
 	lockdep_assert_held(&ctx->mutex);
 
 	if (!conn->want)
 		return 0;
-	/*
-	 * Lockless: the thread may be moving kinds from armed to fired. It
-	 * sets them fired first; reading armed first sees each kind in one
-	 * of the two masks at least.
-	 */
-	armed = READ_ONCE(conn->armed);
-	smp_rmb();	/* pairs with __twheel_conn_expire() */
-	need = hweight16(armed | READ_ONCE(conn->fired) | conn->want);
-	conn->want = 0;
-	if (need <= twheel_conn_capacity(conn))
+	spin_lock(&ctx->wqh.lock);
+	need = __twheel_conn_need(conn);
+	cap = twheel_conn_capacity(conn);
+	spin_unlock(&ctx->wqh.lock);
+	if (need <= cap)
 		return 0;
+
 	cap = roundup_pow_of_two(need);
 	slots = kmalloc_array(cap, sizeof(*slots), GFP_KERNEL_ACCOUNT);
 	if (!slots)
 		return -ENOMEM;
 	spin_lock(&ctx->wqh.lock);
-	old = __twheel_conn_grow(conn, slots, cap);
+	/* Kinds can only have left meanwhile. */
+	if (need > twheel_conn_capacity(conn))
+		old = __twheel_conn_move(conn, slots, cap);
+	else
+		old = slots;
 	spin_unlock(&ctx->wqh.lock);
 	kfree(old);
 	return 0;
@@ -565,6 +612,7 @@ unsigned int __twheel_conn_cancel(struct twheel_ctx *ctx,
 		if (!conn->fired)
 			__twheel_conn_retire(ctx, conn);
 	}
+	__twheel_conn_shrink(conn);
 	twheel_ctx_uncharge(nr);
 	ctx->stats.cancels += nr;
 	return nr;
@@ -649,9 +697,8 @@ unsigned int __twheel_conn_expire(struct twheel_ctx *ctx,
 		nr = hweight16(due);
 		if (!conn->fired)
 			list_add_tail(&conn->link, &ctx->ready);
-		WRITE_ONCE(conn->fired, conn->fired | due);
-		smp_wmb();	/* fired, then no longer armed: twheel_conn_reserve() */
-		WRITE_ONCE(conn->armed, conn->armed & ~due);
+		conn->fired |= due;
+		conn->armed &= ~due;
 		ctx->nr_armed -= nr;
 		ctx->nr_queued += nr;
 		ctx->stats.fired += nr;
@@ -730,6 +777,7 @@ void __twheel_conn_take(struct twheel_ctx *ctx, struct twheel_conn *conn,
 		__twheel_conn_slot_remove(conn, twheel_conn_used(conn), kind);
 		conn->fired &= ~BIT(kind);
 	}
+	__twheel_conn_shrink(conn);
 	if (!conn->fired) {
 		list_del_init(&conn->link);
 		if (!conn->armed)

@@ -40,13 +40,14 @@ struct twheel_slot {
  *	&twheel_ctx.mutex
  * @link: on &twheel_ctx.ready while @fired is not zero; on &twheel_ctx.dead
  *	while nothing is armed or fired; empty otherwise; &twheel_ctx.wqh.lock
- * @armed: kinds armed; &twheel_ctx.wqh.lock (read without it, in order,
- *	by twheel_conn_reserve())
+ * @armed: kinds armed; &twheel_ctx.wqh.lock
  * @fired: kinds fired whose events wait to be read (never also armed);
- *	&twheel_ctx.wqh.lock (as @armed)
- * @want: kinds the chunk being prepared may arm; &twheel_ctx.mutex
+ *	&twheel_ctx.wqh.lock
+ * @want: kinds the chunk being prepared may arm; set under &twheel_ctx.mutex
+ *	(WRITE_ONCE()), cleared under both, read by a shrink under
+ *	&twheel_ctx.wqh.lock alone, which keeps room for them
  * @nr_alloc: capacity of @many, or 0 while the one slot is inline;
- *	&twheel_ctx.wqh.lock to change, either lock to read
+ *	&twheel_ctx.wqh.lock
  * @fresh: created by the chunk being prepared; &twheel_ctx.mutex
  * @one: the slot of the only used kind, while @nr_alloc is 0;
  *	&twheel_ctx.wqh.lock
@@ -56,7 +57,8 @@ struct twheel_slot {
  * MsQuic/ngtcp2 model): re-arming a kind for a later time costs no wheel
  * operation, the timer simply fires early for nothing and is queued again
  * for the new earliest deadline. With one kind in use a connection takes
- * one cache-aligned object and no other allocation.
+ * one object from the connection cache and no other allocation; with more,
+ * an array of slots that shrinks again when kinds leave.
  */
 struct twheel_conn {
 	struct twheel_timer timer;

@@ -117,7 +117,8 @@ static unsigned int twheel_ctx_arm_find(struct twheel_ctx *ctx,
 						   err);
 		if (!conns[i])
 			break;
-		conns[i]->want |= BIT(arms[i].kind);
+		/* Read by a shrink under the spinlock: a whole store. */
+		WRITE_ONCE(conns[i]->want, conns[i]->want | BIT(arms[i].kind));
 	}
 	return i;
 }

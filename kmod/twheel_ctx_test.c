@@ -452,6 +452,41 @@ static void twheel_ctx_test_quota_counts_unread_events(struct kunit *test)
 	KUNIT_EXPECT_FALSE(test, twheel_ctx_test_arm(test, 3, 0, 1000000, 0));
 }
 
+/* A connection's slots shrink as its kinds leave, by cancel or by read. */
+static void twheel_ctx_test_slots_shrink_when_kinds_leave(struct kunit *test)
+{
+	struct twheel_ctx_test *t = test->priv;
+	u64 start = twheel_ctx_test_ns;
+	struct twheel_conn *conn;
+	unsigned int kind;
+
+	for (kind = 0; kind < TWHEEL_NR_KINDS; kind++)
+		twheel_ctx_test_arm(test, 3, kind, kind < 14 ? 1000000 :
+				    60000000000ULL, kind);
+	conn = twheel_conn_lookup(t->ctx, 3);
+	KUNIT_ASSERT_NOT_NULL(test, conn);
+	KUNIT_EXPECT_EQ(test, conn->nr_alloc, TWHEEL_NR_KINDS);
+
+	/* Twelve cancelled: four of sixteen left, half the array. */
+	for (kind = 2; kind < 14; kind++)
+		KUNIT_EXPECT_TRUE(test, twheel_ctx_test_cancel(test, 3, kind));
+	KUNIT_EXPECT_EQ(test, conn->nr_alloc, 8);
+
+	/* Two fire and are read: two left, a quarter of eight. */
+	KUNIT_EXPECT_EQ(test, twheel_ctx_test_expire_at(test, start + 1000000), 2);
+	KUNIT_EXPECT_EQ(test, twheel_ctx_test_read(test, 16), 2);
+	KUNIT_EXPECT_EQ(test, conn->nr_alloc, 4);
+
+	/* One left: back inline, with what it held. */
+	KUNIT_EXPECT_TRUE(test, twheel_ctx_test_cancel(test, 3, 14));
+	KUNIT_EXPECT_EQ(test, conn->nr_alloc, 0);
+	KUNIT_EXPECT_EQ(test, conn->armed, BIT(15));
+	KUNIT_EXPECT_EQ(test, conn->one.user_data, 15);
+	KUNIT_EXPECT_EQ(test, conn->one.deadline, start + 60000000000ULL);
+	KUNIT_EXPECT_EQ(test, twheel_ctx_test_next(t->ctx),
+			start + 60000000000ULL);
+}
+
 /* NEXT follows arms, cancels, re-arms for later and expiries exactly. */
 static void twheel_ctx_test_next_is_the_exact_earliest_deadline(struct kunit *test)
 {
@@ -767,6 +802,7 @@ static struct kunit_case twheel_ctx_test_cases[] = {
 	KUNIT_CASE(twheel_ctx_test_rearm_replaces_a_fired_unread_event),
 	KUNIT_CASE(twheel_ctx_test_cancel_conn_takes_every_kind),
 	KUNIT_CASE(twheel_ctx_test_quota_counts_unread_events),
+	KUNIT_CASE(twheel_ctx_test_slots_shrink_when_kinds_leave),
 	KUNIT_CASE(twheel_ctx_test_next_is_the_exact_earliest_deadline),
 	KUNIT_CASE(twheel_ctx_test_random_operations_deliver_each_arming_once),
 	{}

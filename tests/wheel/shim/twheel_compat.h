@@ -30,6 +30,8 @@ typedef unsigned int gfp_t;
 #define GFP_KERNEL		0U
 #define GFP_KERNEL_ACCOUNT	0U
 #define __GFP_NOWARN		0U
+#define __GFP_ACCOUNT		0U
+#define GFP_NOWAIT		0U
 
 #ifndef ARRAY_SIZE
 #define ARRAY_SIZE(a)	(sizeof(a) / sizeof((a)[0]))
