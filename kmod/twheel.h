@@ -47,6 +47,12 @@
 #define TWHEEL_BATCH_CHUNK	64
 /* The largest batch, reported as twheel_handshake.max_batch. */
 #define TWHEEL_MAX_BATCH	65536
+/*
+ * Timers one advance of a wheel (a file's or a CPU's) moves, expires or
+ * cascades, before whoever holds its lock looks whether someone waits: a
+ * slot of a million timers is never moved in one lock hold.
+ */
+#define TWHEEL_ADVANCE_BUDGET	1024
 
 /**
  * struct twheel_clock - the time of a call, as the module and its caller see it

@@ -649,6 +649,8 @@ void twheel_conn_reap(struct twheel_ctx *ctx)
 		if (nr == ARRAY_SIZE(batch)) {
 			kmem_cache_free_bulk(twheel_conn_cache, nr, batch);
 			nr = 0;
+			/* A large read can leave a great many to free. */
+			cond_resched();
 		}
 	}
 	if (nr)

@@ -23,12 +23,17 @@
  * deadline wakes the thread early without a detour through the thread.
  *
  * **Batch expiry.** Woken, the thread advances its wheel to the current
- * tick, which hands out every file with work due, then works on each of
- * them in turn: it advances the file's wheel, moves every kind that is due
- * to the file's ready list, re-queues what is left, and wakes the file's
- * readers once for the whole batch. Files handed out sit on the CPU's
- * @expired list under its lock until the thread takes them, so closing or
- * moving a file can take it back at any time. The file's wheel advances
+ * tick, which hands out every file with work due, then gives each of them
+ * a turn (twheel_ctx_expire()): it advances the file's wheel, moves every
+ * kind that is due to the file's ready list, re-queues what is left, and
+ * wakes the file's readers once for the whole turn. A turn ends after
+ * %TWHEEL_EXPIRE_TURN connections or wheel moves; a file with more due
+ * waits on the CPU's @again list for its next turn, which comes once every
+ * file due meanwhile had one, so one file with a million timers due at
+ * once delays another's by a turn, not by its whole batch. Files handed
+ * out sit on the CPU's @expired list under its lock until the thread takes
+ * them, so closing or moving a file can take it back at any time. The
+ * CPU's own wheel of files advances on a budget too. The file's wheel advances
  * %TWHEEL_ADVANCE_BUDGET timers at a time (twheel_wheel_advance_budget());
  * between two, and every %TWHEEL_EXPIRE_CHUNK connections delivered, the
  * thread lets the file's lock and its CPU go if a reader, an ioctl or
@@ -84,6 +89,8 @@
  * @wheel: the files, by the tick when their own wheel has work; @lock
  * @expired: files handed out by @wheel that the thread has not taken yet;
  *	@lock
+ * @again: files the thread served a turn of and that have more due, for
+ *	their next turn once every file in @expired had one; @lock
  * @hrtimer: wakes the thread at @hrtimer_tick
  * @hrtimer_tick: the tick @hrtimer is programmed for, U64_MAX if none; @lock
  * @kicked: the thread has work (set by @hrtimer, cleared by the thread);
@@ -100,6 +107,7 @@ struct twheel_cpu {
 	spinlock_t lock;
 	struct twheel_wheel wheel;
 	struct hlist_head expired;
+	struct hlist_head again;
 	struct hrtimer hrtimer;
 	u64 hrtimer_tick;
 	bool kicked;
@@ -185,7 +193,7 @@ void __twheel_cpu_schedule(struct twheel_ctx *ctx)
 
 	lockdep_assert_held(&ctx->wqh.lock);
 
-	next = twheel_wheel_next(&ctx->wheel);
+	next = __twheel_ctx_work_tick(ctx);
 	spin_lock(&base->lock);
 	if (twheel_timer_pending(timer)) {
 		u64 old = timer->expires;
@@ -207,6 +215,36 @@ void __twheel_cpu_schedule(struct twheel_ctx *ctx)
 	 * Otherwise the file waits on base->expired: the thread is about to
 	 * work on it and will queue it again.
 	 */
+	spin_unlock(&base->lock);
+}
+
+/**
+ * __twheel_cpu_again() - give a file another turn of its CPU's thread
+ * @ctx: the file, which its thread served a turn of and left work due
+ *
+ * The file waits on its CPU's list of files for another turn, behind every
+ * file that comes due meanwhile; the thread serving that CPU takes it
+ * before it sleeps. If the file moved to another CPU during its turn, that
+ * CPU's thread is woken for it.
+ *
+ * Context: @ctx->wqh.lock held; takes the CPU's lock.
+ */
+void __twheel_cpu_again(struct twheel_ctx *ctx)
+{
+	struct twheel_cpu *base = per_cpu_ptr(twheel_cpus, ctx->cpu);
+	struct twheel_timer *timer = &ctx->cpu_timer;
+
+	lockdep_assert_held(&ctx->wqh.lock);
+
+	spin_lock(&base->lock);
+	/* Queued by an arm during the turn: the turn comes first. */
+	if (twheel_timer_pending(timer))
+		twheel_wheel_cancel(&base->wheel, timer);
+	if (hlist_unhashed(&timer->node)) {
+		hlist_add_head(&timer->node, &base->again);
+		if (ctx->cpu != raw_smp_processor_id())
+			__twheel_cpu_kick(base, 0);
+	}
 	spin_unlock(&base->lock);
 }
 
@@ -392,13 +430,21 @@ static void twheel_cpu_run(unsigned int cpu)
 	kick = READ_ONCE(base->kick_ns);
 	spin_lock(&base->lock);
 	for (;;) {
+		/*
+		 * Files that came due meanwhile go first; files with more
+		 * than a turn of work wait in @again until every file that
+		 * is due had its turn.
+		 */
 		cascades = base->wheel.cascades;
-		twheel_wheel_advance(&base->wheel,
-				     twheel_ns_to_tick(ktime_get_ns()),
-				     &base->expired);
+		twheel_wheel_advance_budget(&base->wheel,
+					    twheel_ns_to_tick(ktime_get_ns()),
+					    &base->expired,
+					    TWHEEL_ADVANCE_BUDGET);
 		twheel_counter_add(TWHEEL_CTR_CASCADES,
 				   base->wheel.cascades - cascades);
-		while (!hlist_empty(&base->expired)) {
+		if (hlist_empty(&base->expired))
+			hlist_move_list(&base->again, &base->expired);
+		if (!hlist_empty(&base->expired)) {
 			ctx = hlist_entry(base->expired.first,
 					  struct twheel_ctx, cpu_timer.node);
 			hlist_del_init(&ctx->cpu_timer.node);
@@ -411,6 +457,12 @@ static void twheel_cpu_run(unsigned int cpu)
 			cond_resched();
 
 			spin_lock(&base->lock);
+			continue;
+		}
+		if (twheel_wheel_busy(&base->wheel)) {
+			/* The advance stopped on its budget. */
+			cond_resched_lock(&base->lock);
+			continue;
 		}
 
 		next = twheel_wheel_next(&base->wheel);
@@ -511,6 +563,7 @@ int twheel_cpu_init(void)
 		spin_lock_init(&base->lock);
 		twheel_wheel_init(&base->wheel, tick);
 		INIT_HLIST_HEAD(&base->expired);
+		INIT_HLIST_HEAD(&base->again);
 		hrtimer_init(&base->hrtimer, CLOCK_MONOTONIC, HRTIMER_MODE_ABS);
 		base->hrtimer.function = twheel_cpu_hrtimer_fn;
 		base->hrtimer_tick = U64_MAX;

@@ -35,6 +35,7 @@
 #include <linux/err.h>
 #include <linux/poll.h>
 #include <linux/sched.h>
+#include <linux/sched/signal.h>
 #include <linux/slab.h>
 
 #include "twheel_counters.h"
@@ -49,11 +50,13 @@
 #define TWHEEL_EXPIRE_CHUNK	256
 
 /*
- * Timers one advance of a file's wheel moves (expires, cascades) before the
- * thread looks whether someone waits: a slot of a million timers is then
- * never moved in one lock hold.
+ * Connections delivered, or timers moved by the wheel, in one turn of the
+ * thread for one file: past that, the other files due on the CPU go first.
  */
-#define TWHEEL_ADVANCE_BUDGET	1024
+#define TWHEEL_EXPIRE_TURN	1024
+
+/* Connections NEXT looks at between two chances to let the lock go. */
+#define TWHEEL_NEXT_BUDGET	256
 
 /**
  * __twheel_ctx_charge() - count one more timer against the quotas
@@ -325,14 +328,18 @@ static void __twheel_ctx_advance(struct twheel_ctx *ctx, u64 tick)
 }
 
 /**
- * twheel_ctx_expire() - fire every timer of a file that is due
+ * twheel_ctx_expire() - give a file a turn of its CPU's expiry thread
  * @ctx: the file, pinned by a reference
  * @requeue: the calling thread's scratch
  * @simd: set to true if the batch used SIMD, left alone otherwise
  *
- * Called by the expiry thread of the file's CPU. Wakes the file's readers
- * once, or once per lock break when there is a great deal to fire.
- * Connections with kinds left armed are queued again in groups of up to
+ * Called by the expiry thread of the file's CPU. Fires what is due, up to
+ * %TWHEEL_EXPIRE_TURN connections or wheel moves in one turn; a file with
+ * more due goes back to its CPU for another turn after every other file
+ * that is due had one (__twheel_cpu_again()), so one file with a million
+ * timers due does not hold up the others' for the whole of it. Wakes the
+ * file's readers once per turn, or once per lock break. Connections with
+ * kinds left armed are queued again in groups of up to
  * %TWHEEL_REQUEUE_BATCH, all before the lock is dropped. The wheel advances
  * %TWHEEL_ADVANCE_BUDGET timers at a time, with a lock break in between if
  * someone waits for the lock or the CPU.
@@ -343,7 +350,7 @@ static void __twheel_ctx_advance(struct twheel_ctx *ctx, u64 tick)
 unsigned int twheel_ctx_expire(struct twheel_ctx *ctx,
 			       struct twheel_requeue *requeue, bool *simd)
 {
-	unsigned int nr = 0, fired = 0, queued = 0, nr_requeue = 0;
+	unsigned int nr = 0, work = 0, fired = 0, queued = 0, nr_requeue = 0;
 	struct twheel_conn *conn;
 	u64 now, tick;
 
@@ -351,6 +358,7 @@ unsigned int twheel_ctx_expire(struct twheel_ctx *ctx,
 	if (ctx->closed)
 		goto out;
 
+	ctx->expiry_gen++;
 	now = ktime_get_ns();
 	tick = twheel_ns_to_tick(now);
 	__twheel_ctx_advance(ctx, tick);
@@ -368,16 +376,21 @@ unsigned int twheel_ctx_expire(struct twheel_ctx *ctx,
 							      nr_requeue);
 				nr_requeue = 0;
 			}
+			work++;
 			if (++nr % TWHEEL_EXPIRE_CHUNK)
 				continue;
 		} else if (twheel_wheel_busy(&ctx->wheel)) {
 			/* The advance stopped on its budget. */
 			twheel_counter_inc(TWHEEL_CTR_ADVANCE_STOPS);
+			work += TWHEEL_ADVANCE_BUDGET;
 		} else {
 			break;
 		}
 
-		/* After a chunk or a budget: let in whoever waits. */
+		/* After a chunk or a budget: the turn may be over. */
+		if (work >= TWHEEL_EXPIRE_TURN)
+			break;
+		/* Let in whoever waits. */
 		if (need_resched() || spin_needbreak(&ctx->wqh.lock)) {
 			*simd |= __twheel_ctx_requeue(ctx, requeue, nr_requeue);
 			nr_requeue = 0;
@@ -390,6 +403,7 @@ unsigned int twheel_ctx_expire(struct twheel_ctx *ctx,
 			spin_lock(&ctx->wqh.lock);
 			if (ctx->closed)
 				goto out;
+			ctx->expiry_gen++;
 			now = ktime_get_ns();
 		}
 		if (hlist_empty(&ctx->expired))
@@ -399,15 +413,134 @@ unsigned int twheel_ctx_expire(struct twheel_ctx *ctx,
 	if (queued)
 		__twheel_ctx_wake(ctx, queued);
 	fired += queued;
-	__twheel_cpu_schedule(ctx);
+	if (work >= TWHEEL_EXPIRE_TURN)
+		__twheel_cpu_again(ctx);
+	else
+		__twheel_cpu_schedule(ctx);
 out:
 	spin_unlock(&ctx->wqh.lock);
 	return fired;
 }
 
 /**
- * __twheel_ctx_next() - the earliest deadline armed in a file
+ * __twheel_ctx_work_tick() - when a file next has work for its thread
  * @ctx: the file
+ *
+ * Context: @ctx->wqh.lock held.
+ * Return: the tick, 0 if there is work now (connections handed out and not
+ * delivered, or an advance stopped part-way), U64_MAX if nothing is armed.
+ */
+u64 __twheel_ctx_work_tick(struct twheel_ctx *ctx)
+{
+	lockdep_assert_held(&ctx->wqh.lock);
+
+	if (!hlist_empty(&ctx->expired) || twheel_wheel_busy(&ctx->wheel))
+		return 0;
+	return twheel_wheel_next(&ctx->wheel);
+}
+
+/*
+ * Lets @ctx->wqh.lock go if someone waits for it or for the CPU, once
+ * every %TWHEEL_NEXT_BUDGET connections the search looked at. Returns
+ * -EINTR if a signal came meanwhile, -EAGAIN if the expiry thread worked
+ * on the file meanwhile (the search starts over), else 0.
+ */
+static int __twheel_ctx_next_pause(struct twheel_ctx *ctx, unsigned int *seen)
+{
+	u64 gen = ctx->expiry_gen;
+
+	lockdep_assert_held(&ctx->wqh.lock);
+
+	if (++*seen % TWHEEL_NEXT_BUDGET ||
+	    (!need_resched() && !spin_needbreak(&ctx->wqh.lock)))
+		return 0;
+	spin_unlock(&ctx->wqh.lock);
+	cond_resched();
+	spin_lock(&ctx->wqh.lock);
+	if (signal_pending(current))
+		return -EINTR;
+	return ctx->expiry_gen == gen ? 0 : -EAGAIN;
+}
+
+/*
+ * One search for the earliest deadline (see twheel_ctx_next()). Returns 0
+ * with the answer in @next_ns, or what __twheel_ctx_next_pause() said.
+ */
+static int __twheel_ctx_next(struct twheel_ctx *ctx, u64 *next_ns)
+{
+	unsigned int lvl, way, seen = 0, done = 0;
+	struct twheel_conn *conn;
+	struct hlist_head *first;
+	struct hlist_node *tmp;
+	u64 next = U64_MAX, start;
+	int ret;
+
+	lockdep_assert_held(&ctx->mutex);
+	lockdep_assert_held(&ctx->wqh.lock);
+
+	/*
+	 * The thread let the lock go in the middle of an advance: finish it
+	 * for the thread, which delivers what it hands out. A budget at a
+	 * time, letting in whoever waits in between, as the thread does.
+	 */
+	while (!ctx->next_valid && twheel_wheel_busy(&ctx->wheel)) {
+		__twheel_ctx_advance(ctx, 0);
+		cond_resched_lock(&ctx->wqh.lock);
+	}
+	if (ctx->next_valid) {
+		*next_ns = ctx->next_ns;
+		return 0;
+	}
+
+	hlist_for_each_entry(conn, &ctx->expired, timer.node) {
+		next = min(next, __twheel_conn_next(conn));
+		ret = __twheel_ctx_next_pause(ctx, &seen);
+		if (ret)
+			return ret;
+	}
+
+	while ((first = twheel_wheel_first(&ctx->wheel, done, &lvl, &start))) {
+		if (next != U64_MAX && start > twheel_ns_to_tick_up(next))
+			break;
+		for (way = 0; way < TWHEEL_WHEEL_WAYS; way++) {
+			hlist_for_each_entry_safe(conn, tmp, &first[way],
+						  timer.node) {
+				u64 earliest = __twheel_conn_next(conn);
+				u64 tick = twheel_ns_to_tick_up(earliest);
+
+				if (tick > conn->timer.expires)
+					twheel_wheel_arm(&ctx->wheel,
+							 &conn->timer, tick);
+				next = min(next, earliest);
+				ret = __twheel_ctx_next_pause(ctx, &seen);
+				if (ret)
+					return ret;
+			}
+		}
+		/*
+		 * Whatever is left in the slot waits at its own tick, before
+		 * the level's next slot starts: the level is done. If every
+		 * timer moved away, its next slot may still be early enough.
+		 */
+		for (way = 0; way < TWHEEL_WHEEL_WAYS; way++) {
+			if (!hlist_empty(&first[way]))
+				done |= BIT(lvl);
+		}
+	}
+
+	ctx->next_ns = next;
+	ctx->next_valid = true;
+	*next_ns = next;
+	return 0;
+}
+
+/**
+ * twheel_ctx_next() - the earliest deadline armed in a file
+ * @ctx: the file
+ * @next_ns: out: the deadline, CLOCK_MONOTONIC ns, or U64_MAX if nothing
+ *	is armed
+ * @armed: out: the timers armed, at that moment
+ * @queued: out: the events waiting to be read, at that moment
  *
  * Exact, not a bound: the deadline as it was armed, which is when the next
  * event becomes due. Arming keeps the answer up to date at no cost; after
@@ -424,66 +557,33 @@ out:
  * at its true tick on the way, work its timer would otherwise cost when it
  * came due.
  *
- * Context: process context, @ctx->wqh.lock held; it may be let go and
- * taken again while an advance the thread stopped part-way is finished.
+ * The search holds the file's mutex, so no arm or cancel changes the
+ * wheel under it, and lets the spinlock go every %TWHEEL_NEXT_BUDGET
+ * connections if someone waits: a slot of a million connections never
+ * holds the lock, or the CPU with preemption off, for more than that. If
+ * the expiry thread worked on the file meanwhile, the search starts over.
+ *
+ * Context: process context; takes @ctx->mutex and @ctx->wqh.lock.
  * O(1) while the answer stands; otherwise O(connections handed out +
  * connections in the slots walked).
- * Return: the deadline, CLOCK_MONOTONIC ns, or U64_MAX if nothing is armed.
+ * Return: 0, or -EINTR if a signal came first.
  */
-u64 __twheel_ctx_next(struct twheel_ctx *ctx)
+int twheel_ctx_next(struct twheel_ctx *ctx, u64 *next_ns, u64 *armed,
+		    u64 *queued)
 {
-	unsigned int lvl, way, done = 0;
-	struct twheel_conn *conn;
-	struct hlist_head *first;
-	struct hlist_node *tmp;
-	u64 next = U64_MAX, start;
+	int ret;
 
-	lockdep_assert_held(&ctx->wqh.lock);
-
-	/*
-	 * The thread let the lock go in the middle of an advance: finish it
-	 * for the thread, which delivers what it hands out. A budget at a
-	 * time, letting in whoever waits in between, as the thread does.
-	 */
-	while (!ctx->next_valid && twheel_wheel_busy(&ctx->wheel)) {
-		__twheel_ctx_advance(ctx, 0);
-		cond_resched_lock(&ctx->wqh.lock);
-	}
-	if (ctx->next_valid)
-		return ctx->next_ns;
-
-	hlist_for_each_entry(conn, &ctx->expired, timer.node)
-		next = min(next, __twheel_conn_next(conn));
-
-	while ((first = twheel_wheel_first(&ctx->wheel, done, &lvl, &start))) {
-		if (next != U64_MAX && start > twheel_ns_to_tick_up(next))
-			break;
-		for (way = 0; way < TWHEEL_WHEEL_WAYS; way++) {
-			hlist_for_each_entry_safe(conn, tmp, &first[way],
-						  timer.node) {
-				u64 earliest = __twheel_conn_next(conn);
-				u64 tick = twheel_ns_to_tick_up(earliest);
-
-				if (tick > conn->timer.expires)
-					twheel_wheel_arm(&ctx->wheel,
-							 &conn->timer, tick);
-				next = min(next, earliest);
-			}
-		}
-		/*
-		 * Whatever is left in the slot waits at its own tick, before
-		 * the level's next slot starts: the level is done. If every
-		 * timer moved away, its next slot may still be early enough.
-		 */
-		for (way = 0; way < TWHEEL_WHEEL_WAYS; way++) {
-			if (!hlist_empty(&first[way]))
-				done |= BIT(lvl);
-		}
-	}
-
-	ctx->next_ns = next;
-	ctx->next_valid = true;
-	return next;
+	if (mutex_lock_interruptible(&ctx->mutex))
+		return -EINTR;
+	spin_lock(&ctx->wqh.lock);
+	do {
+		ret = __twheel_ctx_next(ctx, next_ns);
+	} while (ret == -EAGAIN);
+	*armed = ctx->nr_armed;
+	*queued = ctx->nr_queued;
+	spin_unlock(&ctx->wqh.lock);
+	mutex_unlock(&ctx->mutex);
+	return ret;
 }
 
 /**

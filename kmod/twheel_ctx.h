@@ -103,6 +103,8 @@ struct twheel_requeue {
  * @next_valid: @next_ns is exact; arming keeps it so, removing the timer it
  *	names (a cancel, a re-arm for later, a firing) clears it; @wqh.lock
  * @stats: counters for TWHEEL_IOC_STATS; @wqh.lock
+ * @expiry_gen: counts the expiry thread's lock holds on the file, for a
+ *	NEXT that let the lock go to see whether the wheel changed; @wqh.lock
  * @cpu_timer: waits in the wheel of CPU @cpu at the tick when @wheel has
  *	work next; that CPU's &twheel_cpu.lock
  * @refs: the file holds one reference, the expiry thread one while it works
@@ -130,6 +132,7 @@ struct twheel_ctx {
 	u64 next_ns;
 	bool next_valid;
 	struct twheel_ctx_stats stats;
+	u64 expiry_gen;
 
 	struct twheel_timer cpu_timer;
 	refcount_t refs;
@@ -172,7 +175,9 @@ void twheel_ctx_cancel_conn(struct twheel_ctx *ctx, unsigned int n,
 
 unsigned int twheel_ctx_expire(struct twheel_ctx *ctx,
 			       struct twheel_requeue *requeue, bool *simd);
-u64 __twheel_ctx_next(struct twheel_ctx *ctx);
+u64 __twheel_ctx_work_tick(struct twheel_ctx *ctx);
+int twheel_ctx_next(struct twheel_ctx *ctx, u64 *next_ns, u64 *armed,
+		    u64 *queued);
 unsigned int __twheel_ctx_peek(struct twheel_ctx *ctx, struct twheel_event *ev,
 			       unsigned int max);
 void __twheel_ctx_take(struct twheel_ctx *ctx, unsigned int n);

@@ -49,12 +49,18 @@ bool twheel_batch_ticks_up(const u64 *ns, u64 *tick, unsigned int n,
 	return false;
 }
 
-static unsigned int twheel_ctx_test_schedules;
-
 void __twheel_cpu_schedule(struct twheel_ctx *ctx)
 {
 	lockdep_assert_held(&ctx->wqh.lock);
-	twheel_ctx_test_schedules++;
+}
+
+/* The file asked for another turn of its thread. */
+static bool twheel_ctx_test_again;
+
+void __twheel_cpu_again(struct twheel_ctx *ctx)
+{
+	lockdep_assert_held(&ctx->wqh.lock);
+	twheel_ctx_test_again = true;
 }
 
 void __twheel_cpu_unschedule(struct twheel_ctx *ctx)
@@ -173,14 +179,22 @@ static bool twheel_ctx_test_cancel(struct kunit *test, u64 conn_id,
 	return res.found;
 }
 
-/* Moves the clock to @ns and does what the expiry thread does then. */
+/*
+ * Moves the clock to @ns and does what the expiry thread does then: as
+ * many turns of the file as it asks for.
+ */
 static unsigned int twheel_ctx_test_expire_at(struct kunit *test, u64 ns)
 {
 	struct twheel_ctx_test *t = test->priv;
+	unsigned int fired = 0;
 	bool simd = false;
 
 	twheel_ctx_test_ns = ns;
-	return twheel_ctx_expire(t->ctx, t->requeue, &simd);
+	do {
+		twheel_ctx_test_again = false;
+		fired += twheel_ctx_expire(t->ctx, t->requeue, &simd);
+	} while (twheel_ctx_test_again);
+	return fired;
 }
 
 /* Reads up to @max events into the suite's buffer, as read() would. */
@@ -198,11 +212,10 @@ static unsigned int twheel_ctx_test_read(struct kunit *test, unsigned int max)
 
 static u64 twheel_ctx_test_next(struct twheel_ctx *ctx)
 {
-	u64 next;
+	u64 next, armed, queued;
 
-	spin_lock(&ctx->wqh.lock);
-	next = __twheel_ctx_next(ctx);
-	spin_unlock(&ctx->wqh.lock);
+	if (twheel_ctx_next(ctx, &next, &armed, &queued))
+		return 0;
 	return next;
 }
 
@@ -485,6 +498,46 @@ static void twheel_ctx_test_slots_shrink_when_kinds_leave(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, conn->one.deadline, start + 60000000000ULL);
 	KUNIT_EXPECT_EQ(test, twheel_ctx_test_next(t->ctx),
 			start + 60000000000ULL);
+}
+
+/*
+ * A file with more due than a turn gets one turn at a time and asks for
+ * the next; no event is lost or doubled on the way.
+ */
+static void twheel_ctx_test_a_turn_is_bounded_and_asks_for_the_next(struct kunit *test)
+{
+	struct twheel_ctx_test *t = test->priv;
+	struct twheel_arm *a = t->ctx->chunk.arm;
+	u64 start = twheel_ctx_test_ns;
+	unsigned int i, c, turns = 0, fired = 0, read = 0, got;
+	bool simd = false;
+
+	for (c = 0; c < 3000; c += TWHEEL_BATCH_CHUNK) {
+		for (i = 0; i < TWHEEL_BATCH_CHUNK; i++) {
+			memset(&a[i], 0, sizeof(a[i]));
+			a[i].conn_id = c + i;
+			a[i].timeout_ns = 1000000;
+		}
+		KUNIT_ASSERT_EQ(test, twheel_ctx_test_apply(t->ctx,
+							    TWHEEL_CMD_ARM,
+							    TWHEEL_BATCH_CHUNK).applied,
+				TWHEEL_BATCH_CHUNK);
+	}
+	twheel_ctx_test_ns = start + 1000000;
+	do {
+		unsigned int n;
+
+		twheel_ctx_test_again = false;
+		n = twheel_ctx_expire(t->ctx, t->requeue, &simd);
+		KUNIT_EXPECT_LE(test, n, TWHEEL_EXPIRE_TURN);
+		fired += n;
+		turns++;
+	} while (twheel_ctx_test_again && turns < 100);
+	KUNIT_EXPECT_EQ(test, fired, c);
+	KUNIT_EXPECT_GE(test, turns, c / TWHEEL_EXPIRE_TURN);
+	while ((got = twheel_ctx_test_read(test, TWHEEL_BATCH_CHUNK)))
+		read += got;
+	KUNIT_EXPECT_EQ(test, read, c);
 }
 
 /* NEXT follows arms, cancels, re-arms for later and expiries exactly. */
@@ -803,6 +856,7 @@ static struct kunit_case twheel_ctx_test_cases[] = {
 	KUNIT_CASE(twheel_ctx_test_cancel_conn_takes_every_kind),
 	KUNIT_CASE(twheel_ctx_test_quota_counts_unread_events),
 	KUNIT_CASE(twheel_ctx_test_slots_shrink_when_kinds_leave),
+	KUNIT_CASE(twheel_ctx_test_a_turn_is_bounded_and_asks_for_the_next),
 	KUNIT_CASE(twheel_ctx_test_next_is_the_exact_earliest_deadline),
 	KUNIT_CASE(twheel_ctx_test_random_operations_deliver_each_arming_once),
 	{}

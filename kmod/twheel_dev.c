@@ -371,6 +371,7 @@ static long twheel_ioc_next(struct twheel_ctx *ctx,
 {
 	struct twheel_next next;
 	long size;
+	int ret;
 
 	BUILD_BUG_ON(sizeof(next) != TWHEEL_NEXT_SIZE_VER0);
 
@@ -381,12 +382,10 @@ static long twheel_ioc_next(struct twheel_ctx *ctx,
 
 	memset(&next, 0, sizeof(next));
 	next.size = size;
-	spin_lock(&ctx->wqh.lock);
-	next.next_ns = twheel_to_caller(__twheel_ctx_next(ctx),
-					twheel_caller_offset());
-	next.armed = ctx->nr_armed;
-	next.queued = ctx->nr_queued;
-	spin_unlock(&ctx->wqh.lock);
+	ret = twheel_ctx_next(ctx, &next.next_ns, &next.armed, &next.queued);
+	if (ret)
+		return ret;
+	next.next_ns = twheel_to_caller(next.next_ns, twheel_caller_offset());
 
 	if (copy_to_user(uarg, &next, size))
 		return -EFAULT;

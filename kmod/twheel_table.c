@@ -56,6 +56,7 @@
 #include <linux/minmax.h>
 #include <linux/prefetch.h>
 #include <linux/random.h>
+#include <linux/sched.h>
 #include <linux/slab.h>
 
 #include "twheel_table.h"
@@ -287,6 +288,9 @@ static void twheel_table_free_chains(struct twheel_table_node **chains,
 	for (; from < to; from++) {
 		struct twheel_table_node *node = chains[from];
 
+		/* A million entries are freed with chances to reschedule. */
+		if (!(from % 1024))
+			cond_resched();
 		while (node) {
 			struct twheel_table_node *next = node->next;
 

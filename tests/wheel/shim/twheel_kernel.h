@@ -210,6 +210,10 @@ static inline void cond_resched(void)
 {
 }
 
+/* No task to signal. */
+#define current			NULL
+#define signal_pending(task)	0
+
 static inline void mutex_init(struct mutex *lock)
 {
 	lock->held = 0;
@@ -232,6 +236,12 @@ static inline int mutex_trylock(struct mutex *lock)
 		return 0;
 	lock->held = 1;
 	return 1;
+}
+
+static inline int mutex_lock_interruptible(struct mutex *lock)
+{
+	mutex_lock(lock);
+	return 0;
 }
 
 static inline void mutex_unlock(struct mutex *lock)
