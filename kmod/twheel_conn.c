@@ -395,48 +395,42 @@ struct twheel_conn *twheel_conn_get(struct twheel_ctx *ctx, u64 id,
 }
 
 /**
- * twheel_conn_reserve() - give a connection room for the kinds it may gain
- * @ctx: the file
+ * __twheel_conn_room() - the room a connection lacks for the kinds it may gain
  * @conn: a connection of the chunk being prepared, with the kinds the chunk
  *	may arm in @conn->want
  *
- * Only @ctx->mutex adds kinds, and a shrink (after kinds left, maybe by a
- * read() without the mutex) keeps room for @conn->want, which stays set
- * until __twheel_conn_settle(): the room made here is still there when the
- * chunk is applied.
+ * Only the file's mutex adds kinds, and a shrink (after kinds left, maybe
+ * by a read() without the mutex) keeps room for @conn->want, which stays
+ * set until __twheel_conn_settle(): room found or made now is still there
+ * when the chunk is applied.
  *
- * Context: process context, @ctx->mutex held; takes @ctx->wqh.lock.
- * Return: 0 or -ENOMEM.
+ * Context: the file's mutex and wqh.lock held.
+ * Return: 0 if it has room, else the capacity to grow to.
  */
-int twheel_conn_reserve(struct twheel_ctx *ctx, struct twheel_conn *conn)
+unsigned int __twheel_conn_room(const struct twheel_conn *conn)
 {
-	struct twheel_slot *slots, *old = NULL;
-	unsigned int need, cap;
+	unsigned int need = __twheel_conn_need(conn);
 
-	lockdep_assert_held(&ctx->mutex);
+	return need <= twheel_conn_capacity(conn) ? 0 : roundup_pow_of_two(need);
+}
 
-	if (!conn->want)
-		return 0;
-	spin_lock(&ctx->wqh.lock);
-	need = __twheel_conn_need(conn);
-	cap = twheel_conn_capacity(conn);
-	spin_unlock(&ctx->wqh.lock);
-	if (need <= cap)
-		return 0;
-
-	cap = roundup_pow_of_two(need);
-	slots = kmalloc_array(cap, sizeof(*slots), GFP_KERNEL_ACCOUNT);
-	if (!slots)
-		return -ENOMEM;
-	spin_lock(&ctx->wqh.lock);
-	/* Kinds can only have left meanwhile. */
-	if (need > twheel_conn_capacity(conn))
-		old = __twheel_conn_move(conn, slots, cap);
-	else
-		old = slots;
-	spin_unlock(&ctx->wqh.lock);
-	kfree(old);
-	return 0;
+/**
+ * __twheel_conn_grow() - move a connection's slots to a larger array
+ * @conn: the connection
+ * @slots: room for @cap kinds, allocated after __twheel_conn_room() said so
+ * @cap: what __twheel_conn_room() said
+ *
+ * Context: the file's mutex and wqh.lock held.
+ * Return: what the caller frees: the old array, or @slots if kinds left
+ * meanwhile and it is not needed.
+ */
+struct twheel_slot *__twheel_conn_grow(struct twheel_conn *conn,
+				       struct twheel_slot *slots,
+				       unsigned int cap)
+{
+	if (__twheel_conn_need(conn) <= twheel_conn_capacity(conn))
+		return slots;
+	return __twheel_conn_move(conn, slots, cap);
 }
 
 /**
@@ -487,7 +481,7 @@ static void __twheel_conn_retire(struct twheel_ctx *ctx,
 /**
  * __twheel_conn_arm() - arm or re-arm one kind of a connection
  * @ctx: the file
- * @conn: the connection, with room for @arm's kind (twheel_conn_reserve())
+ * @conn: the connection, with room for @arm's kind (__twheel_conn_room())
  * @arm: the entry, checked by twheel_cmd_prep()
  * @deadline: its deadline, from twheel_cmd_prep()
  * @tick: the tick of @deadline, from twheel_cmd_prep()

@@ -90,7 +90,10 @@ void twheel_conn_lookup_bulk(struct twheel_ctx *ctx, unsigned int n,
 			     struct twheel_conn **conns);
 struct twheel_conn *twheel_conn_get(struct twheel_ctx *ctx, u64 id,
 				    unsigned int hint, int *err);
-int twheel_conn_reserve(struct twheel_ctx *ctx, struct twheel_conn *conn);
+unsigned int __twheel_conn_room(const struct twheel_conn *conn);
+struct twheel_slot *__twheel_conn_grow(struct twheel_conn *conn,
+				       struct twheel_slot *slots,
+				       unsigned int cap);
 void twheel_conn_reap(struct twheel_ctx *ctx);
 void twheel_conn_destroy_all(struct twheel_ctx *ctx);
 

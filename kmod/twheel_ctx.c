@@ -128,24 +128,51 @@ static unsigned int twheel_ctx_arm_find(struct twheel_ctx *ctx,
 
 /*
  * Gives each of the chunk's first @n connections room for the kinds it may
- * gain. Returns how many have it; if fewer than @n, *@err says why.
+ * gain: one lock hold finds those that lack it, their arrays are allocated
+ * without the lock, and one more hold moves them there. Returns how many
+ * have room; if fewer than @n, *@err says why.
  */
 static unsigned int twheel_ctx_arm_reserve(struct twheel_ctx *ctx,
 					   unsigned int n, int *err)
 {
-	unsigned int i;
-	int ret;
+	struct twheel_chunk *chunk = &ctx->chunk;
+	unsigned int i, nr_grow = 0;
 
 	lockdep_assert_held(&ctx->mutex);
 
+	spin_lock(&ctx->wqh.lock);
+	for (i = 0; i < n; i++)
+		chunk->cap[i] = __twheel_conn_room(chunk->conns[i]);
+	spin_unlock(&ctx->wqh.lock);
+
 	for (i = 0; i < n; i++) {
-		ret = twheel_conn_reserve(ctx, ctx->chunk.conns[i]);
-		if (ret) {
-			*err = ret;
+		chunk->slots[i] = NULL;
+		if (!chunk->cap[i])
+			continue;
+		chunk->slots[i] = kmalloc_array(chunk->cap[i],
+						sizeof(struct twheel_slot),
+						GFP_KERNEL_ACCOUNT);
+		if (!chunk->slots[i]) {
+			*err = -ENOMEM;
 			break;
 		}
+		nr_grow++;
 	}
-	return i;
+	n = i;
+	if (!nr_grow)
+		return n;
+
+	spin_lock(&ctx->wqh.lock);
+	for (i = 0; i < n; i++) {
+		if (chunk->slots[i])
+			chunk->slots[i] = __twheel_conn_grow(chunk->conns[i],
+							     chunk->slots[i],
+							     chunk->cap[i]);
+	}
+	spin_unlock(&ctx->wqh.lock);
+	for (i = 0; i < n; i++)
+		kfree(chunk->slots[i]);
+	return n;
 }
 
 /*

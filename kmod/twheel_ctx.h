@@ -49,6 +49,8 @@ struct twheel_ctx_stats {
  * @conns: the connection of each entry, NULL where there is none
  * @deadline: per arm entry, its deadline (twheel_cmd_prep())
  * @tick: per arm entry, the tick of its deadline (twheel_cmd_prep())
+ * @cap: per arm entry, the capacity its connection must grow to, or 0
+ * @slots: per arm entry, the array it grows into, then the one to free
  *
  * Scratch of the batch being applied: used only under &twheel_ctx.mutex.
  */
@@ -62,6 +64,8 @@ struct twheel_chunk {
 	struct twheel_conn *conns[TWHEEL_BATCH_CHUNK];
 	u64 deadline[TWHEEL_BATCH_CHUNK];
 	u64 tick[TWHEEL_BATCH_CHUNK];
+	u8 cap[TWHEEL_BATCH_CHUNK];
+	struct twheel_slot *slots[TWHEEL_BATCH_CHUNK];
 };
 
 /**

@@ -320,7 +320,7 @@ TEST_F(arm, a_batch_over_the_maximum_is_e2big_and_arms_nothing)
 	EXPECT_EQ(0, st.armed);
 }
 
-TEST_F(arm, a_batch_of_the_maximum_size_is_applied_whole)
+TEST_F_TIMEOUT(arm, a_batch_of_the_maximum_size_is_applied_whole, 120)
 {
 	unsigned int n = self->hs.max_batch;
 	struct twheel_arm *a;
