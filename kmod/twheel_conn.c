@@ -233,6 +233,7 @@ static struct twheel_conn *twheel_conn_alloc(struct twheel_ctx *ctx, u64 id,
 	conn->nr_alloc = 0;
 	conn->fresh = 1;
 	twheel_counter_inc(TWHEEL_CTR_CONNECTIONS);
+	twheel_user_conns_add(ctx->user, 1);
 	return conn;
 }
 
@@ -244,6 +245,8 @@ static bool twheel_conn_recycle(struct twheel_ctx *ctx,
 				struct twheel_conn *conn)
 {
 	twheel_counter_dec(TWHEEL_CTR_CONNECTIONS);
+	if (ctx)
+		twheel_user_conns_add(ctx->user, -1);
 	if (conn->nr_alloc) {
 		twheel_counter_add(TWHEEL_CTR_MEMORY_BYTES,
 				   -(long)(conn->nr_alloc *
@@ -607,7 +610,7 @@ unsigned int __twheel_conn_cancel(struct twheel_ctx *ctx,
 			__twheel_conn_retire(ctx, conn);
 	}
 	__twheel_conn_shrink(conn);
-	twheel_ctx_uncharge(nr);
+	twheel_ctx_uncharge(ctx, nr);
 	ctx->stats.cancels += nr;
 	return nr;
 }
@@ -789,6 +792,7 @@ void __twheel_conn_take(struct twheel_ctx *ctx, struct twheel_conn *conn,
  */
 void twheel_conn_destroy_all(struct twheel_ctx *ctx)
 {
+	twheel_user_conns_add(ctx->user, -(long)ctx->conns.nr);
 	twheel_counter_add(TWHEEL_CTR_MEMORY_BYTES, -(long)ctx->conns.bytes);
 	twheel_table_destroy(&ctx->conns, twheel_conn_free_fn);
 	twheel_counter_add(TWHEEL_CTR_MEMORY_BYTES,

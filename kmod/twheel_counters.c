@@ -49,6 +49,7 @@
 #include <linux/time64.h>
 
 #include "twheel_counters.h"
+#include "twheel_user.h"
 
 /* Read-mostly: written once at init, read by every update. */
 struct twheel_counters_cpu __percpu *twheel_counters_pcpu __read_mostly;
@@ -252,6 +253,7 @@ int twheel_counters_init(void)
 
 	/* debugfs functions take an error parent and then do nothing. */
 	twheel_counters_dir = debugfs_create_dir("twheel", NULL);
+	twheel_users_debugfs_init(twheel_counters_dir);
 	debugfs_create_file("counters", 0444, twheel_counters_dir, NULL,
 			    &twheel_counters_total_fops);
 	for_each_possible_cpu(cpu) {

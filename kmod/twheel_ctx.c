@@ -59,11 +59,12 @@
 #define TWHEEL_NEXT_BUDGET	256
 
 /**
- * __twheel_ctx_charge() - count one more timer against the quotas
+ * __twheel_ctx_charge() - count one more timer against the limits
  * @ctx: the file
  *
  * Context: @ctx->wqh.lock held.
- * Return: true if it fits in the file's and the system's quota.
+ * Return: true if it fits in the file's quota, its user's limit (unless
+ * the file is exempt) and the system's cap.
  */
 bool __twheel_ctx_charge(struct twheel_ctx *ctx)
 {
@@ -71,9 +72,12 @@ bool __twheel_ctx_charge(struct twheel_ctx *ctx)
 
 	if (ctx->nr_armed + ctx->nr_queued >= READ_ONCE(twheel_quota))
 		return false;
+	if (!twheel_user_charge(ctx->user, ctx->unlimited))
+		return false;
 	if (atomic_long_inc_return(&twheel_nr_timers) >
 	    READ_ONCE(twheel_max_timers)) {
 		atomic_long_dec(&twheel_nr_timers);
+		twheel_user_uncharge(ctx->user, 1);
 		return false;
 	}
 	return true;
@@ -81,13 +85,15 @@ bool __twheel_ctx_charge(struct twheel_ctx *ctx)
 
 /**
  * twheel_ctx_uncharge() - give back what __twheel_ctx_charge() counted
+ * @ctx: the file
  * @nr: timers cancelled, or events read
  *
  * Context: any.
  */
-void twheel_ctx_uncharge(unsigned long nr)
+void twheel_ctx_uncharge(struct twheel_ctx *ctx, unsigned long nr)
 {
 	atomic_long_sub(nr, &twheel_nr_timers);
+	twheel_user_uncharge(ctx->user, nr);
 }
 
 /*
@@ -672,7 +678,7 @@ void __twheel_ctx_take(struct twheel_ctx *ctx, unsigned int n)
 	n -= left;
 	ctx->nr_queued -= n;
 	ctx->stats.read += n;
-	twheel_ctx_uncharge(n);
+	twheel_ctx_uncharge(ctx, n);
 	twheel_counter_add(TWHEEL_CTR_EVENTS_READ, n);
 }
 
@@ -698,18 +704,30 @@ unsigned int __twheel_ctx_pop(struct twheel_ctx *ctx, struct twheel_event *ev,
 
 /**
  * twheel_ctx_create() - a new, empty timer context
+ * @uid: the user who opens it, who answers for its timers
+ * @unlimited: exempt from the limits per user (opened with
+ *	%CAP_SYS_RESOURCE)
  *
  * Context: process context.
- * Return: the context, holding one reference, or an ERR_PTR().
+ * Return: the context, holding one reference, or ERR_PTR(-EMFILE) if the
+ * user has as many files open as it may, or ERR_PTR(-ENOMEM).
  */
-struct twheel_ctx *twheel_ctx_create(void)
+struct twheel_ctx *twheel_ctx_create(kuid_t uid, bool unlimited)
 {
+	struct twheel_user *user;
 	struct twheel_ctx *ctx;
 	int ret;
 
+	user = twheel_user_open(uid, unlimited);
+	if (IS_ERR(user))
+		return ERR_CAST(user);
 	ctx = kzalloc(sizeof(*ctx), GFP_KERNEL_ACCOUNT);
-	if (!ctx)
+	if (!ctx) {
+		twheel_user_close(user);
 		return ERR_PTR(-ENOMEM);
+	}
+	ctx->user = user;
+	ctx->unlimited = unlimited;
 
 	init_waitqueue_head(&ctx->wqh);
 	twheel_wheel_init(&ctx->wheel, twheel_ns_to_tick(ktime_get_ns()));
@@ -726,6 +744,7 @@ struct twheel_ctx *twheel_ctx_create(void)
 	if (ret) {
 		mutex_destroy(&ctx->mutex);
 		kfree(ctx);
+		twheel_user_close(user);
 		return ERR_PTR(ret);
 	}
 	twheel_counter_inc(TWHEEL_CTR_CONTEXTS);
@@ -774,6 +793,7 @@ void twheel_ctx_close(struct twheel_ctx *ctx)
 	twheel_cpu_detach(ctx);
 	/* No thread looks at the connections of a closed file. */
 	twheel_conn_destroy_all(ctx);
-	twheel_ctx_uncharge(timers);
+	twheel_ctx_uncharge(ctx, timers);
+	twheel_user_close(ctx->user);
 	twheel_ctx_put(ctx);
 }

@@ -17,6 +17,7 @@
 #include "twheel.h"
 #include "twheel_conn.h"
 #include "twheel_table.h"
+#include "twheel_user.h"
 #include "twheel_wheel.h"
 
 /* Connections the expiry thread queues again in one go (twheel_simd.c). */
@@ -113,6 +114,10 @@ struct twheel_requeue {
  *	work next; that CPU's &twheel_cpu.lock
  * @refs: the file holds one reference, the expiry thread one while it works
  *	on the file
+ * @user: the user that opened the file, who answers for its timers and
+ *	connections (twheel_user.c); set at open
+ * @unlimited: opened with %CAP_SYS_RESOURCE: exempt from the limits per
+ *	user; set at open
  * @mutex: serialises the calls that change connections
  * @conns: connections by id; @mutex
  * @chunk: the chunk of the batch being applied; @mutex
@@ -140,6 +145,8 @@ struct twheel_ctx {
 
 	struct twheel_timer cpu_timer;
 	refcount_t refs;
+	struct twheel_user *user;
+	bool unlimited;
 
 	/* taken before @wqh.lock, never inside it */
 	struct mutex mutex;
@@ -163,12 +170,12 @@ struct twheel_batch_res {
 	int error;
 };
 
-struct twheel_ctx *twheel_ctx_create(void);
+struct twheel_ctx *twheel_ctx_create(kuid_t uid, bool unlimited);
 void twheel_ctx_close(struct twheel_ctx *ctx);
 void twheel_ctx_put(struct twheel_ctx *ctx);
 
 bool __twheel_ctx_charge(struct twheel_ctx *ctx);
-void twheel_ctx_uncharge(unsigned long nr);
+void twheel_ctx_uncharge(struct twheel_ctx *ctx, unsigned long nr);
 
 void twheel_ctx_arm(struct twheel_ctx *ctx, unsigned int n,
 		    struct twheel_batch_res *res);

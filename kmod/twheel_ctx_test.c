@@ -72,6 +72,36 @@ void twheel_cpu_detach(struct twheel_ctx *ctx)
 {
 }
 
+/* One user for every file of the suite, with a limit it can set. */
+static struct twheel_user twheel_ctx_test_user;
+unsigned long twheel_max_user_timers;
+
+struct twheel_user *twheel_user_open(kuid_t uid, bool unlimited)
+{
+	twheel_ctx_test_user.files++;
+	return &twheel_ctx_test_user;
+}
+
+void twheel_user_close(struct twheel_user *user)
+{
+	user->files--;
+}
+
+bool twheel_user_charge(struct twheel_user *user, bool unlimited)
+{
+	if (atomic_long_inc_return(&user->timers) > twheel_max_user_timers &&
+	    !unlimited) {
+		atomic_long_dec(&user->timers);
+		return false;
+	}
+	return true;
+}
+
+void twheel_user_uncharge(struct twheel_user *user, unsigned long nr)
+{
+	atomic_long_sub(nr, &user->timers);
+}
+
 #define TWHEEL_CTX_TEST_TICK	1000000ULL
 /* A day of uptime, on a tick. */
 #define TWHEEL_CTX_TEST_START	(86400ULL * 1000000000ULL)
@@ -99,6 +129,8 @@ static int twheel_ctx_test_init(struct kunit *test)
 	twheel_max_timeout_ns = TWHEEL_WHEEL_MAX_DELTA * TWHEEL_CTX_TEST_TICK;
 	twheel_quota = 1UL << 20;
 	twheel_max_timers = 1UL << 22;
+	twheel_max_user_timers = 1UL << 20;
+	memset(&twheel_ctx_test_user, 0, sizeof(twheel_ctx_test_user));
 	atomic_long_set(&twheel_nr_timers, 0);
 	twheel_ctx_test_ns = TWHEEL_CTX_TEST_START;
 	twheel_counters_pcpu = alloc_percpu(struct twheel_counters_cpu);
@@ -108,7 +140,7 @@ static int twheel_ctx_test_init(struct kunit *test)
 		free_percpu(twheel_counters_pcpu);
 		return -ENOMEM;
 	}
-	t->ctx = twheel_ctx_create();
+	t->ctx = twheel_ctx_create(GLOBAL_ROOT_UID, false);
 	if (IS_ERR(t->ctx)) {
 		twheel_conn_cache_exit();
 		free_percpu(twheel_counters_pcpu);
@@ -123,8 +155,11 @@ static void twheel_ctx_test_exit(struct kunit *test)
 	struct twheel_ctx_test *t = test->priv;
 
 	twheel_ctx_close(t->ctx);
-	/* Closing gave back every timer the file held. */
+	/* Closing gave back every timer and connection the file held. */
 	KUNIT_EXPECT_EQ(test, atomic_long_read(&twheel_nr_timers), 0);
+	KUNIT_EXPECT_EQ(test, atomic_long_read(&twheel_ctx_test_user.timers), 0);
+	KUNIT_EXPECT_EQ(test, atomic_long_read(&twheel_ctx_test_user.conns), 0);
+	KUNIT_EXPECT_EQ(test, twheel_ctx_test_user.files, 0);
 	twheel_conn_cache_exit();
 	free_percpu(twheel_counters_pcpu);
 }
@@ -463,6 +498,18 @@ static void twheel_ctx_test_quota_counts_unread_events(struct kunit *test)
 
 	KUNIT_EXPECT_EQ(test, twheel_ctx_test_read(test, 1), 1);
 	KUNIT_EXPECT_FALSE(test, twheel_ctx_test_arm(test, 3, 0, 1000000, 0));
+	KUNIT_EXPECT_EQ(test, atomic_long_read(&twheel_ctx_test_user.timers), 2);
+
+	/* The user's limit refuses too, and gives back what it counted. */
+	twheel_quota = 100;
+	twheel_max_user_timers = 2;
+	memset(arm, 0, sizeof(*arm));
+	arm->conn_id = 4;
+	arm->timeout_ns = 1000000;
+	res = twheel_ctx_test_apply(t->ctx, TWHEEL_CMD_ARM, 1);
+	KUNIT_EXPECT_EQ(test, res.error, -ENOSPC);
+	KUNIT_EXPECT_EQ(test, atomic_long_read(&twheel_ctx_test_user.timers), 2);
+	KUNIT_EXPECT_EQ(test, atomic_long_read(&twheel_nr_timers), 2);
 }
 
 /* A connection's slots shrink as its kinds leave, by cancel or by read. */

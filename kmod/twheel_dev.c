@@ -34,6 +34,8 @@
  * was), and no event is lost.
  */
 
+#include <linux/capability.h>
+#include <linux/cred.h>
 #include <linux/fs.h>
 #include <linux/miscdevice.h>
 #include <linux/module.h>
@@ -83,7 +85,10 @@ static int twheel_open(struct inode *inode, struct file *file)
 {
 	struct twheel_ctx *ctx;
 
-	ctx = twheel_ctx_create();
+	/* The limits per user bind whoever cannot raise resource limits. */
+	ctx = twheel_ctx_create(current_euid(),
+				ns_capable_noaudit(&init_user_ns,
+						   CAP_SYS_RESOURCE));
 	if (IS_ERR(ctx))
 		return PTR_ERR(ctx);
 	twheel_cpu_attach(ctx);

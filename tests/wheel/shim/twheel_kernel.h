@@ -66,6 +66,11 @@ static inline long PTR_ERR(const void *ptr)
 	return (long)ptr;
 }
 
+static inline void *ERR_CAST(const void *ptr)
+{
+	return (void *)ptr;
+}
+
 static inline bool IS_ERR(const void *ptr)
 {
 	return IS_ERR_VALUE(ptr);
@@ -396,5 +401,18 @@ static inline void kfree(const void *p)
 }
 
 struct miscdevice;
+struct dentry;
+
+/* Users, as include/linux/uidgid.h: only the type and root. */
+typedef struct {
+	unsigned int val;
+} kuid_t;
+
+#define GLOBAL_ROOT_UID	((kuid_t){ 0 })
+
+static inline void atomic_long_add(long i, atomic_long_t *v)
+{
+	v->counter += i;
+}
 
 #endif /* _TWHEEL_KERNEL_SHIM_H */
