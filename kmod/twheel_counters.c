@@ -91,7 +91,7 @@ static_assert(ARRAY_SIZE(twheel_counter_names) == TWHEEL_NR_COUNTERS);
  * fails or raises that CPU's maximum instead, which is just as good, since
  * readers take the maximum over all CPUs.
  */
-static void twheel_stat_raise_max(unsigned long __percpu *max, unsigned long v)
+static void twheel_counter_raise_max(unsigned long __percpu *max, unsigned long v)
 {
 	unsigned long old = this_cpu_read(*max), prev;
 
@@ -104,8 +104,8 @@ static void twheel_stat_raise_max(unsigned long __percpu *max, unsigned long v)
 }
 
 /* Count @v in the current CPU's copy of a log2 histogram of @nr buckets. */
-static void twheel_stat_hist(unsigned long __percpu *hist, unsigned int nr,
-			     u64 v)
+static void twheel_counter_hist(unsigned long __percpu *hist, unsigned int nr,
+				u64 v)
 {
 	this_cpu_inc(hist[min_t(unsigned int, fls64(v), nr - 1)]);
 }
@@ -120,9 +120,9 @@ static void twheel_stat_hist(unsigned long __percpu *hist, unsigned int nr,
  */
 void twheel_counter_batch(unsigned int expired)
 {
-	twheel_stat_hist(twheel_counters_pcpu->batch, TWHEEL_COUNTERS_BATCH_BUCKETS,
-			 expired);
-	twheel_stat_raise_max(&twheel_counters_pcpu->batch_max, expired);
+	twheel_counter_hist(twheel_counters_pcpu->batch, TWHEEL_COUNTERS_BATCH_BUCKETS,
+			    expired);
+	twheel_counter_raise_max(&twheel_counters_pcpu->batch_max, expired);
 }
 
 /**
@@ -140,14 +140,14 @@ void twheel_counter_wakeup(u64 hrtimer_late_ns, u64 wakeup_ns, u64 run_ns)
 	twheel_counter_add(TWHEEL_CTR_HRTIMER_LATE_NS, hrtimer_late_ns);
 	twheel_counter_add(TWHEEL_CTR_WAKEUP_NS, wakeup_ns);
 	twheel_counter_add(TWHEEL_CTR_RUN_NS, run_ns);
-	twheel_stat_hist(twheel_counters_pcpu->hrtimer_late_us,
-			 TWHEEL_COUNTERS_WAKE_BUCKETS,
-			 div_u64(hrtimer_late_ns, NSEC_PER_USEC));
-	twheel_stat_hist(twheel_counters_pcpu->wakeup_us,
-			 TWHEEL_COUNTERS_WAKE_BUCKETS,
-			 div_u64(wakeup_ns, NSEC_PER_USEC));
-	twheel_stat_hist(twheel_counters_pcpu->run_us, TWHEEL_COUNTERS_WAKE_BUCKETS,
-			 div_u64(run_ns, NSEC_PER_USEC));
+	twheel_counter_hist(twheel_counters_pcpu->hrtimer_late_us,
+			    TWHEEL_COUNTERS_WAKE_BUCKETS,
+			    div_u64(hrtimer_late_ns, NSEC_PER_USEC));
+	twheel_counter_hist(twheel_counters_pcpu->wakeup_us,
+			    TWHEEL_COUNTERS_WAKE_BUCKETS,
+			    div_u64(wakeup_ns, NSEC_PER_USEC));
+	twheel_counter_hist(twheel_counters_pcpu->run_us, TWHEEL_COUNTERS_WAKE_BUCKETS,
+			    div_u64(run_ns, NSEC_PER_USEC));
 }
 
 /**
@@ -160,8 +160,8 @@ void twheel_counter_wakeup(u64 hrtimer_late_ns, u64 wakeup_ns, u64 run_ns)
  */
 void twheel_counter_lateness(u64 late_ns)
 {
-	twheel_stat_hist(twheel_counters_pcpu->late_us, TWHEEL_COUNTERS_LATE_BUCKETS,
-			 div_u64(late_ns, NSEC_PER_USEC));
+	twheel_counter_hist(twheel_counters_pcpu->late_us, TWHEEL_COUNTERS_LATE_BUCKETS,
+			    div_u64(late_ns, NSEC_PER_USEC));
 }
 
 /* Add one CPU's counters to @sum; a max is a max, everything else adds. */
