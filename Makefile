@@ -96,8 +96,9 @@ twbench:
 
 # --- tests ----------------------------------------------------------------
 
-# vm-payload, vm-check, debug-kernel, debug-module, vm-check-debug, demo,
-# vm-shell, bench, bench-run.
+# vm-payload, vm-check, debug-kernel, debug-module, vm-check-debug,
+# kcsan-kernel, kcsan-module, vm-check-kcsan, demo, vm-shell, bench,
+# bench-run.
 include scripts/vm.mk
 
 check: deps
@@ -116,9 +117,13 @@ check-run:
 	stock=$$(date +%s); \
 	scripts/run-tap $(RESULTS)/vm-debug.tap \
 		$(MAKE) --no-print-directory vm-check-debug; \
+	kcsan=$$(date +%s); \
+	scripts/run-tap $(RESULTS)/vm-kcsan.tap \
+		$(MAKE) --no-print-directory vm-check-kcsan; \
 	echo; \
 	echo "make check: wall time $$(( $$(date +%s) - start ))s" \
-		"(debug kernel phase $$(( $$(date +%s) - stock ))s)"; \
+		"(debug kernel phase $$(( kcsan - stock ))s," \
+		"KCSAN kernel phase $$(( $$(date +%s) - kcsan ))s)"; \
 	scripts/tap-summary $(RESULTS)/*.tap
 
 # The wheel, built natively: differential fuzzing for FUZZ_SECONDS, and

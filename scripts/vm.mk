@@ -54,20 +54,32 @@ DEBUG_ENV := $(BUILD)/debug/kernel.env
 DEBUG_SRC := $(BUILD)/debug/src
 VM_DEBUG := $(BUILD)/vm/debug
 
-debug-kernel:
-	@mkdir -p $(dir $(DEBUG_ENV))
+# $(call twheel_kernel,ENV,WHAT,BUILD-DEBUG-KERNEL ARGS): the kernel of a
+# debug variant, cached, its KDIR= and KERNEL= in ENV.
+define twheel_kernel
+	@mkdir -p $(dir $(1))
 	@start=$$(date +%s); \
-	scripts/vm/build-debug-kernel > $(DEBUG_ENV).tmp && \
-	mv $(DEBUG_ENV).tmp $(DEBUG_ENV) && \
-	echo "debug kernel ready in $$(( $$(date +%s) - start ))s: $$(cat $(DEBUG_ENV) | tr '\n' ' ')"
+	scripts/vm/build-debug-kernel $(3) > $(1).tmp && \
+	mv $(1).tmp $(1) && \
+	echo "$(2) kernel ready in $$(( $$(date +%s) - start ))s: $$(cat $(1) | tr '\n' ' ')"
+endef
+
+# $(call twheel_module,ENV,SRC): the module and its KUnit suites, built
+# against the kernel of ENV in the copy SRC of the sources.
+define twheel_module
+	rm -rf $(2) && mkdir -p $(2)/kmod $(2)/uapi
+	cp Kbuild $(2)/
+	cp kmod/Kbuild kmod/*.c kmod/*.h $(2)/kmod/
+	rm -f $(2)/kmod/*.mod.c
+	cp -r uapi/linux $(2)/uapi/
+	. $(1) && $(MAKE) -C $$KDIR M=$(2) modules
+endef
+
+debug-kernel:
+	$(call twheel_kernel,$(DEBUG_ENV),debug,)
 
 debug-module: debug-kernel
-	rm -rf $(DEBUG_SRC) && mkdir -p $(DEBUG_SRC)/kmod $(DEBUG_SRC)/uapi
-	cp Kbuild $(DEBUG_SRC)/
-	cp kmod/Kbuild kmod/*.c kmod/*.h $(DEBUG_SRC)/kmod/
-	rm -f $(DEBUG_SRC)/kmod/*.mod.c
-	cp -r uapi/linux $(DEBUG_SRC)/uapi/
-	. $(DEBUG_ENV) && $(MAKE) -C $$KDIR M=$(DEBUG_SRC) modules
+	$(call twheel_module,$(DEBUG_ENV),$(DEBUG_SRC))
 
 vm-check-debug: debug-module selftests lib-tests tools examples
 	. $(DEBUG_ENV) && scripts/vm/run-vm --name debug --out $(VM_DEBUG) \
@@ -80,6 +92,29 @@ vm-check-debug: debug-module selftests lib-tests tools examples
 		$(VM_PAYLOADS) \
 		--plan scripts/vm/plans/check-debug.sh \
 		--post-plan scripts/vm/plans/leak-scan.sh \
+		--timeout 1800
+
+# The race-detector kernel: debug.config with KCSAN in place of KASAN
+# (they exclude each other), cached like the debug kernel. Its plan runs
+# the file context's KUnit suite and the selftests that race the most:
+# KCSAN slows every memory access, so not all of them.
+KCSAN_ENV := $(BUILD)/kcsan/kernel.env
+KCSAN_SRC := $(BUILD)/kcsan/src
+VM_KCSAN := $(BUILD)/vm/kcsan
+
+kcsan-kernel:
+	$(call twheel_kernel,$(KCSAN_ENV),KCSAN,--overlay scripts/vm/kcsan.config)
+
+kcsan-module: kcsan-kernel
+	$(call twheel_module,$(KCSAN_ENV),$(KCSAN_SRC))
+
+vm-check-kcsan: kcsan-module selftests
+	. $(KCSAN_ENV) && scripts/vm/run-vm --name kcsan --out $(VM_KCSAN) \
+		--kernel $$KERNEL \
+		--module $(KCSAN_SRC)/kmod/twheel.ko \
+		--module $(KCSAN_SRC)/kmod/twheel_ctx_kunit.ko \
+		--payload $(BUILD)/selftests/twheel:/selftests/twheel \
+		--plan scripts/vm/plans/check-kcsan.sh \
 		--timeout 1800
 
 # The demo VM's name; its console log and output go to build/vm/$(DEMO_NAME).
@@ -129,5 +164,5 @@ bench-run: module twbench
 	echo "make bench: results in $$out"; \
 	exit $$rc
 
-.PHONY: vm-payload vm-check debug-kernel debug-module vm-check-debug demo vm-shell \
+.PHONY: vm-payload vm-check debug-kernel debug-module vm-check-debug kcsan-kernel kcsan-module vm-check-kcsan demo vm-shell \
 	bench bench-run
