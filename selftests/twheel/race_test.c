@@ -412,4 +412,61 @@ TEST_F_TIMEOUT(race, timers_expired_in_pieces_are_each_cancelled_or_read_once, 1
 	free(arms);
 }
 
+/*
+ * The counters a file reports are one snapshot: while the expiry thread
+ * moves timers from armed to queued and the test re-arms them back, a
+ * thread that keeps asking for them always finds every timer in one of the
+ * two, never in neither.
+ */
+struct race_counts {
+	int fd;
+	unsigned int n;
+	volatile int stop;
+	unsigned int reads, torn;
+};
+
+static void *race_count(void *arg)
+{
+	struct race_counts *rc = arg;
+	struct twheel_stats st;
+
+	while (!rc->stop) {
+		if (tw_stats(rc->fd, &st) || st.armed + st.queued != rc->n)
+			rc->torn++;
+		rc->reads++;
+	}
+	return NULL;
+}
+
+TEST_F_TIMEOUT(race, the_counters_are_one_snapshot_while_timers_fire, 120)
+{
+	struct race_counts rc = { .fd = self->fd, .n = 256 };
+	struct twheel_arm a[256];
+	struct twheel_batch b;
+	pthread_t thread;
+	uint64_t end;
+
+	if (tw_setup_skipped(_metadata))
+		return;
+
+	memset(a, 0, sizeof(a));
+	for (unsigned int i = 0; i < rc.n; i++)
+		a[i].conn_id = i;
+	ASSERT_EQ((int)rc.n, tw_arm_batch(self->fd, a, rc.n, &b));
+	ASSERT_EQ(0, pthread_create(&thread, NULL, race_count, &rc));
+	/* Due now and again: every round fires them and re-arms them. */
+	end = tw_now() + 2 * NSEC_PER_SEC;
+	while (tw_now() < end) {
+		for (unsigned int i = 0; i < rc.n; i++)
+			a[i].timeout_ns = i % 2 * NSEC_PER_MSEC;
+		ASSERT_EQ((int)rc.n, tw_arm_batch(self->fd, a, rc.n, &b));
+		poll(NULL, 0, 1);
+	}
+	rc.stop = 1;
+	pthread_join(thread, NULL);
+	tw_report("%u snapshots of the counters while timers fired\n", rc.reads);
+	EXPECT_LT(100, rc.reads);
+	EXPECT_EQ(0, rc.torn);
+}
+
 TEST_HARNESS_MAIN
