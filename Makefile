@@ -99,6 +99,7 @@ twbench:
 # vm-payload, vm-check, debug-kernel, debug-module, vm-check-debug, demo,
 # vm-shell, bench, bench-run.
 include scripts/vm.mk
+include scripts/uml.mk
 
 check: deps
 	@$(MAKE) --no-print-directory check-run
