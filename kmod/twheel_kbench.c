@@ -364,7 +364,7 @@ static bool twheel_kbench_batches(struct twheel_ctx *ctx, enum twheel_cmd cmd,
 
 /* The steps of one operation, summed over the chunks that did not wait. */
 struct twheel_kbench_steps {
-	u64 ns[5];
+	u64 ns[10];
 	unsigned int entries;
 	unsigned int dropped;
 };
@@ -402,18 +402,101 @@ static void twheel_kbench_steps_report(const struct twheel_kbench *b,
 }
 
 /*
+ * twheel_ctx_arm_find() in steps, clock reads in @t: the chunk's lookups
+ * at once (with many connections), each entry's own lookup
+ * (twheel_conn_get()'s), the new connections' allocation and their
+ * insertion into the table. twheel_conn_get() takes these steps entry by
+ * entry; the chunk's ids are distinct, so here each step can take the
+ * whole chunk. Returns how many entries have their connection.
+ */
+static unsigned int twheel_kbench_arm_find(struct twheel_ctx *ctx,
+					   unsigned int n, u64 *t)
+{
+	const struct twheel_arm *arms = ctx->chunk.arm;
+	struct twheel_conn **conns = ctx->chunk.conns;
+	bool bulk = twheel_conn_many(ctx), fresh[TWHEEL_BATCH_CHUNK];
+	unsigned int i;
+
+	if (bulk)
+		twheel_conn_lookup_bulk(ctx, n, &arms[0].conn_id, sizeof(*arms),
+					conns);
+	t[0] = twheel_kbench_ns();
+	for (i = 0; i < n; i++) {
+		if (!bulk || !conns[i])
+			conns[i] = twheel_conn_lookup(ctx, arms[i].conn_id);
+	}
+	t[1] = twheel_kbench_ns();
+	for (i = 0; i < n; i++) {
+		fresh[i] = !conns[i];
+		if (!fresh[i])
+			continue;
+		conns[i] = twheel_conn_alloc(ctx, arms[i].conn_id, n - i);
+		if (!conns[i])
+			return i;
+	}
+	t[2] = twheel_kbench_ns();
+	for (i = 0; i < n; i++) {
+		size_t before = ctx->conns.bytes;
+
+		if (!fresh[i])
+			continue;
+		twheel_table_insert(&ctx->conns, &conns[i]->node);
+		twheel_conn_table_account(ctx, before);
+	}
+	t[3] = twheel_kbench_ns();
+	for (i = 0; i < n; i++)
+		WRITE_ONCE(conns[i]->want, conns[i]->want | BIT(arms[i].kind));
+	return n;
+}
+
+/*
+ * twheel_conn_reap() in steps, clock reads in @t: the connections left
+ * empty taken out of the table, then given back (kept as spares, or freed
+ * to the slab cache in bulk).
+ */
+static void twheel_kbench_reap(struct twheel_ctx *ctx, u64 *t)
+{
+	struct twheel_conn *conn, *tmp;
+	void *batch[TWHEEL_REAP_BATCH];
+	unsigned int nr = 0;
+	LIST_HEAD(dead);
+
+	spin_lock(&ctx->wqh.lock);
+	list_splice_init(&ctx->dead, &dead);
+	spin_unlock(&ctx->wqh.lock);
+	list_for_each_entry(conn, &dead, link) {
+		size_t before = ctx->conns.bytes;
+
+		twheel_table_remove(&ctx->conns, &conn->node);
+		twheel_conn_table_account(ctx, before);
+	}
+	t[0] = twheel_kbench_ns();
+	list_for_each_entry_safe(conn, tmp, &dead, link) {
+		if (twheel_conn_recycle(ctx, conn))
+			continue;
+		batch[nr++] = conn;
+		if (nr == ARRAY_SIZE(batch)) {
+			kmem_cache_free_bulk(twheel_conn_cache, nr, batch);
+			nr = 0;
+		}
+	}
+	if (nr)
+		kmem_cache_free_bulk(twheel_conn_cache, nr, batch);
+}
+
+/*
  * The first arm again, step by step, as twheel_ctx_arm() takes it: the
- * entries copied in and checked, then each one's connection found or
- * created, room made for its kind, the chunk applied under the spinlock,
- * and the connections left empty freed. Each step is timed by the wall
- * clock, chunk by chunk; a clock read between steps costs a few ns per
- * entry more than the loops without steps.
+ * entries copied in and checked; each one's connection found or created
+ * (twheel_kbench_arm_find()); room made for its kind; the chunk applied
+ * under the spinlock; the connections left empty freed. Each step is
+ * timed by the wall clock, chunk by chunk; the clock reads between steps
+ * cost a few ns per entry more than the loops without steps.
  */
 static int twheel_kbench_arm_steps(struct twheel_kbench *b)
 {
 	static const char *const names[] = {
-		"arm.copy_prep", "arm.find", "arm.reserve", "arm.apply",
-		"arm.reap",
+		"arm.copy_prep", "arm.lookup_bulk", "arm.lookup", "arm.alloc",
+		"arm.insert", "arm.reserve", "arm.apply", "arm.reap",
 	};
 	struct twheel_kbench_steps st = {};
 	struct twheel_batch_res res = {};
@@ -439,17 +522,18 @@ static int twheel_kbench_arm_steps(struct twheel_kbench *b)
 		valid = twheel_cmd_defs[TWHEEL_CMD_ARM].prep(&ctx->chunk, n,
 							     &clock, &err);
 		t[1] = twheel_kbench_ns();
-		nr_found = twheel_ctx_arm_find(ctx, valid, &err);
-		t[2] = twheel_kbench_ns();
+		nr_found = twheel_kbench_arm_find(ctx, valid, &t[2]);
+		if (nr_found < valid)
+			err = -ENOMEM;
 		nr_ready = twheel_ctx_arm_reserve(ctx, nr_found, &err);
-		t[3] = twheel_kbench_ns();
+		t[6] = twheel_kbench_ns();
 		spin_lock(&ctx->wqh.lock);
 		applied = __twheel_ctx_arm_apply(ctx, nr_ready, nr_found, &res,
 						 &err);
 		spin_unlock(&ctx->wqh.lock);
-		t[4] = twheel_kbench_ns();
+		t[7] = twheel_kbench_ns();
 		twheel_conn_reap(ctx);
-		t[5] = twheel_kbench_ns();
+		t[8] = twheel_kbench_ns();
 		cpu1 = twheel_kbench_cpu_ns();
 		mutex_unlock(&ctx->mutex);
 		cond_resched();
@@ -470,16 +554,18 @@ static int twheel_kbench_arm_steps(struct twheel_kbench *b)
 }
 
 /*
- * Cancels, step by step, as twheel_ctx_cancel() takes them: the entries
- * copied in and looked up, then cancelled under the spinlock, then the
- * connections left empty freed. Returns how many found their timer.
+ * Cancels, step by step, as twheel_ctx_cancel() and twheel_conn_reap()
+ * take them: the entries copied in and looked up; cancelled under the
+ * spinlock; the connections left empty taken out of the table
+ * (twheel_kbench_reap()); given back. Returns how many found their timer.
  */
 static unsigned int twheel_kbench_cancel_steps(struct twheel_ctx *ctx,
 					       struct twheel_kbench *b,
 					       unsigned int k)
 {
 	static const char *const names[] = {
-		"cancel.copy_lookup", "cancel.apply", "cancel.reap",
+		"cancel.copy_lookup", "cancel.apply", "cancel.unhash",
+		"cancel.free",
 	};
 	struct twheel_conn **conns = ctx->chunk.conns;
 	struct twheel_kbench_steps st = {};
@@ -508,8 +594,8 @@ static unsigned int twheel_kbench_cancel_steps(struct twheel_ctx *ctx,
 		__twheel_cpu_schedule(ctx);
 		spin_unlock(&ctx->wqh.lock);
 		t[2] = twheel_kbench_ns();
-		twheel_conn_reap(ctx);
-		t[3] = twheel_kbench_ns();
+		twheel_kbench_reap(ctx, &t[3]);
+		t[4] = twheel_kbench_ns();
 		cpu1 = twheel_kbench_cpu_ns();
 		mutex_unlock(&ctx->mutex);
 		cond_resched();
