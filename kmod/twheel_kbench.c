@@ -963,10 +963,11 @@ out:
 /*
  * The costs every figure above is made of, in this kernel: a clock read,
  * a connection's allocation (the module's cache, allocated and freed 64 at
- * a time as a first arm's chunk does), and memory.
+ * a time as a first arm's chunk does), zeroing a connection, and memory.
  */
 static void twheel_kbench_probes(struct twheel_kbench *b)
 {
+	size_t size = sizeof(struct twheel_conn);
 	void *objs[TWHEEL_KBENCH_BATCH];
 	unsigned int i, rounds = 20000;
 	struct twheel_kbench_time t;
@@ -996,6 +997,17 @@ static void twheel_kbench_probes(struct twheel_kbench *b)
 	twheel_kbench_stop(&t);
 	pr_info("twheel_kbench: probe conn_alloc_free_ps=%llu\n",
 		twheel_kbench_ps(&t, rounds * ARRAY_SIZE(objs)));
+
+	/* Zeroing a connection, as init_on_alloc does: a memset() call. */
+	OPTIMIZER_HIDE_VAR(size);
+	twheel_kbench_start(&t);
+	for (i = 0; i < 1000000; i++) {
+		memset(objs, 0, size);
+		barrier();
+	}
+	twheel_kbench_stop(&t);
+	pr_info("twheel_kbench: probe zero_conn_ps=%llu\n",
+		twheel_kbench_ps(&t, 1000000));
 
 	pr_info("twheel_kbench: probe warm_line_ps=%llu\n",
 		twheel_kbench_line_ps(b, 64 << 10, true));
