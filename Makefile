@@ -100,6 +100,7 @@ twbench:
 # kcsan-kernel, kcsan-module, vm-check-kcsan, demo, vm-shell, bench,
 # bench-run.
 include scripts/vm.mk
+include scripts/uml.mk
 
 check: deps
 	@$(MAKE) --no-print-directory check-run

@@ -37,7 +37,8 @@ static inline u64 twheel_tick_up(u64 ns, u64 tick_ns)
 void twheel_ticks_up_scalar(const u64 *ns, u64 *tick, unsigned int n,
 			    u64 tick_ns);
 
-#ifdef CONFIG_X86_64
+/* User-Mode Linux is x86-64 without kernel_fpu_begin(): no AVX2 there. */
+#if defined(CONFIG_X86_64) && !defined(CONFIG_UML)
 #define TWHEEL_HAVE_AVX2 1
 void twheel_ticks_up_avx2(const u64 *ns, u64 *tick, unsigned int n,
 			  u64 tick_ns);
