@@ -46,6 +46,7 @@
 #include <linux/minmax.h>
 #include <linux/percpu.h>
 #include <linux/seq_file.h>
+#include <linux/slab.h>
 #include <linux/time64.h>
 
 #include "twheel_counters.h"
@@ -211,12 +212,16 @@ static void twheel_counters_print(struct seq_file *m,
 /* twheel/counters: the sums over all possible CPUs */
 static int twheel_counters_total_show(struct seq_file *m, void *unused)
 {
-	struct twheel_counters_cpu sum = {};
+	/* Over a kilobyte: not on the stack. */
+	struct twheel_counters_cpu *sum = kzalloc(sizeof(*sum), GFP_KERNEL);
 	unsigned int cpu;
 
+	if (!sum)
+		return -ENOMEM;
 	for_each_possible_cpu(cpu)
-		twheel_counters_add_cpu(&sum, cpu);
-	twheel_counters_print(m, &sum);
+		twheel_counters_add_cpu(sum, cpu);
+	twheel_counters_print(m, sum);
+	kfree(sum);
 	return 0;
 }
 DEFINE_SHOW_ATTRIBUTE(twheel_counters_total);
@@ -224,10 +229,13 @@ DEFINE_SHOW_ATTRIBUTE(twheel_counters_total);
 /* twheel/cpu<N>/counters: the copy of CPU N, whose number is m->private */
 static int twheel_counters_cpu_show(struct seq_file *m, void *unused)
 {
-	struct twheel_counters_cpu one = {};
+	struct twheel_counters_cpu *one = kzalloc(sizeof(*one), GFP_KERNEL);
 
-	twheel_counters_add_cpu(&one, (unsigned long)m->private);
-	twheel_counters_print(m, &one);
+	if (!one)
+		return -ENOMEM;
+	twheel_counters_add_cpu(one, (unsigned long)m->private);
+	twheel_counters_print(m, one);
+	kfree(one);
 	return 0;
 }
 DEFINE_SHOW_ATTRIBUTE(twheel_counters_cpu);
