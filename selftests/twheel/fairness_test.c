@@ -23,9 +23,9 @@ FIXTURE_TEARDOWN(fairness)
 {
 }
 
-TEST_F_TIMEOUT(fairness, a_files_timer_fires_on_time_while_another_expires_a_great_many, 180)
+TEST_F_TIMEOUT(fairness, a_files_timer_fires_on_time_while_another_expires_a_great_many, 300)
 {
-	unsigned int n = tw_debug_kernel() ? 200000 : 1000000, got = 0;
+	unsigned int n = tw_debug_kernel() ? 100000 : 1000000, got = 0;
 	uint64_t due, last = 0, span, late;
 	struct twheel_event victim, *ev;
 	struct twheel_arm *a;
@@ -69,7 +69,9 @@ TEST_F_TIMEOUT(fairness, a_files_timer_fires_on_time_while_another_expires_a_gre
 	}
 	ASSERT_LT(tw_now(), due);
 
-	ASSERT_EQ(1, tw_read_n(small, &victim, 1, 60000));
+	/* Waits until it is due, and a minute more. */
+	ASSERT_EQ(1, tw_read_n(small, &victim, 1,
+			       (due - tw_now()) / NSEC_PER_MSEC + 60000));
 	/* The great many are read once they are all out. */
 	ASSERT_EQ(0, tw_wait_queued(big, n, 120000));
 	while (got < n) {
