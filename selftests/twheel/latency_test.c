@@ -75,7 +75,7 @@ FIXTURE_TEARDOWN(latency)
 
 TEST_F_TIMEOUT(latency, a_long_next_lets_a_realtime_thread_on_its_cpu_run, 180)
 {
-	unsigned int n = tw_debug_kernel() ? 50000 : 400000, rounds = 6;
+	unsigned int n = tw_debug_kernel() ? 150000 : 400000, rounds = 6;
 	uint64_t base = tw_now() + 3600 * NSEC_PER_SEC, got, slowest = 0;
 	struct probe p = { 0 };
 	struct twheel_arm *a;
