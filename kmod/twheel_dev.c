@@ -42,6 +42,7 @@
 #include <linux/poll.h>
 #include <linux/nsproxy.h>
 #include <linux/sched/signal.h>
+#include <linux/seq_file.h>
 #include <linux/time_namespace.h>
 #include <linux/slab.h>
 #include <linux/smp.h>
@@ -472,6 +473,37 @@ static long twheel_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
 	}
 }
 
+/*
+ * /proc/<pid>/fdinfo/<fd> of a twheel file, for administrators and tools
+ * (twstat's per-file view): one consistent snapshot, taken under the
+ * file's spinlock and printed after it is dropped. Lines are only ever
+ * added; a line for the file's rings appears when the device has them.
+ * twheel-ctx is the file's hashed pointer, as the ctx of its tracepoint
+ * records prints in tracefs.
+ */
+static void twheel_show_fdinfo(struct seq_file *m, struct file *file)
+{
+	struct twheel_ctx *ctx = file->private_data;
+	u64 armed, queued, conns;
+	unsigned int cpu;
+	bool pinned;
+
+	spin_lock(&ctx->wqh.lock);
+	cpu = ctx->cpu;
+	pinned = ctx->cpu_pinned;
+	armed = ctx->nr_armed;
+	queued = ctx->nr_queued;
+	conns = ctx->nr_conns;
+	spin_unlock(&ctx->wqh.lock);
+
+	seq_printf(m, "twheel-ctx:\t%p\n", ctx);
+	seq_printf(m, "twheel-cpu:\t%u\n", cpu);
+	seq_printf(m, "twheel-pinned:\t%u\n", pinned);
+	seq_printf(m, "twheel-armed:\t%llu\n", armed);
+	seq_printf(m, "twheel-queued:\t%llu\n", queued);
+	seq_printf(m, "twheel-conns:\t%llu\n", conns);
+}
+
 static const struct file_operations twheel_fops = {
 	.owner		= THIS_MODULE,
 	.open		= twheel_open,
@@ -481,6 +513,7 @@ static const struct file_operations twheel_fops = {
 	.unlocked_ioctl	= twheel_ioctl,
 	.compat_ioctl	= compat_ptr_ioctl,
 	.llseek		= no_llseek,
+	.show_fdinfo	= twheel_show_fdinfo,
 };
 
 struct miscdevice twheel_miscdev = {
