@@ -55,6 +55,7 @@
 #include "twheel_conn.h"
 #include "twheel_counters.h"
 #include "twheel_ctx.h"
+#include "twheel_trace.h"
 
 /* Connections allocated at least by one kmem_cache_alloc_bulk() call. */
 #define TWHEEL_SPARE_MIN	8
@@ -552,10 +553,12 @@ int __twheel_conn_arm(struct twheel_ctx *ctx, struct twheel_conn *conn,
 	/* Otherwise it is on ctx->expired: the thread looks at every slot. */
 
 	if (rearm) {
+		trace_twheel_rearm(ctx, conn, arm->kind, slot);
 		twheel_counter_inc(TWHEEL_CTR_REARMS);
 		if (!moved)
 			twheel_counter_inc(TWHEEL_CTR_REARMS_IN_PLACE);
 	} else {
+		trace_twheel_arm(ctx, conn, arm->kind, slot);
 		twheel_counter_inc(TWHEEL_CTR_ARMS);
 		twheel_counter_inc(TWHEEL_CTR_TIMERS_ARMED);
 	}
@@ -591,6 +594,8 @@ unsigned int __twheel_conn_cancel(struct twheel_ctx *ctx,
 	for (left = bits; left; left &= left - 1) {
 		unsigned int kind = __ffs(left);
 
+		trace_twheel_cancel(ctx, conn, kind,
+				    &twheel_conn_slots(conn)[twheel_slot_idx(used, kind)]);
 		__twheel_conn_slot_remove(conn, used, kind);
 		used &= ~BIT(kind);
 	}
@@ -685,6 +690,7 @@ unsigned int __twheel_conn_expire(struct twheel_ctx *ctx,
 			slot->fired = now;
 			due |= BIT(kind);
 			twheel_counter_lateness(now - slot->deadline);
+			trace_twheel_fire(ctx, conn, kind, slot);
 		} else if (slot->deadline < next) {
 			next = slot->deadline;
 		}
@@ -773,6 +779,8 @@ void __twheel_conn_take(struct twheel_ctx *ctx, struct twheel_conn *conn,
 	for (; n && conn->fired; n--) {
 		unsigned int kind = __ffs(conn->fired);
 
+		if (trace_twheel_read_enabled())
+			trace_twheel_read(ctx, conn, kind, __twheel_conn_slot(conn, kind));
 		__twheel_conn_slot_remove(conn, twheel_conn_used(conn), kind);
 		conn->fired &= ~BIT(kind);
 	}

@@ -81,6 +81,7 @@
 #include "twheel_counters.h"
 #include "twheel_cpu.h"
 #include "twheel_ctx.h"
+#include "twheel_trace.h"
 
 /**
  * struct twheel_cpu - the wheel of files one CPU serves
@@ -419,6 +420,7 @@ static void twheel_cpu_run(unsigned int cpu)
 {
 	struct twheel_cpu *base = per_cpu_ptr(twheel_cpus, cpu);
 	unsigned int fired = 0;
+	unsigned int turns = 0;
 	u64 next, cascades, start, expires, kick;
 	unsigned long nivcsw = current->nivcsw;
 	struct twheel_ctx *ctx;
@@ -453,6 +455,7 @@ static void twheel_cpu_run(unsigned int cpu)
 			spin_unlock(&base->lock);
 
 			fired += twheel_ctx_expire(ctx, &base->requeue, &simd);
+			turns++;
 			twheel_ctx_put(ctx);
 			cond_resched();
 
@@ -493,6 +496,7 @@ static void twheel_cpu_run(unsigned int cpu)
 	twheel_counter_inc(simd ? TWHEEL_CTR_BATCHES_SIMD :
 			       TWHEEL_CTR_BATCHES_SCALAR);
 	twheel_counter_batch(fired);
+	trace_twheel_wakeup(turns, fired, expires, start);
 }
 
 /* Also when the thread stops: no wake-up may reach it after that. */

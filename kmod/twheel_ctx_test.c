@@ -22,6 +22,8 @@ static u64 twheel_ctx_test_ns;
 #define ktime_get_ns()	(twheel_ctx_test_ns)
 
 #define TWHEEL_CONN_CACHE_NAME	"twheel_conn_kunit"
+/* The suite has no tracepoints of its own (twheel_trace.h). */
+#define TWHEEL_NO_TRACEPOINTS
 
 #include "twheel_cmd.c"
 #include "twheel_conn.c"
