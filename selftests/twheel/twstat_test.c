@@ -373,4 +373,74 @@ TEST_F(live, a_user_who_may_not_read_debugfs_is_told_so)
 	EXPECT_NE(NULL, strstr(out, "run twstat as root")) TH_LOG("%s", out);
 }
 
+/*
+ * The object of "files" in twstat --files --json output whose pid and fd
+ * are @pid and @fd: the value of @name in it, INT64_MIN if there is none.
+ */
+static int64_t files_value(const char *json, int pid, int fd, const char *name)
+{
+	char head[64], obj[512];
+	const char *p, *end;
+
+	snprintf(head, sizeof(head), "{\"pid\":%d,", pid);
+	for (p = strstr(json, head); p; p = strstr(p + 1, head)) {
+		end = strchr(p, '}');
+		if (!end || end - p >= (long)sizeof(obj))
+			break;
+		memcpy(obj, p, end - p);
+		obj[end - p] = '\0';
+		if (json_value(obj, "fd") == fd)
+			return json_value(obj, name);
+	}
+	return INT64_MIN;
+}
+
+TEST_F(live, files_shows_which_process_holds_how_many_timers)
+{
+	static const char *const files[] = { "--files", "--json", NULL };
+	static const char *const table[] = { "--files", NULL };
+	struct twheel_arm arms[123];
+	struct twheel_batch b;
+	char line[64];
+	int other, pid = getpid();
+	long quota;
+
+	other = open("/dev/twheel", O_RDWR | O_CLOEXEC);
+	ASSERT_LE(0, other);
+	for (int i = 0; i < 123; i++)
+		arms[i] = (struct twheel_arm){
+			.conn_id = i / 3, .kind = i % 3,
+			.timeout_ns = 60 * NSEC_PER_SEC,
+		};
+	ASSERT_EQ(123, tw_arm_batch(self->fd, arms, 123, &b));
+	ASSERT_EQ(7, tw_arm_batch(other, arms, 7, &b));
+	quota = tw_read_param("/sys/module/twheel/parameters/quota");
+	ASSERT_LT(0, quota);
+
+	ASSERT_EQ(0, run_twstat(AS_ROOT, self->after, files)) TH_LOG("%s", self->after);
+	EXPECT_EQ(quota, json_value(self->after, "quota"));
+	EXPECT_EQ(123, files_value(self->after, pid, self->fd, "armed"));
+	EXPECT_EQ(41, files_value(self->after, pid, self->fd, "conns"));
+	EXPECT_EQ(0, files_value(self->after, pid, self->fd, "queued"));
+	EXPECT_EQ(1, files_value(self->after, pid, self->fd, "descriptors"));
+	EXPECT_EQ(7, files_value(self->after, pid, other, "armed"));
+	EXPECT_EQ(3, files_value(self->after, pid, other, "conns"));
+	/* Most timers first. */
+	snprintf(line, sizeof(line), "{\"pid\":%d,", pid);
+	ASSERT_NE(NULL, strstr(self->after, line));
+	EXPECT_EQ(123, json_value(strstr(self->after, line), "armed"));
+
+	/* The table: our row, with its share of the quota. */
+	ASSERT_EQ(0, run_twstat(AS_ROOT, self->after, table)) TH_LOG("%s", self->after);
+	snprintf(line, sizeof(line), "%7d ", pid);
+	EXPECT_NE(NULL, strstr(self->after, line)) TH_LOG("%s", self->after);
+	EXPECT_NE(NULL, strstr(self->after, "%")) TH_LOG("%s", self->after);
+
+	/* Another user sees neither of our files, and is told why. */
+	ASSERT_EQ(0, run_twstat(AS_NOBODY, self->after, files)) TH_LOG("%s", self->after);
+	EXPECT_EQ(INT64_MIN, files_value(self->after, pid, self->fd, "armed"));
+	EXPECT_LT(0, json_value(self->after, "unreadable_processes"));
+	close(other);
+}
+
 TEST_HARNESS_MAIN

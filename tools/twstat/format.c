@@ -382,7 +382,7 @@ void twstat_print_rates(FILE *f, const struct twstat_set *cur,
 	fprintf(f, "\n");
 }
 
-static void twstat_json_string(FILE *f, const char *s)
+void twstat_json_string(FILE *f, const char *s)
 {
 	fputc('"', f);
 	for (; *s; s++) {

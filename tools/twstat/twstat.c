@@ -20,6 +20,8 @@
 
 #define TWSTAT_DEBUGFS		"/sys/kernel/debug"
 #define TWSTAT_SYS_MODULE	"/sys/module"
+#define TWSTAT_PROC		"/proc"
+#define TWSTAT_QUOTA		TWSTAT_SYS_MODULE "/twheel/parameters/quota"
 
 struct twstat_opts {
 	double interval;	/* seconds; 0 for one snapshot */
@@ -28,7 +30,9 @@ struct twstat_opts {
 	bool hist;
 	bool json;
 	bool header_once;
+	bool files;		/* -f: the open files instead of the counters */
 	const char *dir;	/* -d, or NULL for debugfs */
+	const char *proc;	/* -p, or NULL for /proc */
 };
 
 static const char twstat_usage[] =
@@ -36,7 +40,8 @@ static const char twstat_usage[] =
 "\n"
 "Show the counters of the twheel timer module (debugfs, twheel/counters).\n"
 "Without an interval: one snapshot. With one: a line of per-second rates\n"
-"every interval seconds, count times or until interrupted.\n"
+"every interval seconds, count times or until interrupted. With --files:\n"
+"the open twheel files instead, and the processes that hold them.\n"
 "\n"
 "  -i, --interval SEC   seconds between lines (fractions allowed)\n"
 "  -c, --count N        stop after N lines (default: never; -c alone\n"
@@ -46,6 +51,9 @@ static const char twstat_usage[] =
 "  -j, --json           one JSON object per snapshot or interval\n"
 "  -n, --header-once    print the interval header only once\n"
 "  -d, --dir DIR        read DIR instead of <debugfs>/twheel\n"
+"  -f, --files          every open twheel file: the process holding it,\n"
+"                       its CPU, timers, events and connections (fdinfo)\n"
+"  -p, --proc DIR       with --files, read DIR instead of /proc\n"
 "  -h, --help           show this help\n"
 "\n"
 "Exit status: 0 success, 1 unreadable or malformed counters, 2 usage,\n"
@@ -95,6 +103,8 @@ static void twstat_parse_args(int argc, char **argv, struct twstat_opts *o)
 		{ "json",	 no_argument,	    NULL, 'j' },
 		{ "header-once", no_argument,	    NULL, 'n' },
 		{ "dir",	 required_argument, NULL, 'd' },
+		{ "files",	 no_argument,	    NULL, 'f' },
+		{ "proc",	 required_argument, NULL, 'p' },
 		{ "help",	 no_argument,	    NULL, 'h' },
 		{ NULL, 0, NULL, 0 }
 	};
@@ -102,7 +112,7 @@ static void twstat_parse_args(int argc, char **argv, struct twstat_opts *o)
 	int c;
 
 	memset(o, 0, sizeof(*o));
-	while ((c = getopt_long(argc, argv, "i:c:CHjnd:h", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "i:c:CHjnd:fp:h", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'i':
 			o->interval = twstat_parse_interval(optarg);
@@ -126,6 +136,12 @@ static void twstat_parse_args(int argc, char **argv, struct twstat_opts *o)
 			break;
 		case 'd':
 			o->dir = optarg;
+			break;
+		case 'f':
+			o->files = true;
+			break;
+		case 'p':
+			o->proc = optarg;
 			break;
 		case 'h':
 			fputs(twstat_usage, stdout);
@@ -151,6 +167,11 @@ static void twstat_parse_args(int argc, char **argv, struct twstat_opts *o)
 		twstat_usage_error("unexpected argument '%s'", argv[optind]);
 	if (have_count && !have_interval)
 		o->interval = 1;
+	if (o->proc && !o->files)
+		twstat_usage_error("%s needs --files", "--proc");
+	if (o->files && (o->per_cpu || o->hist || o->dir))
+		twstat_usage_error("%s goes with --json, --proc and an interval only",
+				   "--files");
 }
 
 /* Undo the octal escapes (\040 for a space) of a /proc/self/mounts field. */
@@ -298,6 +319,59 @@ static void twstat_print_interval(const struct twstat_opts *o, const char *dir,
 	}
 }
 
+/*
+ * The per-file quota in force, or -1: unknown when reading a recorded
+ * tree (-p), or when the module is not loaded.
+ */
+static int64_t twstat_quota(const struct twstat_opts *o)
+{
+	long long v;
+	FILE *f;
+
+	if (o->proc)
+		return -1;
+	f = fopen(TWSTAT_QUOTA, "re");
+	if (!f)
+		return -1;
+	if (fscanf(f, "%lld", &v) != 1)
+		v = -1;
+	fclose(f);
+	return v;
+}
+
+/* --files: once, or every interval. */
+static int twstat_files_main(const struct twstat_opts *o)
+{
+	const char *proc = o->proc ? o->proc : TWSTAT_PROC;
+	struct twstat_files files;
+	struct timespec ts;
+	char err[4352];
+	double start;
+	int ret;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	start = ts.tv_sec + ts.tv_nsec / 1e9;
+	for (unsigned long n = 1;; n++) {
+		ret = twstat_scan_files(proc, &files, err, sizeof(err));
+		if (ret) {
+			fprintf(stderr, "twstat: %s\n", err);
+			return ret;
+		}
+		if (o->json)
+			twstat_print_files_json(stdout, &files, twstat_quota(o));
+		else
+			twstat_print_files(stdout, &files, twstat_quota(o));
+		twstat_files_free(&files);
+		if (fflush(stdout))
+			return TWSTAT_EXIT_ERROR;
+		if (!o->interval || (o->count && n >= o->count))
+			return TWSTAT_EXIT_OK;
+		if (!o->json)
+			printf("\n");
+		twstat_sleep_until(start + n * o->interval);
+	}
+}
+
 int main(int argc, char **argv)
 {
 	struct twstat_snap prev, cur, delta;
@@ -309,6 +383,8 @@ int main(int argc, char **argv)
 	int ret;
 
 	twstat_parse_args(argc, argv, &o);
+	if (o.files)
+		return twstat_files_main(&o);
 
 	if (o.dir) {
 		snprintf(dir, sizeof(dir), "%s", o.dir);

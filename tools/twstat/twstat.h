@@ -4,7 +4,8 @@
  *
  * The counter files hold one "name value" per line (Documentation/stats.rst).
  * This header is shared by the tool and its tests: parsing and arithmetic
- * in counters.c, output in format.c, options and the loop in twstat.c.
+ * in counters.c, output in format.c, the per-file view (--files, from
+ * /proc/<pid>/fdinfo) in files.c, options and the loop in twstat.c.
  */
 #ifndef TWSTAT_H
 #define TWSTAT_H
@@ -73,6 +74,24 @@ struct twstat_known {
 extern const struct twstat_known twstat_known[];
 extern const size_t twstat_nr_known;
 
+/* One open twheel file, from the fdinfo of a descriptor that holds it. */
+struct twstat_file {
+	char ctx[32];		/* twheel-ctx: tells files apart */
+	int pid;		/* the first process that holds it */
+	int fd;			/* its descriptor there */
+	unsigned int uid;	/* that process's real uid */
+	char comm[17];
+	unsigned int holders;	/* descriptors that share it */
+	int64_t cpu, pinned, armed, queued, conns;	/* -1: no such line */
+};
+
+struct twstat_files {
+	struct twstat_file *v;
+	size_t n;
+	size_t cap;
+	unsigned int denied;	/* processes whose descriptors we may not read */
+};
+
 /* counters.c */
 int twstat_parse(struct twstat_set *set, const char *buf, size_t len,
 		 char *err, size_t errlen);
@@ -106,5 +125,16 @@ void twstat_print_json(FILE *f, const struct twstat_snap *cur,
 		       const struct twstat_snap *delta, double secs,
 		       const char *dir, bool per_cpu);
 const char *twstat_format_num(char *buf, size_t len, double v, bool bytes);
+void twstat_json_string(FILE *f, const char *s);
+
+/* files.c */
+bool twstat_parse_fdinfo(const char *text, struct twstat_file *file);
+int twstat_scan_files(const char *proc, struct twstat_files *files,
+		      char *err, size_t errlen);
+void twstat_files_free(struct twstat_files *files);
+void twstat_print_files(FILE *f, const struct twstat_files *files,
+			int64_t quota);
+void twstat_print_files_json(FILE *f, const struct twstat_files *files,
+			     int64_t quota);
 
 #endif /* TWSTAT_H */

@@ -262,6 +262,51 @@ fed
 [ $rc -eq 1 ] && [ "$(wc -l < "$out/out")" -eq 1 ] && grep -q "line 3" "$out/err"
 ok $? "a reading that fails in interval mode ends twstat with its status"
 
+# --- the open files (--files) ------------------------------------------------
+
+run "$twstat" --files --proc "$data/proc-files"
+cat > "$out/want" <<'WANT'
+twheel files: 3, in 2 processes; 1298610 timers armed, 18 events queued, 624308 connections
+    PID COMMAND           UID     FD  CPU PIN      ARMED     QUEUED      CONNS  QUOTA
+   1200 rpcd                0      9    0  no    1048570          6     524288      -
+    812 quicd             998    5+1    1  no     250000         12     100000      -
+    812 quicd             998      6    0 yes         40          0         20      -
+WANT
+[ $rc -eq 0 ] && diff -u "$out/want" "$out/out" > "$out/diff" && [ ! -s "$out/err" ]
+ok $? "--files lists each open file once, most timers first, under the first process holding it" ||
+	sed 's/^/# /' "$out/diff"
+
+run "$twstat" --files --json --proc "$data/proc-files"
+if [ $rc -eq 0 ] && command -v python3 > /dev/null; then
+	python3 -c '
+import json, sys
+d = json.load(open(sys.argv[1]))
+assert d["quota"] is None and d["unreadable_processes"] == 0
+f = d["files"]
+assert [(x["pid"], x["fd"], x["descriptors"]) for x in f] == [(1200, 9, 1), (812, 5, 2), (812, 6, 1)]
+assert f[0]["comm"] == "rpcd" and f[0]["armed"] == 1048570 and f[0]["conns"] == 524288
+assert f[2]["pinned"] is True and f[1]["pinned"] is False and f[1]["uid"] == 998
+' "$out/out" 2> "$out/err"
+	ok $? "--files --json gives the same files as one line of JSON"
+else
+	skip "--files --json gives the same files as one line of JSON" "needs python3"
+fi
+
+run "$twstat" --files --proc "$data/no-such-dir"
+[ $rc -eq 1 ] && grep -q "no-such-dir: No such file or directory" "$out/err"
+ok $? "--files on a missing /proc exits 1 and names it"
+
+run "$twstat" --files --proc "$data/proc-files" 0.05 2
+[ $rc -eq 0 ] && [ "$(grep -c '^twheel files: 3,' "$out/out")" -eq 2 ]
+ok $? "--files with an interval and a count prints the table count times"
+
+for args in "--proc /proc" "--files --cpu" "--files --hist" "--files -d /tmp"; do
+	# shellcheck disable=SC2086
+	run "$twstat" $args
+	[ $rc -eq 2 ] && grep -q "twstat --help" "$out/err"
+	ok $? "usage error '$args' exits 2"
+done
+
 # --- the man page -----------------------------------------------------------
 
 if ! command -v man > /dev/null || ! command -v groff > /dev/null; then
