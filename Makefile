@@ -10,6 +10,7 @@
 #   make style           checkpatch, sparse and kernel-doc over the module
 #   make install         library, headers, man pages, tools (PREFIX, DESTDIR)
 #   make modules_install the module (DESTDIR)
+#   make dkms-source     the module's source for DKMS (DKMS_SRC_DIR)
 #
 # The module is never loaded into the kernel of the machine that builds it:
 # every kernel-side test runs inside qemu (scripts/vm/run-vm); the targets
@@ -23,6 +24,8 @@ KSRC := $(BUILD)/ksrc
 KSFT_DIR := $(KSRC)/tools/testing/selftests
 PREFIX ?= /usr/local
 DESTDIR ?=
+# The module's version, as DKMS and the packages know it.
+VERSION := $(shell sed -n 's/^PACKAGE_VERSION="\(.*\)"$$/\1/p' dkms.conf)
 
 CC ?= gcc
 
@@ -113,6 +116,7 @@ check-run:
 	scripts/run-tap $(RESULTS)/lib.tap $(MAKE) --no-print-directory lib-check; \
 	scripts/run-tap $(RESULTS)/wheel-native.tap \
 		$(MAKE) --no-print-directory -C tests/wheel check BUILD=$(BUILD)/wheel; \
+	scripts/run-tap $(RESULTS)/dkms.tap $(MAKE) --no-print-directory dkms-check; \
 	scripts/run-tap $(RESULTS)/vm-stock.tap \
 		$(MAKE) --no-print-directory vm-check; \
 	stock=$$(date +%s); \
@@ -162,9 +166,33 @@ modules_install: module
 	$(MAKE) -C $(KDIR) M=$(CURDIR) modules_install \
 		$(if $(DESTDIR),INSTALL_MOD_PATH=$(DESTDIR))
 
+# --- DKMS ---------------------------------------------------------------
+
+# What DKMS builds the module from (dkms.conf): the kbuild files, the
+# module's sources and the uapi header, and nothing built.
+DKMS_SRC_DIR ?= $(DESTDIR)/usr/src/twheel-$(VERSION)
+DKMS_FILES := dkms.conf Kbuild kmod/Kbuild \
+	$(filter-out %.mod.c,$(wildcard kmod/*.c kmod/*.h)) uapi/linux/twheel.h
+
+dkms-source:
+	@test -n "$(VERSION)" || { echo "twheel: no PACKAGE_VERSION in dkms.conf"; exit 1; }
+	for f in $(DKMS_FILES); do \
+		install -D -m 0644 $$f $(DKMS_SRC_DIR)/$$f || exit 1; \
+	done
+
+# DKMS from a clean copy against the installed Debian headers (TAP), then
+# the module it built loaded in the VM with a few selftests
+# (scripts/vm.mk: vm-check-dkms).
+DKMS_OUT := $(BUILD)/dkms
+
+dkms-check:
+	@scripts/dkms-check $(KREL) $(KDIR) $(DKMS_OUT) && \
+	$(MAKE) --no-print-directory vm-check-dkms
+
 clean:
 	-$(MAKE) -C $(KDIR) M=$(CURDIR) clean
 	rm -rf $(BUILD)
 
 .PHONY: all deps module ksrc lib lib-tests man-check lib-check selftests tools twdemo examples twstat twstat-check twbench check \
-	check-run fuzz bench-wheel bench-simd bench-table style install modules_install clean
+	check-run fuzz bench-wheel bench-simd bench-table style install modules_install \
+	dkms-source dkms-check clean

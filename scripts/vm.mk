@@ -8,6 +8,8 @@
 #
 #   make vm-payload      build everything the VM runs
 #   make vm-check        the selftests and the rest in Debian's kernel
+#   make vm-check-dkms   the module DKMS built (make dkms-check) in Debian's
+#                        kernel, with a few selftests
 #   make debug-kernel    build (once) or find the cached debug kernel
 #   make debug-module    the module and its KUnit tests for that kernel
 #   make vm-check-debug  everything again in the debug kernel, with KUnit
@@ -45,6 +47,15 @@ vm-check: vm-payload
 		$(VM_PAYLOADS) \
 		--plan scripts/vm/plans/check.sh \
 		--timeout 900
+
+# The module as `dkms build` made it from a clean copy of the source
+# (scripts/dkms-check leaves it in $(DKMS_OUT)), smoke-tested.
+vm-check-dkms: selftests
+	scripts/vm/run-vm --name dkms --out $(BUILD)/vm/dkms \
+		--kernel $(VM_KERNEL) --module $(DKMS_OUT)/twheel.ko \
+		--payload $(BUILD)/selftests/twheel:/selftests/twheel \
+		--plan scripts/vm/plans/dkms.sh \
+		--timeout 600
 
 # The debug kernel (KUnit, lockdep, KASAN, UBSAN, kmemleak, DEBUG_OBJECTS),
 # built once from Debian's linux-source and cached outside the tree; the
@@ -164,5 +175,5 @@ bench-run: module twbench
 	echo "make bench: results in $$out"; \
 	exit $$rc
 
-.PHONY: vm-payload vm-check debug-kernel debug-module vm-check-debug kcsan-kernel kcsan-module vm-check-kcsan demo vm-shell \
+.PHONY: vm-payload vm-check vm-check-dkms debug-kernel debug-module vm-check-debug kcsan-kernel kcsan-module vm-check-kcsan demo vm-shell \
 	bench bench-run
