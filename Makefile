@@ -11,6 +11,8 @@
 #   make install         library, headers, man pages, tools (PREFIX, DESTDIR)
 #   make modules_install the module (DESTDIR)
 #   make dkms-source     the module's source for DKMS (DKMS_SRC_DIR)
+#   make deb             Debian packages: twheel-dkms, libtwheel0,
+#                        libtwheel-dev, twheel-tools (in build/deb)
 #
 # The module is never loaded into the kernel of the machine that builds it:
 # every kernel-side test runs inside qemu (scripts/vm/run-vm); the targets
@@ -116,6 +118,7 @@ check-run:
 	scripts/run-tap $(RESULTS)/lib.tap $(MAKE) --no-print-directory lib-check; \
 	scripts/run-tap $(RESULTS)/wheel-native.tap \
 		$(MAKE) --no-print-directory -C tests/wheel check BUILD=$(BUILD)/wheel; \
+	scripts/run-tap $(RESULTS)/deb.tap $(MAKE) --no-print-directory deb-check; \
 	scripts/run-tap $(RESULTS)/dkms.tap $(MAKE) --no-print-directory dkms-check; \
 	scripts/run-tap $(RESULTS)/vm-stock.tap \
 		$(MAKE) --no-print-directory vm-check; \
@@ -166,7 +169,7 @@ modules_install: module
 	$(MAKE) -C $(KDIR) M=$(CURDIR) modules_install \
 		$(if $(DESTDIR),INSTALL_MOD_PATH=$(DESTDIR))
 
-# --- DKMS ---------------------------------------------------------------
+# --- DKMS and Debian packages ---------------------------------------------
 
 # What DKMS builds the module from (dkms.conf): the kbuild files, the
 # module's sources and the uapi header, and nothing built.
@@ -189,10 +192,22 @@ dkms-check:
 	@scripts/dkms-check $(KREL) $(KDIR) $(DKMS_OUT) && \
 	$(MAKE) --no-print-directory vm-check-dkms
 
+# dpkg-buildpackage in a clean copy of the tree; the packages land in
+# $(DEB_OUT).
+DEB_OUT := $(BUILD)/deb
+
+deb:
+	scripts/build-deb $(DEB_OUT)
+
+# The packages built, checked by lintian, unpacked into a scratch root and
+# built against (TAP).
+deb-check:
+	@scripts/deb-check $(DEB_OUT)
+
 clean:
 	-$(MAKE) -C $(KDIR) M=$(CURDIR) clean
 	rm -rf $(BUILD)
 
 .PHONY: all deps module ksrc lib lib-tests man-check lib-check selftests tools twdemo examples twstat twstat-check twbench check \
 	check-run fuzz bench-wheel bench-simd bench-table style install modules_install \
-	dkms-source dkms-check clean
+	dkms-source dkms-check deb deb-check clean
