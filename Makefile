@@ -110,24 +110,31 @@ include scripts/uml.mk
 check: deps
 	@$(MAKE) --no-print-directory check-run
 
+# Each step says when it starts, which of how many it is and how long the
+# run has taken so far; the long ones (the package builds, the VMs, the
+# test kernels' first builds) add their own progress lines.
+CHECK_STEPS := style twstat man lib wheel-native deb dkms vm-stock vm-debug vm-kcsan
+
 check-run:
-	@start=$$(date +%s); rm -rf $(RESULTS); mkdir -p $(RESULTS); \
-	scripts/run-tap $(RESULTS)/style.tap $(MAKE) --no-print-directory style; \
-	scripts/run-tap $(RESULTS)/twstat.tap $(MAKE) --no-print-directory twstat-check; \
-	scripts/run-tap $(RESULTS)/man.tap $(MAKE) --no-print-directory man-check; \
-	scripts/run-tap $(RESULTS)/lib.tap $(MAKE) --no-print-directory lib-check; \
-	scripts/run-tap $(RESULTS)/wheel-native.tap \
-		$(MAKE) --no-print-directory -C tests/wheel check BUILD=$(BUILD)/wheel; \
-	scripts/run-tap $(RESULTS)/deb.tap $(MAKE) --no-print-directory deb-check; \
-	scripts/run-tap $(RESULTS)/dkms.tap $(MAKE) --no-print-directory dkms-check; \
-	scripts/run-tap $(RESULTS)/vm-stock.tap \
-		$(MAKE) --no-print-directory vm-check; \
+	@start=$$(date +%s); n=0; rm -rf $(RESULTS); mkdir -p $(RESULTS); \
+	step() { \
+		part=$$1; shift; n=$$((n + 1)); t=$$(( $$(date +%s) - start )); \
+		echo "make check: step $$n of $(words $(CHECK_STEPS)): $$part" \
+			"($$((t / 60))m$$(printf %02d $$((t % 60)))s so far)"; \
+		scripts/run-tap $(RESULTS)/$$part.tap $(MAKE) --no-print-directory "$$@"; \
+	}; \
+	step style style; \
+	step twstat twstat-check; \
+	step man man-check; \
+	step lib lib-check; \
+	step wheel-native -C tests/wheel check BUILD=$(BUILD)/wheel; \
+	step deb deb-check; \
+	step dkms dkms-check; \
+	step vm-stock vm-check; \
 	stock=$$(date +%s); \
-	scripts/run-tap $(RESULTS)/vm-debug.tap \
-		$(MAKE) --no-print-directory vm-check-debug; \
+	step vm-debug vm-check-debug; \
 	kcsan=$$(date +%s); \
-	scripts/run-tap $(RESULTS)/vm-kcsan.tap \
-		$(MAKE) --no-print-directory vm-check-kcsan; \
+	step vm-kcsan vm-check-kcsan; \
 	echo; \
 	echo "make check: wall time $$(( $$(date +%s) - start ))s" \
 		"(debug kernel phase $$(( kcsan - stock ))s," \
