@@ -442,4 +442,59 @@ TEST_F(trace, each_file_has_its_own_ctx_the_one_its_fdinfo_shows)
 	close(other);
 }
 
+#define FIRE_HIST "hist:keys=conn_id:vals=hitcount:sort=hitcount.descending if kind == 3"
+
+/* The hitcount of connection @conn in a hist file's text, or 0. */
+static unsigned long long tw_hist_count(const char *text, unsigned long long conn)
+{
+	const char *p;
+
+	/* "{ conn_id:        500 } hitcount:          3", one per key */
+	for (p = strstr(text, "{ conn_id:"); p; p = strstr(p + 1, "{ conn_id:")) {
+		if (strtoull(p + 10, NULL, 10) != conn)
+			continue;
+		p = strstr(p, "hitcount:");
+		return p ? strtoull(p + 9, NULL, 10) : 0;
+	}
+	return 0;
+}
+
+TEST_F(trace, a_hist_trigger_counts_each_connections_retransmission_fires)
+{
+	struct twheel_event ev;
+	char path[512];
+	int fd;
+
+	if (tw_setup_skipped(_metadata))
+		return;
+
+	/* The one-liner of Documentation/observe.rst, in tracefs alone. */
+	if (tw_inst_write(self, "events/twheel/twheel_fire/trigger", FIRE_HIST))
+		SKIP(return, "no hist triggers (CONFIG_HIST_TRIGGERS): %s",
+		     strerror(errno));
+	for (int i = 0; i < 3; i++) {
+		ASSERT_EQ(0, tw_arm(self->fd, 500, TWHEEL_KIND_RETRANSMIT, 0, i, 0));
+		ASSERT_EQ(1, tw_read_n(self->fd, &ev, 1, 5000));
+	}
+	ASSERT_EQ(0, tw_arm(self->fd, 501, TWHEEL_KIND_RETRANSMIT, 0, 0, 0));
+	ASSERT_EQ(1, tw_read_n(self->fd, &ev, 1, 5000));
+	ASSERT_EQ(0, tw_arm(self->fd, 502, TWHEEL_KIND_IDLE, 0, 0, 0));
+	ASSERT_EQ(1, tw_read_n(self->fd, &ev, 1, 5000));
+
+	snprintf(path, sizeof(path), "%s/events/twheel/twheel_fire/hist",
+		 self->inst);
+	fd = open(path, O_RDONLY);
+	ASSERT_LE(0, fd);
+	ssize_t n = read(fd, self->text, TRACE_MAX - 1);
+
+	close(fd);
+	ASSERT_LT(0, n);
+	self->text[n] = '\0';
+	EXPECT_EQ(3, tw_hist_count(self->text, 500)) TH_LOG("%s", self->text);
+	EXPECT_EQ(1, tw_hist_count(self->text, 501));
+	EXPECT_EQ(0, tw_hist_count(self->text, 502));
+	EXPECT_EQ(0, tw_inst_write(self, "events/twheel/twheel_fire/trigger",
+				   "!" FIRE_HIST));
+}
+
 TEST_HARNESS_MAIN
