@@ -594,8 +594,9 @@ unsigned int __twheel_conn_cancel(struct twheel_ctx *ctx,
 	for (left = bits; left; left &= left - 1) {
 		unsigned int kind = __ffs(left);
 
-		trace_twheel_cancel(ctx, conn, kind,
-				    &twheel_conn_slots(conn)[twheel_slot_idx(used, kind)]);
+		if (trace_twheel_cancel_enabled())
+			trace_twheel_cancel(ctx, conn, kind,
+					    &twheel_conn_slots(conn)[twheel_slot_idx(used, kind)]);
 		__twheel_conn_slot_remove(conn, used, kind);
 		used &= ~BIT(kind);
 	}

@@ -22,11 +22,12 @@
  * They are the kernel's tracepoints: a disabled one costs a no-op
  * instruction where the kernel has jump labels (Debian's does), and what a
  * record holds is computed only when it is enabled. Arguments are pointers
- * the caller already holds. The records of arm, re-arm, cancel, fire and
- * read are taken under the file's spinlock, in the order they happen to
- * the file; ``ctx`` prints as a hashed pointer, the same in every record of
- * one file until it is closed, and the same as ``twheel-ctx`` in the file's
- * fdinfo.
+ * and values the caller already holds; the one call whose argument would
+ * take work, a cancel's slot, is behind trace_twheel_cancel_enabled(). The
+ * records of arm, re-arm, cancel, fire and read are taken under the file's
+ * spinlock, in the order they happen to the file; ``ctx`` prints as a
+ * hashed pointer, the same in every record of one file until it is
+ * closed, and the same as ``twheel-ctx`` in the file's fdinfo.
  *
  * This file is the one place that defines them (%CREATE_TRACE_POINTS); the
  * others include twheel_trace.h and call trace_twheel_*().

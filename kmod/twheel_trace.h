@@ -30,6 +30,11 @@ static inline void trace_twheel_rearm(const struct twheel_ctx *ctx,
 				      const struct twheel_conn *conn,
 				      unsigned int kind,
 				      const struct twheel_slot *slot) { }
+static inline bool trace_twheel_cancel_enabled(void)
+{
+	return false;
+}
+
 static inline void trace_twheel_cancel(const struct twheel_ctx *ctx,
 				       const struct twheel_conn *conn,
 				       unsigned int kind,
