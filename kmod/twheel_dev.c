@@ -55,6 +55,7 @@
 #include "twheel_conn.h"
 #include "twheel_cpu.h"
 #include "twheel_ctx.h"
+#include "twheel_trace.h"
 
 /* Events read() takes off the queue per lock hold (on the stack). */
 #define TWHEEL_READ_CHUNK	16
@@ -478,8 +479,7 @@ static long twheel_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
  * (twstat's per-file view): one consistent snapshot, taken under the
  * file's spinlock and printed after it is dropped. Lines are only ever
  * added; a line for the file's rings appears when the device has them.
- * twheel-ctx is the file's hashed pointer, as the ctx of its tracepoint
- * records prints in tracefs.
+ * twheel-id is the file's id in its tracepoint records (twheel_trace.c).
  */
 static void twheel_show_fdinfo(struct seq_file *m, struct file *file)
 {
@@ -496,7 +496,7 @@ static void twheel_show_fdinfo(struct seq_file *m, struct file *file)
 	conns = ctx->nr_conns;
 	spin_unlock(&ctx->wqh.lock);
 
-	seq_printf(m, "twheel-ctx:\t%p\n", ctx);
+	seq_printf(m, "twheel-id:\t%016llx\n", twheel_file_id(ctx));
 	seq_printf(m, "twheel-cpu:\t%u\n", cpu);
 	seq_printf(m, "twheel-pinned:\t%u\n", pinned);
 	seq_printf(m, "twheel-armed:\t%llu\n", armed);

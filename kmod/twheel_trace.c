@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * twheel: the tracepoints' definitions.
+ * twheel: the tracepoints' definitions, and the id of a file.
  */
 
 /**
@@ -12,7 +12,7 @@
  *
  * - ``twheel_arm``, ``twheel_rearm``, ``twheel_cancel``, ``twheel_fire``
  *   and ``twheel_read``, one record per timer, each with the file
- *   (``ctx``), the connection id (``conn_id``), the kind and the
+ *   (``file_id``), the connection id (``conn_id``), the kind and the
  *   ``user_data`` of its arming; ``twheel_fire`` adds ``lateness_ns``,
  *   ``twheel_read`` how long the event waited to be read (``waited_ns``);
  * - ``twheel_wakeup``, one record per wake-up of an expiry thread: the turns
@@ -25,13 +25,40 @@
  * and values the caller already holds; the one call whose argument would
  * take work, a cancel's slot, is behind trace_twheel_cancel_enabled(). The
  * records of arm, re-arm, cancel, fire and read are taken under the file's
- * spinlock, in the order they happen to the file; ``ctx`` prints as a
- * hashed pointer, the same in every record of one file until it is
- * closed, and the same as ``twheel-ctx`` in the file's fdinfo.
+ * spinlock, in the order they happen to the file.
+ *
+ * **The file's id.** ``file_id`` is twheel_file_id(): the same in every
+ * record of one open file and in its fdinfo (``twheel-id``), and
+ * different for every file open at the same time. It is a keyed hash of
+ * the file's context, not its address, which would tell an unprivileged
+ * reader of fdinfo where the kernel keeps its objects. The kernel's own
+ * hashed pointers (``%p``) would do the same, but print as
+ * ``(____ptrval____)`` until the random number generator is seeded, which
+ * in a VM can be long after the module is in use: every file would then
+ * look the same.
  *
  * This file is the one place that defines them (%CREATE_TRACE_POINTS); the
  * others include twheel_trace.h and call trace_twheel_*().
  */
 
+#include <linux/once.h>
+#include <linux/random.h>
+#include <linux/siphash.h>
+
 #define CREATE_TRACE_POINTS
 #include "twheel_trace.h"
+
+static siphash_key_t twheel_file_id_key __read_mostly;
+
+/**
+ * twheel_file_id() - the id of an open file, for fdinfo and trace records
+ * @ctx: the file's context
+ *
+ * Context: any.
+ * Return: a keyed hash of @ctx, the same for the file's life.
+ */
+u64 twheel_file_id(const struct twheel_ctx *ctx)
+{
+	get_random_once(&twheel_file_id_key, sizeof(twheel_file_id_key));
+	return siphash_1u64((unsigned long)ctx, &twheel_file_id_key);
+}

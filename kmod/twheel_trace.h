@@ -1,8 +1,20 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
- * twheel: tracepoints. The theory of operation is the DOC block at the top
- * of twheel_trace.c; Documentation/observe.rst shows how to use them.
+ * twheel: tracepoints, and the id that names a file in them and in its
+ * fdinfo. The theory of operation is the DOC block at the top of
+ * twheel_trace.c; Documentation/observe.rst shows how to use them.
  */
+#ifndef _TWHEEL_TRACE_ID_H
+#define _TWHEEL_TRACE_ID_H
+
+#include <linux/types.h>
+
+struct twheel_ctx;
+
+u64 twheel_file_id(const struct twheel_ctx *ctx);
+
+#endif /* _TWHEEL_TRACE_ID_H */
+
 #undef TRACE_SYSTEM
 #define TRACE_SYSTEM twheel
 
@@ -79,7 +91,7 @@ DECLARE_EVENT_CLASS(twheel_timer_class,
 	TP_ARGS(ctx, conn, kind, slot),
 
 	TP_STRUCT__entry(
-		__field(const void *,	ctx)
+		__field(u64,		file_id)
 		__field(u64,		conn_id)
 		__field(u64,		user_data)
 		__field(u64,		deadline_ns)
@@ -87,15 +99,15 @@ DECLARE_EVENT_CLASS(twheel_timer_class,
 	),
 
 	TP_fast_assign(
-		__entry->ctx		= ctx;
+		__entry->file_id	= twheel_file_id(ctx);
 		__entry->conn_id	= conn->node.key;
 		__entry->user_data	= slot->user_data;
 		__entry->deadline_ns	= slot->deadline;
 		__entry->kind		= kind;
 	),
 
-	TP_printk("ctx=%p conn=%llu kind=%s user_data=0x%llx deadline=%llu",
-		  __entry->ctx, __entry->conn_id, twheel_show_kind(__entry->kind),
+	TP_printk("file=%016llx conn=%llu kind=%s user_data=0x%llx deadline=%llu",
+		  __entry->file_id, __entry->conn_id, twheel_show_kind(__entry->kind),
 		  __entry->user_data, __entry->deadline_ns)
 );
 
@@ -146,7 +158,7 @@ TRACE_EVENT(twheel_cancel,
 	TP_ARGS(ctx, conn, kind, slot),
 
 	TP_STRUCT__entry(
-		__field(const void *,	ctx)
+		__field(u64,		file_id)
 		__field(u64,		conn_id)
 		__field(u64,		user_data)
 		__field(u64,		deadline_ns)
@@ -155,7 +167,7 @@ TRACE_EVENT(twheel_cancel,
 	),
 
 	TP_fast_assign(
-		__entry->ctx		= ctx;
+		__entry->file_id	= twheel_file_id(ctx);
 		__entry->conn_id	= conn->node.key;
 		__entry->user_data	= slot->user_data;
 		__entry->deadline_ns	= slot->deadline;
@@ -163,8 +175,8 @@ TRACE_EVENT(twheel_cancel,
 		__entry->unread		= conn->fired & BIT(kind);
 	),
 
-	TP_printk("ctx=%p conn=%llu kind=%s user_data=0x%llx deadline=%llu%s",
-		  __entry->ctx, __entry->conn_id, twheel_show_kind(__entry->kind),
+	TP_printk("file=%016llx conn=%llu kind=%s user_data=0x%llx deadline=%llu%s",
+		  __entry->file_id, __entry->conn_id, twheel_show_kind(__entry->kind),
 		  __entry->user_data, __entry->deadline_ns,
 		  __entry->unread ? " unread" : "")
 );
@@ -188,7 +200,7 @@ TRACE_EVENT(twheel_fire,
 	TP_ARGS(ctx, conn, kind, slot),
 
 	TP_STRUCT__entry(
-		__field(const void *,	ctx)
+		__field(u64,		file_id)
 		__field(u64,		conn_id)
 		__field(u64,		user_data)
 		__field(u64,		deadline_ns)
@@ -197,7 +209,7 @@ TRACE_EVENT(twheel_fire,
 	),
 
 	TP_fast_assign(
-		__entry->ctx		= ctx;
+		__entry->file_id	= twheel_file_id(ctx);
 		__entry->conn_id	= conn->node.key;
 		__entry->user_data	= slot->user_data;
 		__entry->deadline_ns	= slot->deadline;
@@ -205,8 +217,8 @@ TRACE_EVENT(twheel_fire,
 		__entry->kind		= kind;
 	),
 
-	TP_printk("ctx=%p conn=%llu kind=%s user_data=0x%llx deadline=%llu lateness_ns=%llu",
-		  __entry->ctx, __entry->conn_id, twheel_show_kind(__entry->kind),
+	TP_printk("file=%016llx conn=%llu kind=%s user_data=0x%llx deadline=%llu lateness_ns=%llu",
+		  __entry->file_id, __entry->conn_id, twheel_show_kind(__entry->kind),
 		  __entry->user_data, __entry->deadline_ns,
 		  __entry->lateness_ns)
 );
@@ -228,7 +240,7 @@ TRACE_EVENT(twheel_read,
 	TP_ARGS(ctx, conn, kind, slot),
 
 	TP_STRUCT__entry(
-		__field(const void *,	ctx)
+		__field(u64,		file_id)
 		__field(u64,		conn_id)
 		__field(u64,		user_data)
 		__field(u64,		deadline_ns)
@@ -238,7 +250,7 @@ TRACE_EVENT(twheel_read,
 	),
 
 	TP_fast_assign(
-		__entry->ctx		= ctx;
+		__entry->file_id	= twheel_file_id(ctx);
 		__entry->conn_id	= conn->node.key;
 		__entry->user_data	= slot->user_data;
 		__entry->deadline_ns	= slot->deadline;
@@ -247,8 +259,8 @@ TRACE_EVENT(twheel_read,
 		__entry->kind		= kind;
 	),
 
-	TP_printk("ctx=%p conn=%llu kind=%s user_data=0x%llx deadline=%llu fired=%llu waited_ns=%llu",
-		  __entry->ctx, __entry->conn_id, twheel_show_kind(__entry->kind),
+	TP_printk("file=%016llx conn=%llu kind=%s user_data=0x%llx deadline=%llu fired=%llu waited_ns=%llu",
+		  __entry->file_id, __entry->conn_id, twheel_show_kind(__entry->kind),
 		  __entry->user_data, __entry->deadline_ns, __entry->fired_ns,
 		  __entry->waited_ns)
 );

@@ -18,7 +18,7 @@ struct tw_fdinfo {
 	long long armed;
 	long long queued;
 	long long conns;
-	char ctx[32];
+	char id[32];
 	int lines;		/* twheel-* lines seen */
 };
 
@@ -46,7 +46,7 @@ static int tw_read_fdinfo(pid_t pid, int fd, struct tw_fdinfo *fi)
 		if (strncmp(line, "twheel-", 7))
 			continue;
 		fi->lines++;
-		if (sscanf(line, "twheel-ctx: %31s", fi->ctx) == 1)
+		if (sscanf(line, "twheel-id: %31s", fi->id) == 1)
 			continue;
 		for (unsigned int i = 0; i < 5; i++) {
 			size_t len = strlen(names[i]);
@@ -91,7 +91,7 @@ TEST_F(fdinfo, a_new_file_shows_its_cpu_and_nothing_armed)
 	EXPECT_EQ(0, fi.armed);
 	EXPECT_EQ(0, fi.queued);
 	EXPECT_EQ(0, fi.conns);
-	EXPECT_NE(0, fi.ctx[0]);
+	EXPECT_NE(0, fi.id[0]);
 }
 
 TEST_F(fdinfo, armed_queued_and_conns_follow_arms_expiries_and_reads)
@@ -210,7 +210,7 @@ TEST_F(fdinfo, another_process_sees_what_a_daemon_holds)
 	close(ready[0]);
 }
 
-TEST_F(fdinfo, dup_and_fork_share_one_file_and_one_ctx)
+TEST_F(fdinfo, dup_and_fork_share_one_file_and_one_id)
 {
 	struct tw_fdinfo a, b;
 	int fd2;
@@ -223,15 +223,15 @@ TEST_F(fdinfo, dup_and_fork_share_one_file_and_one_ctx)
 	ASSERT_EQ(0, tw_arm(self->fd, 7, TWHEEL_KIND_IDLE, 60 * NSEC_PER_SEC, 0, 0));
 	ASSERT_EQ(0, tw_read_fdinfo(getpid(), self->fd, &a));
 	ASSERT_EQ(0, tw_read_fdinfo(getpid(), fd2, &b));
-	EXPECT_STREQ(a.ctx, b.ctx);
+	EXPECT_STREQ(a.id, b.id);
 	EXPECT_EQ(1, b.armed);
 	close(fd2);
 
-	/* A file of its own has another ctx. */
+	/* A file of its own has another id. */
 	fd2 = open("/dev/twheel", O_RDWR);
 	ASSERT_LE(0, fd2);
 	ASSERT_EQ(0, tw_read_fdinfo(getpid(), fd2, &b));
-	EXPECT_STRNE(a.ctx, b.ctx);
+	EXPECT_STRNE(a.id, b.id);
 	close(fd2);
 }
 

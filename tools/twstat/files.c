@@ -5,7 +5,7 @@
  *
  * A descriptor is a twheel file when /proc/<pid>/fd/<fd> names a device
  * called twheel and its fdinfo has twheel-* lines. Descriptors that
- * dup() or fork() share are one file: they show the same twheel-ctx, and
+ * dup() or fork() share are one file: they show the same twheel-id, and
  * the file is listed once, under the first process that holds it, with
  * the number of descriptors that share it.
  */
@@ -53,7 +53,7 @@ static bool twstat_all_digits(const char *s)
 
 /*
  * Parses the twheel-* lines of one fdinfo into @file. Returns true if it
- * is a twheel file's (twheel-ctx and twheel-armed at least).
+ * is a twheel file's (twheel-id and twheel-armed at least).
  */
 bool twstat_parse_fdinfo(const char *text, struct twstat_file *file)
 {
@@ -69,12 +69,12 @@ bool twstat_parse_fdinfo(const char *text, struct twstat_file *file)
 	};
 	const char *line = text, *end;
 
-	file->ctx[0] = '\0';
+	file->id[0] = '\0';
 	for (size_t i = 0; i < sizeof(fields) / sizeof(fields[0]); i++)
 		*(int64_t *)((char *)file + fields[i].off) = -1;
 
 	while (*line) {
-		if (sscanf(line, "twheel-ctx: %31s", file->ctx) != 1) {
+		if (sscanf(line, "twheel-id: %31s", file->id) != 1) {
 			for (size_t i = 0; i < sizeof(fields) / sizeof(fields[0]); i++) {
 				size_t len = strlen(fields[i].name);
 
@@ -88,7 +88,7 @@ bool twstat_parse_fdinfo(const char *text, struct twstat_file *file)
 			break;
 		line = end + 1;
 	}
-	return file->ctx[0] && file->armed >= 0;
+	return file->id[0] && file->armed >= 0;
 }
 
 /* Adds @file to @files, or counts it as one more holder of a known one. */
@@ -96,7 +96,7 @@ static int twstat_files_add(struct twstat_files *files,
 			    const struct twstat_file *file)
 {
 	for (size_t i = 0; i < files->n; i++) {
-		if (!strcmp(files->v[i].ctx, file->ctx)) {
+		if (!strcmp(files->v[i].id, file->id)) {
 			files->v[i].holders++;
 			return 0;
 		}

@@ -76,7 +76,7 @@ extern const size_t twstat_nr_known;
 
 /* One open twheel file, from the fdinfo of a descriptor that holds it. */
 struct twstat_file {
-	char ctx[32];		/* twheel-ctx: tells files apart */
+	char id[32];		/* twheel-id: tells files apart */
 	int pid;		/* the first process that holds it */
 	int fd;			/* its descriptor there */
 	unsigned int uid;	/* that process's real uid */
