@@ -553,12 +553,14 @@ int __twheel_conn_arm(struct twheel_ctx *ctx, struct twheel_conn *conn,
 	/* Otherwise it is on ctx->expired: the thread looks at every slot. */
 
 	if (rearm) {
-		trace_twheel_rearm(ctx, conn, arm->kind, slot);
+		if (trace_twheel_rearm_enabled())
+			trace_twheel_rearm(ctx, conn, arm->kind, slot);
 		twheel_counter_inc(TWHEEL_CTR_REARMS);
 		if (!moved)
 			twheel_counter_inc(TWHEEL_CTR_REARMS_IN_PLACE);
 	} else {
-		trace_twheel_arm(ctx, conn, arm->kind, slot);
+		if (trace_twheel_arm_enabled())
+			trace_twheel_arm(ctx, conn, arm->kind, slot);
 		twheel_counter_inc(TWHEEL_CTR_ARMS);
 		twheel_counter_inc(TWHEEL_CTR_TIMERS_ARMED);
 	}
@@ -691,7 +693,8 @@ unsigned int __twheel_conn_expire(struct twheel_ctx *ctx,
 			slot->fired = now;
 			due |= BIT(kind);
 			twheel_counter_lateness(now - slot->deadline);
-			trace_twheel_fire(ctx, conn, kind, slot);
+			if (trace_twheel_fire_enabled())
+				trace_twheel_fire(ctx, conn, kind, slot);
 		} else if (slot->deadline < next) {
 			next = slot->deadline;
 		}

@@ -21,9 +21,11 @@
  *
  * They are the kernel's tracepoints: a disabled one costs a no-op
  * instruction where the kernel has jump labels (Debian's does), and what a
- * record holds is computed only when it is enabled. Arguments are pointers
- * and values the caller already holds; the one call whose argument would
- * take work, a cancel's slot, is behind trace_twheel_cancel_enabled(). The
+ * record holds is computed only when it is enabled. The calls made once
+ * per timer (arm, re-arm, cancel, fire, read) are behind their
+ * trace_twheel_*_enabled() test: where finding the slot takes work, that
+ * work is skipped, and on a kernel with lockdep a disabled tracepoint
+ * called directly would still check its RCU context on every timer. The
  * records of arm, re-arm, cancel, fire and read are taken under the file's
  * spinlock, in the order they happen to the file.
  *

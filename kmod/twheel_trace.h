@@ -34,6 +34,21 @@ struct twheel_ctx;
  * its connections into a program of their own, without the module's
  * tracepoints.
  */
+static inline bool trace_twheel_arm_enabled(void)
+{
+	return false;
+}
+
+static inline bool trace_twheel_rearm_enabled(void)
+{
+	return false;
+}
+
+static inline bool trace_twheel_fire_enabled(void)
+{
+	return false;
+}
+
 static inline void trace_twheel_arm(const struct twheel_ctx *ctx,
 				    const struct twheel_conn *conn,
 				    unsigned int kind,
