@@ -37,12 +37,18 @@ VM_PAYLOADS := --payload $(BUILD)/selftests/twheel:/selftests/twheel \
 	       --payload $(BUILD)/twstat:/tools/twstat \
 	       --payload $(BUILD)/examples:/examples
 
+# The QUIC server's test (examples/quic-server/quic-test.sh) runs Debian's
+# gtlsclient and the server, both dynamically linked: they and their
+# shared libraries come from the host.
+VM_DYNAMIC := --dynamic /usr/bin/gtlsclient \
+	      --dynamic $(BUILD)/examples/quic-server/quic-server:/examples/quic-server/quic-server
+
 # A build failure before the VM boots leaves no results: check-run wraps
 # these in run-tap, which turns that into a failure.
 vm-check: vm-payload
 	scripts/vm/run-vm --name stock --out $(VM_STOCK) \
 		--kernel $(VM_KERNEL) --module kmod/twheel.ko \
-		$(VM_PAYLOADS) \
+		$(VM_PAYLOADS) $(VM_DYNAMIC) \
 		--plan scripts/vm/plans/check.sh \
 		--timeout 900
 
