@@ -1104,7 +1104,7 @@ static struct qs_conn *conn_new(struct qs_server *s, const ngtcp2_pkt_hd *hd,
 				   NULL, c))
 		goto fail;
 	if (qs_tls_session(s, c) || cid_add(s, &scid, c) ||
-	    cid_add(s, &hd->dcid, c) || s->cfg.timers->conn_init(s, c))
+	    cid_add(s, &hd->dcid, c) || qs_timers_conn_init(s, c))
 		goto fail;
 	return c;
 fail:

@@ -295,7 +295,7 @@ static void end_pass(struct qs_server *s)
 			s->write_more = true;
 		}
 	}
-	if (s->cfg.timers->flush(s))
+	if (qs_timers_flush(s))
 		exit(1);
 	qs_conn_free_dead(s);
 	if (s->seen_conns && !s->n.connections_open) {
@@ -335,7 +335,7 @@ static void print_counters(struct qs_server *s, const struct rusage *r0,
 	P(timer_expiries_loss); P(timer_ptos); P(timer_expiries_close);
 	P(timer_stale_gone); P(timer_stale_token); P(timer_stale_not_due);
 	P(timer_early); P(timer_early_device);
-	P(timer_syscalls); P(timer_wakeups); P(epoll_waits);
+	P(timer_syscalls); P(timer_ns); P(timer_wakeups); P(epoll_waits);
 #undef P
 	printf("idle_timeout_ns %llu\n", (unsigned long long)s->cfg.idle_timeout_ns);
 	printf("handshake_timeout_ns %llu\n",
@@ -533,7 +533,7 @@ int main(int argc, char **argv)
 			case QS_TAG_TIMERS:
 			case QS_TAG_CONN_TIMER:
 				timer = true;
-				if (s->cfg.timers->ready(s, data))
+				if (qs_timers_ready(s, data))
 					return 1;
 				break;
 			}

@@ -143,6 +143,12 @@ struct qs_counters {
 	uint64_t timer_early;		/* came before its deadline: a bug */
 	uint64_t timer_early_device;	/* twheel: fired_ns < deadline_ns */
 	uint64_t timer_syscalls;	/* system calls made for timers only */
+	/*
+	 * Wall time in the back-end's code (conn_init, conn_fini, update,
+	 * flush, ready), less the handling of the timers that fired.
+	 */
+	uint64_t timer_ns;
+	uint64_t fired_ns;		/* ... the handling left out of it */
 	uint64_t timer_wakeups;		/* loop passes a timer woke */
 	uint64_t epoll_waits;
 };
@@ -246,7 +252,10 @@ void qs_conn_close_all(struct qs_server *s);
 int qs_tls_init(struct qs_server *s);
 int qs_tls_session(struct qs_server *s, struct qs_conn *c);
 
-/* timers.c */
+/* timers.c: the back-end's calls, timed into n.timer_ns */
+int qs_timers_conn_init(struct qs_server *s, struct qs_conn *c);
+int qs_timers_flush(struct qs_server *s);
+int qs_timers_ready(struct qs_server *s, uint64_t data);
 void qs_timer_set(struct qs_server *s, struct qs_conn *c, unsigned int kind,
 		  uint64_t deadline);
 void qs_timers_retime(struct qs_server *s, struct qs_conn *c);

@@ -50,25 +50,63 @@ void qs_timers_retime(struct qs_server *s, struct qs_conn *c)
 		expiry = ngtcp2_conn_get_expiry(c->conn);
 	else if (c->state == QS_CLOSING || c->state == QS_DRAINING)
 		close = c->close_deadline;
+	uint64_t t0;
+	int ret;
+
 	qs_timer_set(s, c, QS_TIMER_EXPIRY, expiry);
 	qs_timer_set(s, c, QS_TIMER_CLOSE, close);
-	if (s->cfg.timers->update(s, c) < 0)
+	t0 = qs_now();
+	ret = s->cfg.timers->update(s, c);
+	s->n.timer_ns += qs_now() - t0;
+	if (ret < 0)
 		exit(1);
 }
 
 /* The connection goes: whatever is armed is cancelled with it. */
 void qs_timers_forget(struct qs_server *s, struct qs_conn *c)
 {
+	uint64_t t0;
+
 	for (unsigned int k = 0; k < QS_NR_TIMERS; k++)
 		qs_timer_set(s, c, k, QS_NONE);
+	t0 = qs_now();
 	s->cfg.timers->conn_fini(s, c);
+	s->n.timer_ns += qs_now() - t0;
 }
 
-void qs_timer_fired(struct qs_server *s, uint64_t conn_id, unsigned int kind,
-		    uint64_t token)
+int qs_timers_conn_init(struct qs_server *s, struct qs_conn *c)
+{
+	uint64_t t0 = qs_now();
+	int ret = s->cfg.timers->conn_init(s, c);
+
+	s->n.timer_ns += qs_now() - t0;
+	return ret;
+}
+
+int qs_timers_flush(struct qs_server *s)
+{
+	uint64_t t0 = qs_now();
+	int ret = s->cfg.timers->flush(s);
+
+	s->n.timer_ns += qs_now() - t0;
+	return ret;
+}
+
+/* The handling of what fired is the server's work, not the back-end's. */
+int qs_timers_ready(struct qs_server *s, uint64_t data)
+{
+	uint64_t t0 = qs_now(), fired = s->n.fired_ns;
+	int ret = s->cfg.timers->ready(s, data);
+
+	s->n.timer_ns += qs_now() - t0 - (s->n.fired_ns - fired);
+	return ret;
+}
+
+static void timer_fired(struct qs_server *s, uint64_t conn_id,
+			unsigned int kind, uint64_t token, uint64_t now)
 {
 	struct qs_conn *c = qs_conn_find(s, conn_id);
-	uint64_t now = qs_now(), deadline;
+	uint64_t deadline;
 	struct qs_timer *t;
 
 	if (!c) {
@@ -107,4 +145,13 @@ void qs_timer_fired(struct qs_server *s, uint64_t conn_id, unsigned int kind,
 		s->n.timer_expiries_close++;
 		qs_conn_on_close_timer(s, c);
 	}
+}
+
+void qs_timer_fired(struct qs_server *s, uint64_t conn_id, unsigned int kind,
+		    uint64_t token)
+{
+	uint64_t now = qs_now();
+
+	timer_fired(s, conn_id, kind, token, now);
+	s->n.fired_ns += qs_now() - now;
 }
