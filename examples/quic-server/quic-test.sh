@@ -2,9 +2,11 @@
 # SPDX-License-Identifier: GPL-2.0
 #
 # quic-server against Debian's unmodified HTTP/3 client, gtlsclient, in the
-# test VM: the test `make check` runs, TAP on stdout.
+# test VM: the test `make check` runs (TAP on stdout), and with --bench the
+# measurement `make bench-quic` runs.
 #
 # usage: quic-test.sh              the test, on every timer back-end
+#        quic-test.sh --bench DIR  the benchmark; results in DIR
 #
 # The test, for each back-end (twheel, timerfd, heap):
 # 1. CLIENTS gtlsclients at once, each fetching two files while it drops
@@ -37,10 +39,18 @@
 # whose first flight is lost gets through before a loaded guest's idle or
 # handshake timeout.
 #
+# The benchmark runs step 1 ROUNDS times per back-end, back-ends in turn,
+# with clients that close when done, and keeps each run's counters. With
+# QUIC_PIN=S:C (its default is 0:1 when the guest has two CPUs) the server
+# runs on CPU S (--cpu: with twheel, that CPU's wheel serves it) and the
+# clients on CPUs C, so that the clients' load does not decide when the
+# server runs.
+#
 # Environment: QUIC_BACKENDS (twheel timerfd heap), QUIC_CLIENTS (50),
 # QUIC_DRAINERS (10), QUIC_LOSS (0.1), QUIC_IDLE_MS (10000), QUIC_LATE_MS
 # (1000: how much later than its period an idle close may come),
-# QUIC_RTT_MS (100), QUIC_HANDSHAKE_MS (30000).
+# QUIC_RTT_MS (100), QUIC_HANDSHAKE_MS (30000), QUIC_ROUNDS (3, --bench
+# only).
 
 here=$(cd "$(dirname "$0")" && pwd)
 server=$here/quic-server
@@ -53,8 +63,25 @@ idle_ms=${QUIC_IDLE_MS:-10000}
 late_ms=${QUIC_LATE_MS:-1000}
 rtt_ms=${QUIC_RTT_MS:-100}
 handshake_ms=${QUIC_HANDSHAKE_MS:-30000}
+rounds=${QUIC_ROUNDS:-3}
+pin=${QUIC_PIN-}
 work=/tmp/quic
 port=4433
+bench=
+
+if [ "$1" = --bench ]; then
+	bench=$2
+	mkdir -p "$bench" || exit 1
+	[ -n "${QUIC_PIN+set}" ] || [ "$(nproc)" -lt 2 ] || pin=0:1
+fi
+server_pin=
+client_pin=
+pinned="not pinned to CPUs"
+if [ -n "$pin" ]; then
+	server_pin="--cpu=${pin%%:*}"
+	client_pin="taskset -c ${pin#*:}"
+	pinned="server on CPU ${pin%%:*}, clients on CPU ${pin#*:}"
+fi
 
 n=0 shown=0
 tap() {
@@ -98,7 +125,8 @@ start_server() {
 	mkfifo $work/srv.fifo
 	out=$work/$1.out
 	: > "$out"
-	"$server" --timers="$1" --idle-timeout="$idle_ms" \
+	# shellcheck disable=SC2086
+	"$server" $server_pin --timers="$1" --idle-timeout="$idle_ms" \
 		--handshake-timeout="$handshake_ms" --initial-rtt="$rtt_ms" \
 		-d $work/www 127.0.0.1 $port > $work/srv.fifo 2> $work/$1.err &
 	spid=$!
@@ -121,7 +149,7 @@ run_clients() {
 		d=$work/dl/$tag-$i
 		mkdir -p "$d"
 		# shellcheck disable=SC2086
-		timeout -s KILL 180 "$client" -q $flags \
+		timeout -s KILL 180 $client_pin "$client" -q $flags \
 			--initial-rtt="${rtt_ms}ms" \
 			--handshake-timeout="$((handshake_ms / 1000))s" --download="$d" \
 			127.0.0.1 $port $urls > "$d.log" 2>&1 &
@@ -339,9 +367,136 @@ test_backend() {
 	port=$((port + 1))
 }
 
+# --- the benchmark ---------------------------------------------------------
+
+twheel_counter() {
+	awk -v k="$1" '$1 == k { print $2 }' /sys/kernel/debug/twheel/counters 2>/dev/null
+}
+
+bench_run() {
+	b=$1 r=$2
+	start_server "$b" || { tap 1 "bench: $b round $r: the server starts"; return; }
+	run0=$(twheel_counter run_ns) wake0=$(twheel_counter wakeups)
+	t0=$(now_ms)
+	run_clients "$b-$r" "$clients" "--rx-loss=$loss --exit-on-all-streams-close" a b
+	t1=$(now_ms)
+	check_downloads "$b-$r" "$clients" a b
+	rm -rf $work/dl/$b-$r*
+	# Connections whose close was lost end by the idle timeout.
+	read_until "quiescent end" $((idle_ms / 1000 + 30))
+	run1=$(twheel_counter run_ns) wake1=$(twheel_counter wakeups)
+	kill -TERM $spid
+	read_until "counters end" 30
+	wait $spid
+	src=$?
+	exec 3<&-
+	f=$bench/$b-$r.txt
+	sed -n '/^counters begin/,/^counters end/p' "$out" | sed '1d;$d' > "$f"
+	{
+		echo "clients_failed $failed"
+		echo "downloads_bad $bad"
+		echo "clients_ms $((t1 - t0))"
+		echo "server_status $src"
+		# twheel's expiry threads (all CPUs) during the run: work the
+		# server's own CPU time does not show.
+		[ -n "$run0" ] && echo "kthread_run_ns $((run1 - run0))"
+		[ -n "$wake0" ] && echo "kthread_wakeups $((wake1 - wake0))"
+	} >> "$f"
+	tap $((failed + bad + src)) "bench: $b round $r: $clients clients, all exit 0 with intact files, server exit 0 ($((t1 - t0)) ms)"
+	port=$((port + 1))
+}
+
+# One line per run, then a row per back-end: the median of its rounds.
+bench_table() {
+	for f in "$bench"/*-*.txt; do
+		name=${f##*/}
+		name=${name%.txt}
+		awk -v b="${name%-*}" -v r="${name##*-}" '
+			{ v[$1] = $2 }
+			END {
+				pk = v["packets_rx"] + v["packets_tx"]
+				printf "%s,%s,%.1f,%.1f,%.1f,%.1f,%.1f,%d,%d,%d,%d,%d,%.1f,%d,%d,%d,%d,%d\n",
+					b, r, v["cpu_us"] / v["requests"],
+					v["timer_ns"] / 1000 / v["requests"],
+					v["timer_syscalls"] * 1000 / pk,
+					(v["timer_arms"] + v["timer_cancels"]) * 1000 / pk,
+					v["timer_wakeups"] * 1000 / pk,
+					v["lateness_p50_ns"] / 1000,
+					v["lateness_p99_ns"] / 1000,
+					v["lateness_max_ns"] / 1000,
+					v["lateness_device_p50_ns"] / 1000,
+					v["lateness_device_p99_ns"] / 1000,
+					("kthread_run_ns" in v) ? v["kthread_run_ns"] / 1000 / v["requests"] : 0,
+					v["timer_expiries"],
+					v["timer_stale_gone"] + v["timer_stale_token"] + v["timer_stale_not_due"],
+					pk, v["requests"], v["clients_ms"]
+			}' "$f"
+	done > "$bench/runs.body"
+	{
+		echo "backend,round,cpu_us_per_request,timer_code_us_per_request,timer_syscalls_per_1000_packets,timer_changes_per_1000_packets,timer_wakeups_per_1000_packets,lateness_p50_us,lateness_p99_us,lateness_max_us,device_lateness_p50_us,device_lateness_p99_us,kthread_us_per_request,expiries_handled,stale_dropped,packets,requests,clients_ms"
+		cat "$bench/runs.body"
+	} > "$bench/runs.csv"
+	rm -f "$bench/runs.body"
+	{
+		echo "quic-server: $clients gtlsclients at once, 2 files each (64 + 128 KiB),"
+		echo "each dropping $loss of the server's packets; $pinned;"
+		echo "the median of $rounds rounds per back-end"
+		echo
+		printf "%-8s %8s %8s %9s %9s %9s %8s %8s %8s %8s\n" back-end \
+			"CPU us" "timer us" "timer sys" "timer chg" "timer wk" \
+			"late p50" "late p99" "late max" "kthread"
+		printf "%-8s %8s %8s %9s %9s %9s %8s %8s %8s %8s\n" "" \
+			"/request" "/request" "/1k pkt" "/1k pkt" "/1k pkt" \
+			"us" "us" "us" "us/req"
+		for b in $backends; do
+			awk -F, -v b="$b" '
+				$1 == b { rows++; for (i = 3; i <= 13; i++) col[i, rows] = $i }
+				function median(i,   a, k, j, t, m) {
+					for (k = 1; k <= rows; k++) a[k] = col[i, k] + 0
+					for (k = 1; k <= rows; k++)
+						for (j = k + 1; j <= rows; j++)
+							if (a[j] < a[k]) { t = a[k]; a[k] = a[j]; a[j] = t }
+					m = int((rows + 1) / 2)
+					return (rows % 2) ? a[m] : (a[m] + a[m + 1]) / 2
+				}
+				END {
+					if (!rows) exit
+					printf "%-8s %8.0f %8.0f %9.1f %9.1f %9.1f %8.0f %8.0f %8.0f %8.0f\n",
+						b, median(3), median(4), median(5), median(6),
+						median(7), median(8), median(9), median(10),
+						median(13)
+				}' "$bench/runs.csv"
+		done
+	} > "$bench/tables.txt"
+	sed 's/^/# /' "$bench/tables.txt"
+}
+
 # --- main --------------------------------------------------------------------
 
 setup || exit 1
+if [ -n "$bench" ]; then
+	{
+		echo "kernel $(uname -r)"
+		echo "cpus $(nproc)"
+		echo "accel ${TWHEEL_ACCEL:-unknown}"
+		echo "clients $clients"
+		echo "loss $loss"
+		echo "idle_ms $idle_ms"
+		echo "rounds $rounds"
+		echo "backends $backends"
+		echo "pinned $pinned"
+		echo "client $client"
+	} > "$bench/meta.txt"
+	r=1
+	while [ $r -le "$rounds" ]; do
+		for b in $backends; do
+			bench_run "$b" $r
+		done
+		r=$((r + 1))
+	done
+	bench_table
+	exit 0
+fi
 for b in $backends; do
 	test_backend "$b"
 done
