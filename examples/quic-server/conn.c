@@ -854,6 +854,8 @@ static int on_handshake_completed(ngtcp2_conn *conn, void *user_data)
 	c->s->n.handshakes++;
 	qs_record(&c->s->hs, &c->s->nr_hs, &c->s->cap_hs,
 		  qs_now() - c->created_ns);
+	if (c->s->cfg.print_handshakes)
+		printf("handshake %llu\n", (unsigned long long)c->s->n.handshakes);
 	return ensure_h3(c) ? NGTCP2_ERR_CALLBACK_FAILURE : 0;
 }
 

@@ -83,6 +83,9 @@ static const char usage[] =
 "        Run on CPU N only; with twheel, have CPU N's wheel serve the\n"
 "        server's timers (twheel_open() on that CPU) rather than the wheel\n"
 "        of whichever CPU the server last waited on.\n"
+"    --print-handshakes\n"
+"        Print \"handshake N\" (N: handshakes completed so far) as each one\n"
+"        completes, for a test that paces its clients by them.\n"
 "    -v, --verbose\n"
 "        ngtcp2's debug log on stderr.\n"
 "    -h, --help\n"
@@ -91,6 +94,7 @@ static const char usage[] =
 "OUTPUT\n"
 "    On standard output, line-buffered, \"name value\" lines:\n"
 "    - \"ready ADDRESS PORT\" with the pid and back-end, once listening;\n"
+"    - with --print-handshakes, \"handshake N\" as each handshake completes;\n"
 "    - a block from \"quiescent begin\" to \"quiescent end\" each time the\n"
 "      last open connection goes: what is still held (connections, timers\n"
 "      wanted, the back-end's own view: twheel's per-file counters, the\n"
@@ -382,6 +386,7 @@ int main(int argc, char **argv)
 		{ "cert", required_argument, NULL, 'c' },
 		{ "key", required_argument, NULL, 'k' },
 		{ "cpu", required_argument, NULL, 'C' },
+		{ "print-handshakes", no_argument, NULL, 'P' },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 }
@@ -444,6 +449,9 @@ int main(int argc, char **argv)
 				qs_warn("--cpu: bad CPU '%s'", optarg);
 				return 2;
 			}
+			break;
+		case 'P':
+			s->cfg.print_handshakes = true;
 			break;
 		case 'v':
 			s->cfg.verbose = true;

@@ -190,6 +190,7 @@ struct qs_config {
 	uint64_t handshake_timeout_ns;
 	uint64_t initial_rtt_ns;
 	bool verbose;
+	bool print_handshakes;		/* "handshake N" on stdout for each */
 };
 
 struct qs_server {
