@@ -6,6 +6,7 @@
 #   make check           install what is missing, build, run every test
 #   make demo            boot the VM and show twheel at work
 #   make bench           twheel against timerfd and io_uring timeouts, in the VM
+#   make bench-quic      quic-server's timers on twheel, timerfd and a heap
 #   make vm-shell        an interactive shell in the test VM
 #   make style           checkpatch, sparse and kernel-doc over the module
 #   make install         library, headers, man pages, tools (PREFIX, DESTDIR)

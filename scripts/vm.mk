@@ -18,6 +18,8 @@
 #   make bench           twheel against timerfd and io_uring timeouts
 #                        (BENCH_SIZES, BENCH_RUNS, BENCH_WORKLOADS,
 #                        BENCH_SMP, BENCH_APPEND)
+#   make bench-quic      quic-server on twheel, timerfd and a heap
+#                        (QUIC_BENCH_ROUNDS, QUIC_BENCH_CLIENTS)
 #
 # It uses the top Makefile's BUILD, KDIR and its build targets (module,
 # selftests, lib-tests, tools, twbench, examples, deps).
@@ -39,12 +41,18 @@ VM_PAYLOADS := --payload $(BUILD)/selftests/twheel:/selftests/twheel \
 	       --payload $(BUILD)/twstat:/tools/twstat \
 	       --payload $(BUILD)/examples:/examples
 
+# The QUIC server's test (examples/quic-server/quic-test.sh) runs Debian's
+# gtlsclient and the server, both dynamically linked: they and their
+# shared libraries come from the host.
+VM_DYNAMIC := --dynamic /usr/bin/gtlsclient \
+	      --dynamic $(BUILD)/examples/quic-server/quic-server:/examples/quic-server/quic-server
+
 # A build failure before the VM boots leaves no results: check-run wraps
 # these in run-tap, which turns that into a failure.
 vm-check: vm-payload
 	scripts/vm/run-vm --name stock --out $(VM_STOCK) \
 		--kernel $(VM_KERNEL) --module kmod/twheel.ko \
-		$(VM_PAYLOADS) \
+		$(VM_PAYLOADS) $(VM_DYNAMIC) \
 		--plan scripts/vm/plans/check.sh \
 		--timeout 900
 
@@ -174,6 +182,33 @@ bench-run: module twbench
 	echo "make bench: wall time $$(( $$(date +%s) - start ))s, status $$rc"; \
 	echo "make bench: results in $$out"; \
 	exit $$rc
+
+# quic-server on each timer back-end, the same gtlsclient workload in one
+# VM run: CPU per request, timer system calls per 1 000 packets, lateness
+# (Documentation/quic-server.rst). Tables and CSV land in a new folder
+# under build/bench, named at the end.
+QUIC_BENCH_ROUNDS ?= 3
+QUIC_BENCH_CLIENTS ?= 20
+
+bench-quic: deps
+	@$(MAKE) --no-print-directory bench-quic-run
+
+bench-quic-run: module examples
+	@out=$(BUILD)/bench/quic-$$(date -u +%Y%m%d-%H%M%S); start=$$(date +%s); \
+	scripts/vm/run-vm --name bench-quic --out $(BUILD)/vm/bench-quic \
+		--kernel $(VM_KERNEL) --module kmod/twheel.ko \
+		--payload $(BUILD)/examples/quic-server:/examples/quic-server \
+		$(VM_DYNAMIC) \
+		--plan scripts/vm/plans/bench-quic.sh --collect $$out \
+		--append "QUIC_ROUNDS=$(QUIC_BENCH_ROUNDS) QUIC_CLIENTS=$(QUIC_BENCH_CLIENTS)" \
+		--timeout 3600; rc=$$?; \
+	cp $(BUILD)/vm/bench-quic/results.tap $$out/ 2>/dev/null; \
+	test ! -e $$out/tables.txt || cat $$out/tables.txt; \
+	echo "make bench-quic: wall time $$(( $$(date +%s) - start ))s, status $$rc"; \
+	echo "make bench-quic: results in $$out"; \
+	exit $$rc
+
+.PHONY: bench-quic bench-quic-run
 
 .PHONY: vm-payload vm-check vm-check-dkms debug-kernel debug-module vm-check-debug kcsan-kernel kcsan-module vm-check-kcsan demo vm-shell \
 	bench bench-run

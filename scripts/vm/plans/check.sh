@@ -18,3 +18,11 @@ else
 	echo "not ok 1 twbench: a small run measures every method and its counts add up"
 fi
 sed 's/^/# /' /tmp/twbench.out
+
+# quic-server, an HTTP/3 server on ngtcp2, against Debian's gtlsclient on
+# each timer back-end (examples/quic-server/quic-test.sh).
+if [ -x /examples/quic-server/quic-test.sh ]; then
+	/examples/quic-server/quic-test.sh
+else
+	echo "not ok 1 quic-server: its test is in the VM"
+fi
