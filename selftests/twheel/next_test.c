@@ -233,7 +233,7 @@ TEST_F(next, cancelling_everything_makes_it_never_again)
  * of the expiry, where the thread let the lock go, is up to the scheduler;
  * the log says how many did.)
  */
-TEST_F(next, a_large_expiry_is_answered_exactly_while_it_runs)
+TEST_F_TIMEOUT(next, a_large_expiry_is_answered_exactly_while_it_runs, 300)
 {
 	enum { N = 40000, CHUNK = 1000 };
 	struct twheel_arm *a = calloc(N, sizeof(*a));
