@@ -358,6 +358,9 @@ static void __twheel_ctx_advance(struct twheel_ctx *ctx, u64 tick)
 				    TWHEEL_ADVANCE_BUDGET);
 	twheel_counter_add(TWHEEL_CTR_CASCADES,
 			   ctx->wheel.cascades - cascades);
+	/* Whether it moved timers into @ctx->expired or between levels. */
+	if (twheel_wheel_busy(&ctx->wheel))
+		twheel_counter_inc(TWHEEL_CTR_ADVANCE_STOPS);
 }
 
 /**
@@ -414,7 +417,6 @@ unsigned int twheel_ctx_expire(struct twheel_ctx *ctx,
 				continue;
 		} else if (twheel_wheel_busy(&ctx->wheel)) {
 			/* The advance stopped on its budget. */
-			twheel_counter_inc(TWHEEL_CTR_ADVANCE_STOPS);
 			work += TWHEEL_ADVANCE_BUDGET;
 		} else {
 			break;
