@@ -23,6 +23,9 @@
  *
  * 1. &twheel_ctx.mutex, per open file: serialises the ioctls that change
  *    the file's connections (its hash table, allocations, slot arrays).
+ *    The expiry thread takes it too, to apply a file's submission ring,
+ *    but only with mutex_trylock(): a file whose mutex is held is left to
+ *    the holder (twheel_ring.c), never waited for.
  * 2. &twheel_ctx_list_lock, global mutex: the list of open files, walked
  *    when a CPU goes offline. Taken inside cpus_read_lock() (open) or the
  *    hotplug lock (offline); never together with 1.

@@ -40,6 +40,12 @@
  *	budget, so that the thread could let the file's lock go
  * @TWHEEL_CTR_FILE_MOVES: files moved to another CPU's wheel (by a reader
  *	about to wait, TWHEEL_IOC_SET_CPU or CPU hotplug)
+ * @TWHEEL_CTR_RING_ENTRIES: submission ring entries taken
+ * @TWHEEL_CTR_RING_ERRORS: error records written for bad ring entries
+ * @TWHEEL_CTR_RING_EVENTS: events written into event rings
+ * @TWHEEL_CTR_RING_ENTERS: TWHEEL_IOC_RING_ENTER calls
+ * @TWHEEL_CTR_RING_DEFERRED: turns the expiry thread left to an ioctl that
+ *	held the file's mutex
  * @TWHEEL_CTR_TIMERS_ARMED: gauge, timers armed now
  * @TWHEEL_CTR_CONTEXTS: gauge, open files of /dev/twheel
  * @TWHEEL_CTR_CONNECTIONS: gauge, connections that exist now
@@ -73,6 +79,11 @@ enum twheel_counter {
 	TWHEEL_CTR_RUN_PREEMPTED,
 	TWHEEL_CTR_ADVANCE_STOPS,
 	TWHEEL_CTR_FILE_MOVES,
+	TWHEEL_CTR_RING_ENTRIES,
+	TWHEEL_CTR_RING_ERRORS,
+	TWHEEL_CTR_RING_EVENTS,
+	TWHEEL_CTR_RING_ENTERS,
+	TWHEEL_CTR_RING_DEFERRED,
 	TWHEEL_CTR_TIMERS_ARMED,
 	TWHEEL_CTR_CONTEXTS,
 	TWHEEL_CTR_CONNECTIONS,

@@ -194,7 +194,13 @@ void __twheel_cpu_schedule(struct twheel_ctx *ctx)
 
 	lockdep_assert_held(&ctx->wqh.lock);
 
+	/* A ring's drain may arm after close() took the file off. */
+	if (ctx->closed)
+		return;
 	next = __twheel_ctx_work_tick(ctx);
+	/* By the time it promised to look at its ring, at the latest. */
+	if (ctx->ring)
+		next = min(next, ctx->ring->look_tick);
 	spin_lock(&base->lock);
 	if (twheel_timer_pending(timer)) {
 		u64 old = timer->expires;
@@ -246,6 +252,32 @@ void __twheel_cpu_again(struct twheel_ctx *ctx)
 		if (ctx->cpu != raw_smp_processor_id())
 			__twheel_cpu_kick(base, 0);
 	}
+	spin_unlock(&base->lock);
+}
+
+/**
+ * __twheel_cpu_now() - give a file a turn of its CPU's thread at once
+ * @ctx: the file
+ *
+ * As __twheel_cpu_again(), from any context: the thread is woken.
+ *
+ * Context: @ctx->wqh.lock held; takes the CPU's lock.
+ */
+void __twheel_cpu_now(struct twheel_ctx *ctx)
+{
+	struct twheel_cpu *base = per_cpu_ptr(twheel_cpus, ctx->cpu);
+	struct twheel_timer *timer = &ctx->cpu_timer;
+
+	lockdep_assert_held(&ctx->wqh.lock);
+
+	if (ctx->closed)
+		return;
+	spin_lock(&base->lock);
+	if (twheel_timer_pending(timer))
+		twheel_wheel_cancel(&base->wheel, timer);
+	if (hlist_unhashed(&timer->node))
+		hlist_add_head(&timer->node, &base->again);
+	__twheel_cpu_kick(base, 0);
 	spin_unlock(&base->lock);
 }
 
@@ -421,7 +453,7 @@ static void twheel_cpu_run(unsigned int cpu)
 	struct twheel_cpu *base = per_cpu_ptr(twheel_cpus, cpu);
 	unsigned int fired = 0;
 	unsigned int turns = 0;
-	u64 next, cascades, start, expires, kick;
+	u64 next, cascades, start, expires, kick, now;
 	unsigned long nivcsw = current->nivcsw;
 	struct twheel_ctx *ctx;
 	bool simd = false;
@@ -454,7 +486,13 @@ static void twheel_cpu_run(unsigned int cpu)
 			refcount_inc(&ctx->refs);
 			spin_unlock(&base->lock);
 
-			fired += twheel_ctx_expire(ctx, &base->requeue, &simd);
+			/* A file with rings takes them first and last. */
+			if (twheel_ring_begin(ctx, &now)) {
+				fired += twheel_ctx_expire_at(ctx,
+							      &base->requeue,
+							      &simd, now);
+				twheel_ring_end(ctx);
+			}
 			turns++;
 			twheel_ctx_put(ctx);
 			cond_resched();

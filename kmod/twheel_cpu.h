@@ -15,6 +15,7 @@ void twheel_cpu_detach(struct twheel_ctx *ctx);
 int twheel_cpu_set(struct twheel_ctx *ctx, unsigned int cpu);
 void __twheel_cpu_schedule(struct twheel_ctx *ctx);
 void __twheel_cpu_again(struct twheel_ctx *ctx);
+void __twheel_cpu_now(struct twheel_ctx *ctx);
 void __twheel_cpu_unschedule(struct twheel_ctx *ctx);
 void __twheel_cpu_follow(struct twheel_ctx *ctx);
 

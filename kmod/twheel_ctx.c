@@ -335,7 +335,10 @@ static bool __twheel_ctx_requeue(struct twheel_ctx *ctx,
 	return simd;
 }
 
-/* @nr events were queued since the last wake-up. */
+/*
+ * @nr events were queued since the last wake-up. A file with rings has
+ * them moved into its event ring first.
+ */
 static void __twheel_ctx_wake(struct twheel_ctx *ctx, unsigned int nr)
 {
 	lockdep_assert_held(&ctx->wqh.lock);
@@ -343,6 +346,8 @@ static void __twheel_ctx_wake(struct twheel_ctx *ctx, unsigned int nr)
 	twheel_counter_add(TWHEEL_CTR_EXPIRIES, nr);
 	twheel_counter_add(TWHEEL_CTR_EVENTS_QUEUED, nr);
 	twheel_counter_add(TWHEEL_CTR_TIMERS_ARMED, -(long)nr);
+	if (ctx->ring && !__twheel_ring_post(ctx))
+		return;
 	ctx->stats.wakeups++;
 	wake_up_locked_poll(&ctx->wqh, EPOLLIN | EPOLLRDNORM);
 }
@@ -380,11 +385,20 @@ static void __twheel_ctx_advance(struct twheel_ctx *ctx, u64 tick)
  * %TWHEEL_ADVANCE_BUDGET timers at a time, with a lock break in between if
  * someone waits for the lock or the CPU.
  *
+ * twheel_ctx_expire_at() is the same, firing only what was due at @at.
+ *
  * Context: process context; takes @ctx->wqh.lock.
  * Return: the number of timers fired.
  */
 unsigned int twheel_ctx_expire(struct twheel_ctx *ctx,
 			       struct twheel_requeue *requeue, bool *simd)
+{
+	return twheel_ctx_expire_at(ctx, requeue, simd, ktime_get_ns());
+}
+
+unsigned int twheel_ctx_expire_at(struct twheel_ctx *ctx,
+				  struct twheel_requeue *requeue, bool *simd,
+				  u64 at)
 {
 	unsigned int nr = 0, work = 0, fired = 0, queued = 0, nr_requeue = 0;
 	struct twheel_conn *conn;
@@ -395,7 +409,7 @@ unsigned int twheel_ctx_expire(struct twheel_ctx *ctx,
 		goto out;
 
 	ctx->expiry_gen++;
-	now = ktime_get_ns();
+	now = at;
 	tick = twheel_ns_to_tick(now);
 	__twheel_ctx_advance(ctx, tick);
 	for (;;) {
@@ -617,7 +631,7 @@ int twheel_ctx_next(struct twheel_ctx *ctx, u64 *next_ns, u64 *armed,
 	*armed = ctx->nr_armed;
 	*queued = ctx->nr_queued;
 	spin_unlock(&ctx->wqh.lock);
-	mutex_unlock(&ctx->mutex);
+	twheel_ring_unlock(ctx);
 	return ret;
 }
 
@@ -765,6 +779,7 @@ void twheel_ctx_put(struct twheel_ctx *ctx)
 {
 	if (!refcount_dec_and_test(&ctx->refs))
 		return;
+	twheel_ring_free(ctx);
 	twheel_counter_dec(TWHEEL_CTR_CONTEXTS);
 	twheel_counter_add(TWHEEL_CTR_MEMORY_BYTES, -(long)sizeof(*ctx));
 	mutex_destroy(&ctx->mutex);
@@ -775,7 +790,8 @@ void twheel_ctx_put(struct twheel_ctx *ctx)
  * twheel_ctx_close() - cancel everything a file owns and drop its reference
  * @ctx: the context of the file being released
  *
- * Context: process context, nothing else using the file.
+ * Context: process context, no system call using the file; its expiry
+ * thread may still be working on it.
  */
 void twheel_ctx_close(struct twheel_ctx *ctx)
 {
@@ -784,6 +800,16 @@ void twheel_ctx_close(struct twheel_ctx *ctx)
 	spin_lock(&ctx->wqh.lock);
 	ctx->closed = true;
 	__twheel_cpu_unschedule(ctx);
+	spin_unlock(&ctx->wqh.lock);
+	twheel_cpu_detach(ctx);
+
+	/*
+	 * No thread looks at the connections of a closed file, but one may
+	 * still be applying its ring's entries: wait for it. After that
+	 * nothing changes what the file holds.
+	 */
+	mutex_lock(&ctx->mutex);
+	spin_lock(&ctx->wqh.lock);
 	armed = ctx->nr_armed;
 	timers = armed + ctx->nr_queued;
 	spin_unlock(&ctx->wqh.lock);
@@ -791,11 +817,10 @@ void twheel_ctx_close(struct twheel_ctx *ctx)
 	/* Closing cancels what is armed. */
 	twheel_counter_add(TWHEEL_CTR_CANCELS, armed);
 	twheel_counter_add(TWHEEL_CTR_TIMERS_ARMED, -(long)armed);
-
-	twheel_cpu_detach(ctx);
-	/* No thread looks at the connections of a closed file. */
 	twheel_conn_destroy_all(ctx);
+	mutex_unlock(&ctx->mutex);
 	twheel_ctx_uncharge(ctx, timers);
+	twheel_ring_uncharge(ctx);
 	twheel_user_close(ctx->user);
 	twheel_ctx_put(ctx);
 }

@@ -16,6 +16,7 @@
 #include <linux/twheel.h>
 #include "twheel.h"
 #include "twheel_conn.h"
+#include "twheel_ring.h"
 #include "twheel_table.h"
 #include "twheel_user.h"
 #include "twheel_wheel.h"
@@ -31,6 +32,11 @@
  * @fired: timers that fired
  * @read: events read
  * @wakeups: times the expiry thread woke the readers
+ * @ring_entries: submission ring entries taken
+ * @ring_errors: error records written for them
+ * @ring_events: events put in the event ring
+ * @ring_enters: TWHEEL_IOC_RING_ENTER calls
+ * @ring_drain_ns: the expiry thread's time taking submission entries
  */
 struct twheel_ctx_stats {
 	u64 arms;
@@ -39,6 +45,11 @@ struct twheel_ctx_stats {
 	u64 fired;
 	u64 read;
 	u64 wakeups;
+	u64 ring_entries;
+	u64 ring_errors;
+	u64 ring_events;
+	u64 ring_enters;
+	u64 ring_drain_ns;
 };
 
 /**
@@ -110,6 +121,8 @@ struct twheel_requeue {
  * @stats: counters for TWHEEL_IOC_STATS; @wqh.lock
  * @expiry_gen: counts the expiry thread's lock holds on the file, for a
  *	NEXT that let the lock go to see whether the wheel changed; @wqh.lock
+ * @ring: the shared rings, NULL until TWHEEL_IOC_RING_SETUP; set once
+ *	under @mutex and @wqh.lock, freed with the file (twheel_ring.c)
  * @cpu_timer: waits in the wheel of CPU @cpu at the tick when @wheel has
  *	work next; that CPU's &twheel_cpu.lock
  * @refs: the file holds one reference, the expiry thread one while it works
@@ -142,6 +155,7 @@ struct twheel_ctx {
 	bool next_valid;
 	struct twheel_ctx_stats stats;
 	u64 expiry_gen;
+	struct twheel_ring *ring;
 
 	struct twheel_timer cpu_timer;
 	refcount_t refs;
@@ -186,6 +200,9 @@ void twheel_ctx_cancel_conn(struct twheel_ctx *ctx, unsigned int n,
 
 unsigned int twheel_ctx_expire(struct twheel_ctx *ctx,
 			       struct twheel_requeue *requeue, bool *simd);
+unsigned int twheel_ctx_expire_at(struct twheel_ctx *ctx,
+				  struct twheel_requeue *requeue, bool *simd,
+				  u64 at);
 u64 __twheel_ctx_work_tick(struct twheel_ctx *ctx);
 int twheel_ctx_next(struct twheel_ctx *ctx, u64 *next_ns, u64 *armed,
 		    u64 *queued);

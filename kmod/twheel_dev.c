@@ -55,6 +55,7 @@
 #include "twheel_conn.h"
 #include "twheel_cpu.h"
 #include "twheel_ctx.h"
+#include "twheel_ring.h"
 #include "twheel_trace.h"
 
 /* Events read() takes off the queue per lock hold (on the stack). */
@@ -184,7 +185,7 @@ reap:
 	 */
 	if (!list_empty_careful(&ctx->dead) && mutex_trylock(&ctx->mutex)) {
 		twheel_conn_reap(ctx);
-		mutex_unlock(&ctx->mutex);
+		twheel_ring_unlock(ctx);
 	}
 	return done;
 }
@@ -196,7 +197,8 @@ static __poll_t twheel_poll(struct file *file, poll_table *wait)
 
 	poll_wait(file, &ctx->wqh, wait);
 	spin_lock(&ctx->wqh.lock);
-	if (!list_empty(&ctx->ready))
+	if (!list_empty(&ctx->ready) ||
+	    (ctx->ring && __twheel_ring_readable(ctx)))
 		events = EPOLLIN | EPOLLRDNORM;
 	else
 		__twheel_cpu_follow(ctx);
@@ -262,7 +264,7 @@ static long twheel_ioc_handshake(struct twheel_ctx *ctx,
 	hs.api_version = TWHEEL_API_VERSION;
 	hs.features = TWHEEL_FEAT_HANDSHAKE | TWHEEL_FEAT_TIMERS |
 		      TWHEEL_FEAT_POLL | TWHEEL_FEAT_NEXT | TWHEEL_FEAT_STATS |
-		      TWHEEL_FEAT_SET_CPU;
+		      TWHEEL_FEAT_SET_CPU | TWHEEL_FEAT_RINGS;
 	hs.tick_ns = twheel_tick_ns;
 	hs.max_timeout_ns = twheel_max_timeout_ns;
 	hs.nr_kinds = TWHEEL_NR_KINDS;
@@ -273,6 +275,8 @@ static long twheel_ioc_handshake(struct twheel_ctx *ctx,
 	hs.cpu = ctx->cpu;
 	spin_unlock(&ctx->wqh.lock);
 	hs.event_size = sizeof(struct twheel_event);
+	hs.max_sq_entries = TWHEEL_RING_MAX_SQ;
+	hs.max_ev_entries = TWHEEL_RING_MAX_EV;
 	if (copy_to_user(uarg, &hs, size))
 		return -EFAULT;
 	return 0;
@@ -364,7 +368,7 @@ static long twheel_ioc_batch(struct twheel_ctx *ctx,
 		cond_resched();
 	}
 	twheel_conn_reap(ctx);
-	mutex_unlock(&ctx->mutex);
+	twheel_ring_unlock(ctx);
 
 	if (put_user(res.applied, &uarg->applied) ||
 	    put_user(res.error, &uarg->error) ||
@@ -405,7 +409,7 @@ static long twheel_ioc_stats(struct twheel_ctx *ctx,
 	struct twheel_stats st;
 	long size;
 
-	BUILD_BUG_ON(sizeof(st) != TWHEEL_STATS_SIZE_VER0);
+	BUILD_BUG_ON(sizeof(st) != TWHEEL_STATS_SIZE_VER1);
 
 	size = twheel_copy_out_arg(&st, sizeof(st), uarg,
 				   offsetofend(struct twheel_stats, cpu));
@@ -425,6 +429,11 @@ static long twheel_ioc_stats(struct twheel_ctx *ctx,
 	st.fired = ctx->stats.fired;
 	st.read = ctx->stats.read;
 	st.wakeups = ctx->stats.wakeups;
+	st.ring_entries = ctx->stats.ring_entries;
+	st.ring_errors = ctx->stats.ring_errors;
+	st.ring_events = ctx->stats.ring_events;
+	st.ring_enters = ctx->stats.ring_enters;
+	st.ring_drain_ns = ctx->stats.ring_drain_ns;
 	spin_unlock(&ctx->wqh.lock);
 
 	if (copy_to_user(uarg, &st, size))
@@ -449,6 +458,59 @@ static long twheel_ioc_set_cpu(struct twheel_ctx *ctx,
 	return twheel_cpu_set(ctx, arg.cpu);
 }
 
+static long twheel_ioc_ring_setup(struct twheel_ctx *ctx,
+				  struct twheel_ring_setup __user *uarg)
+{
+	struct twheel_ring_setup arg;
+	long size;
+	int ret;
+
+	size = twheel_copy_arg(&arg, sizeof(arg), uarg,
+			       TWHEEL_RING_SETUP_SIZE_VER0);
+	if (size < 0)
+		return size;
+	/* Outputs must come in zero, as in every struct of the uapi. */
+	if (arg.mmap_size || arg.sqe_size || arg.event_size ||
+	    memchr_inv(&arg.sq_off, 0, sizeof(arg.sq_off)) ||
+	    memchr_inv(&arg.ev_off, 0, sizeof(arg.ev_off)))
+		return -EINVAL;
+	ret = twheel_ring_setup(ctx, &arg, twheel_caller_offset());
+	if (ret)
+		return ret;
+	if (copy_to_user(uarg, &arg, min_t(size_t, size, sizeof(arg))))
+		return -EFAULT;
+	return 0;
+}
+
+static long twheel_ioc_ring_enter(struct twheel_ctx *ctx,
+				  struct twheel_ring_enter __user *uarg)
+{
+	struct twheel_ring_res res = {};
+	struct twheel_ring_enter arg;
+	long size;
+	int ret;
+
+	size = twheel_copy_arg(&arg, sizeof(arg), uarg,
+			       TWHEEL_RING_ENTER_SIZE_VER0);
+	if (size < 0)
+		return size;
+	if (arg.applied || arg.found || arg.error || arg.errors ||
+	    arg.user_data || arg.moved || arg.reserved0 || arg.reserved[0] ||
+	    arg.reserved[1])
+		return -EINVAL;
+	ret = twheel_ring_enter(ctx, arg.flags, &res, &arg.moved);
+	if (ret)
+		return ret;
+	arg.applied = res.applied;
+	arg.found = res.found;
+	arg.error = res.error;
+	arg.errors = res.errors;
+	arg.user_data = res.user_data;
+	if (copy_to_user(uarg, &arg, min_t(size_t, size, sizeof(arg))))
+		return -EFAULT;
+	return 0;
+}
+
 static long twheel_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
 {
 	struct twheel_ctx *ctx = file->private_data;
@@ -469,6 +531,10 @@ static long twheel_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
 		return twheel_ioc_stats(ctx, uarg);
 	case TWHEEL_IOC_NOSIZE(TWHEEL_IOC_SET_CPU):
 		return twheel_ioc_set_cpu(ctx, uarg);
+	case TWHEEL_IOC_NOSIZE(TWHEEL_IOC_RING_SETUP):
+		return twheel_ioc_ring_setup(ctx, uarg);
+	case TWHEEL_IOC_NOSIZE(TWHEEL_IOC_RING_ENTER):
+		return twheel_ioc_ring_enter(ctx, uarg);
 	default:
 		return -ENOTTY;
 	}
@@ -484,11 +550,16 @@ static long twheel_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
 static void twheel_show_fdinfo(struct seq_file *m, struct file *file)
 {
 	struct twheel_ctx *ctx = file->private_data;
+	u32 sq_entries = 0, ev_entries = 0;
 	u64 armed, queued, conns;
 	unsigned int cpu;
 	bool pinned;
 
 	spin_lock(&ctx->wqh.lock);
+	if (ctx->ring) {
+		sq_entries = ctx->ring->sq_mask + 1;
+		ev_entries = ctx->ring->ev_mask + 1;
+	}
 	cpu = ctx->cpu;
 	pinned = ctx->cpu_pinned;
 	armed = ctx->nr_armed;
@@ -502,6 +573,13 @@ static void twheel_show_fdinfo(struct seq_file *m, struct file *file)
 	seq_printf(m, "twheel-armed:\t%llu\n", armed);
 	seq_printf(m, "twheel-queued:\t%llu\n", queued);
 	seq_printf(m, "twheel-conns:\t%llu\n", conns);
+	if (sq_entries)
+		seq_printf(m, "twheel-rings:\t%u %u\n", sq_entries, ev_entries);
+}
+
+static int twheel_mmap(struct file *file, struct vm_area_struct *vma)
+{
+	return twheel_ring_mmap(file->private_data, vma);
 }
 
 static const struct file_operations twheel_fops = {
@@ -512,6 +590,7 @@ static const struct file_operations twheel_fops = {
 	.poll		= twheel_poll,
 	.unlocked_ioctl	= twheel_ioctl,
 	.compat_ioctl	= compat_ptr_ioctl,
+	.mmap		= twheel_mmap,
 	.llseek		= no_llseek,
 	.show_fdinfo	= twheel_show_fdinfo,
 };

@@ -16,10 +16,12 @@
  *
  * - ``max_user_files``: an open() beyond it fails with -EMFILE;
  * - ``max_user_timers``: an arm beyond it fails with -ENOSPC, as over the
- *   per-file quota.
+ *   per-file quota;
+ * - ``max_user_ring_pages``: pages of shared rings (TWHEEL_IOC_RING_SETUP)
+ *   its files may hold; a set-up beyond it fails with -ENOSPC.
  *
- * Both are module parameters, writable at run time. A file opened by a task
- * with %CAP_SYS_RESOURCE is exempt from both, and counted all the same. The
+ * All three are module parameters, writable at run time. A file opened by a task
+ * with %CAP_SYS_RESOURCE is exempt from them, and counted all the same. The
  * system-wide cap ``max_timers`` stays, as a backstop that no user can
  * reach alone with the defaults (``max_user_timers`` is a quarter of it).
  * Connections exist only while they hold a timer or an event (plus the few
@@ -30,7 +32,7 @@
  * it is cancelled, its event is read or the file is closed, whichever
  * process arms or reads it: the file's user answers for what is done
  * through it. ``/sys/kernel/debug/twheel/users`` lists every user with
- * open files: uid, files, connections, timers.
+ * open files: uid, files, connections, timers, ring pages.
  */
 
 #include <linux/capability.h>
@@ -55,6 +57,12 @@ unsigned int twheel_max_user_files = 1024;
 module_param_named(max_user_files, twheel_max_user_files, uint, 0644);
 MODULE_PARM_DESC(max_user_files,
 		 "Most files of /dev/twheel one user may have open, unless opened with CAP_SYS_RESOURCE (default 1024)");
+
+unsigned long twheel_max_user_ring_pages = 16384;
+module_param_named(max_user_ring_pages, twheel_max_user_ring_pages, ulong,
+		   0644);
+MODULE_PARM_DESC(max_user_ring_pages,
+		 "Most pages of shared rings the files of one user may hold, unless opened with CAP_SYS_RESOURCE (default 16384)");
 
 /* Users with open files, by uid; taken at open and close only. */
 static DEFINE_HASHTABLE(twheel_users, 6);
@@ -148,18 +156,52 @@ void twheel_user_uncharge(struct twheel_user *user, unsigned long nr)
 	atomic_long_sub(nr, &user->timers);
 }
 
+/**
+ * twheel_user_charge_pages() - count the pages of a file's rings
+ * @user: the user
+ * @nr: pages
+ * @unlimited: the file is exempt from the limits per user
+ *
+ * Context: any.
+ * Return: false, counting nothing, if it is over ``max_user_ring_pages``.
+ */
+bool twheel_user_charge_pages(struct twheel_user *user, unsigned long nr,
+			      bool unlimited)
+{
+	if (atomic_long_add_return(nr, &user->ring_pages) >
+	    READ_ONCE(twheel_max_user_ring_pages) && !unlimited) {
+		atomic_long_sub(nr, &user->ring_pages);
+		return false;
+	}
+	return true;
+}
+
+/**
+ * twheel_user_uncharge_pages() - give back what twheel_user_charge_pages()
+ *	counted
+ * @user: the user
+ * @nr: pages
+ *
+ * Context: any.
+ */
+void twheel_user_uncharge_pages(struct twheel_user *user, unsigned long nr)
+{
+	atomic_long_sub(nr, &user->ring_pages);
+}
+
 static int twheel_users_show(struct seq_file *m, void *unused)
 {
 	struct twheel_user *user;
 	unsigned int bkt;
 
-	seq_puts(m, "uid files conns timers\n");
+	seq_puts(m, "uid files conns timers ring_pages\n");
 	mutex_lock(&twheel_users_lock);
 	hash_for_each(twheel_users, bkt, user, node)
-		seq_printf(m, "%u %u %ld %ld\n",
+		seq_printf(m, "%u %u %ld %ld %ld\n",
 			   from_kuid_munged(&init_user_ns, user->uid),
 			   user->files, atomic_long_read(&user->conns),
-			   atomic_long_read(&user->timers));
+			   atomic_long_read(&user->timers),
+			   atomic_long_read(&user->ring_pages));
 	mutex_unlock(&twheel_users_lock);
 	return 0;
 }

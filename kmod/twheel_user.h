@@ -20,6 +20,7 @@
  * @files: open files; &twheel_users_lock (the user lives while it has any)
  * @conns: connections of its files; atomic
  * @timers: timers armed, and events unread, in its files; atomic
+ * @ring_pages: pages of its files' shared rings; atomic
  */
 struct twheel_user {
 	struct hlist_node node;
@@ -27,15 +28,20 @@ struct twheel_user {
 	unsigned int files;
 	atomic_long_t conns;
 	atomic_long_t timers;
+	atomic_long_t ring_pages;
 };
 
 extern unsigned long twheel_max_user_timers;
 extern unsigned int twheel_max_user_files;
+extern unsigned long twheel_max_user_ring_pages;
 
 struct twheel_user *twheel_user_open(kuid_t uid, bool unlimited);
 void twheel_user_close(struct twheel_user *user);
 bool twheel_user_charge(struct twheel_user *user, bool unlimited);
 void twheel_user_uncharge(struct twheel_user *user, unsigned long nr);
+bool twheel_user_charge_pages(struct twheel_user *user, unsigned long nr,
+			      bool unlimited);
+void twheel_user_uncharge_pages(struct twheel_user *user, unsigned long nr);
 void twheel_users_debugfs_init(struct dentry *dir);
 
 /* A connection of @user's files was created (@nr 1) or freed (-1). */

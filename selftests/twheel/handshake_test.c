@@ -133,7 +133,7 @@ TEST_F(handshake, rejects_nonzero_input_fields_with_einval)
 
 	RETURN_IF_SKIPPED();
 
-	hs.reserved[3] = 1;
+	hs.reserved[2] = 1;
 	EXPECT_EQ(-1, ioctl(self->fd, TWHEEL_IOC_HANDSHAKE, &hs));
 	EXPECT_EQ(EINVAL, errno);
 

@@ -36,6 +36,8 @@ enum ptr_kind {
 struct fuzz {
 	uint64_t rng;
 	int fd;
+	/* The rings' ioctls go to a file of their own (-1: left out). */
+	int ring_fd;
 	unsigned int nr_cpus;
 	uint32_t max_batch;
 	/* Two read-write pages, then a PROT_NONE page. */
@@ -422,6 +424,59 @@ static void fuzz_sized(struct fuzz *f, unsigned long cmd, unsigned long nr_cmd)
 			   *(uint32_t *)out, 0, "at most the kernel's struct size");
 }
 
+/*
+ * RING_SETUP (once per file: then EBUSY) and RING_ENTER (ENXIO before
+ * it): sizes that are or are not powers of two, flags, non-zero outputs.
+ * On a file of their own, since a file with rings delivers its events
+ * there instead of to read().
+ */
+static void fuzz_ring(struct fuzz *f, unsigned long cmd, unsigned long nr_cmd)
+{
+	static const int setup_errs[] = {
+		EFAULT, EINVAL, E2BIG, EBUSY, ENOSPC, ENOMEM,
+	};
+	static const int enter_errs[] = { EFAULT, EINVAL, E2BIG, ENXIO };
+	unsigned char big[PAGE + 64];
+	uint32_t right;
+	void *p, *out;
+	long ret;
+	int err;
+
+	memset(big, 0, sizeof(big));
+	if (cmd == TWHEEL_IOC_RING_SETUP) {
+		struct twheel_ring_setup *s = (void *)big;
+
+		right = sizeof(*s);
+		s->sq_entries = rnd(f, 3) ? 1U << rnd(f, 10) : rnd(f, 5000);
+		s->ev_entries = rnd(f, 3) ? 1U << rnd(f, 10) : rnd(f, 5000);
+		s->flags = rnd(f, 10) ? 0 : rnd_flags(f);
+	} else {
+		struct twheel_ring_enter *en = (void *)big;
+
+		right = sizeof(*en);
+		en->flags = rnd(f, 4) ? rnd(f, 2) : rnd_flags(f);
+	}
+	*(uint32_t *)big = rnd_size(f, right, right);
+	if (!rnd(f, 6))
+		big[4 + rnd(f, right + 60)] = 1 + rnd(f, 255);
+	p = place(f, rnd_ptr_kind(f), big, right + 64, &out);
+	if (f->ring_fd < 0)
+		return;
+	errno = 0;
+	ret = ioctl(f->ring_fd, nr_cmd, p);
+	err = errno;
+	if (cmd == TWHEEL_IOC_RING_SETUP) {
+		if (call_failed(f, "ring setup", nr_cmd, ret, err, setup_errs,
+				6, "EFAULT, EINVAL, E2BIG, EBUSY, ENOSPC or ENOMEM"))
+			return;
+	} else if (call_failed(f, "ring enter", nr_cmd, ret, err, enter_errs,
+			       4, "EFAULT, EINVAL, E2BIG or ENXIO")) {
+		return;
+	}
+	if (ret != 0)
+		bad_result(f, "ring", nr_cmd, ret, 0, "0 on success");
+}
+
 static void fuzz_read(struct fuzz *f)
 {
 	static const int errs[] = { EINVAL, EAGAIN, EFAULT };
@@ -462,8 +517,10 @@ static void fuzz_read(struct fuzz *f)
 static const unsigned long valid_cmds[] = {
 	TWHEEL_IOC_HANDSHAKE, TWHEEL_IOC_ARM, TWHEEL_IOC_CANCEL,
 	TWHEEL_IOC_CANCEL_CONN, TWHEEL_IOC_NEXT, TWHEEL_IOC_STATS,
-	TWHEEL_IOC_SET_CPU,
+	TWHEEL_IOC_SET_CPU, TWHEEL_IOC_RING_SETUP, TWHEEL_IOC_RING_ENTER,
 };
+
+#define NR_VALID_CMDS	(sizeof(valid_cmds) / sizeof(valid_cmds[0]))
 
 /*
  * The command a number means to the driver (dir, type and nr, not size), or
@@ -471,7 +528,7 @@ static const unsigned long valid_cmds[] = {
  */
 static unsigned long match_cmd(unsigned long nr_cmd)
 {
-	for (unsigned int i = 0; i < 7; i++) {
+	for (unsigned int i = 0; i < NR_VALID_CMDS; i++) {
 		unsigned long c = valid_cmds[i];
 
 		if (_IOC_DIR(c) == _IOC_DIR(nr_cmd) &&
@@ -508,7 +565,7 @@ static void fuzz_unknown(struct fuzz *f, unsigned long nr_cmd)
 
 static void fuzz_one(struct fuzz *f)
 {
-	unsigned long c = valid_cmds[rnd(f, 7)], nr_cmd, match;
+	unsigned long c = valid_cmds[rnd(f, NR_VALID_CMDS)], nr_cmd, match;
 
 	switch (rnd(f, 16)) {
 	case 0:		/* another size */
@@ -546,6 +603,9 @@ static void fuzz_one(struct fuzz *f)
 	if (match == TWHEEL_IOC_ARM || match == TWHEEL_IOC_CANCEL ||
 	    match == TWHEEL_IOC_CANCEL_CONN)
 		fuzz_batch(f, match, nr_cmd);
+	else if (match == TWHEEL_IOC_RING_SETUP ||
+		 match == TWHEEL_IOC_RING_ENTER)
+		fuzz_ring(f, match, nr_cmd);
 	else
 		fuzz_sized(f, match, nr_cmd);
 }
@@ -574,7 +634,10 @@ TEST_F_TIMEOUT(fuzz, random_ioctls_get_documented_errnos_and_the_file_still_work
 {
 	struct twheel_handshake hs = { .size = sizeof(hs) };
 	const char *env = getenv("TWHEEL_FUZZ_SEED");
-	struct fuzz f = { .fd = self->fd };
+	struct fuzz f = {
+		.fd = self->fd,
+		.ring_fd = open("/dev/twheel", O_RDWR | O_CLOEXEC),
+	};
 	struct twheel_stats st;
 	struct twheel_event ev[64];
 	unsigned long iters, i;
@@ -664,6 +727,8 @@ TEST_F_TIMEOUT(fuzz, random_ioctls_get_documented_errnos_and_the_file_still_work
 	EXPECT_EQ(deadline, ev[0].deadline_ns);
 	EXPECT_LE(deadline, ev[0].fired_ns);
 	EXPECT_EQ(TWHEEL_KIND_USER, ev[0].kind);
+	if (f.ring_fd >= 0)
+		close(f.ring_fd);
 }
 
 TEST_HARNESS_MAIN

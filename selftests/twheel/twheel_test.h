@@ -46,8 +46,11 @@ _Static_assert(sizeof(struct twheel_cancel) == TWHEEL_CANCEL_SIZE_VER0, "cancel"
 _Static_assert(sizeof(struct twheel_batch) == TWHEEL_BATCH_SIZE_VER0, "batch");
 _Static_assert(sizeof(struct twheel_event) == TWHEEL_EVENT_SIZE, "event");
 _Static_assert(sizeof(struct twheel_next) == TWHEEL_NEXT_SIZE_VER0, "next");
-_Static_assert(sizeof(struct twheel_stats) == TWHEEL_STATS_SIZE_VER0, "stats");
+_Static_assert(sizeof(struct twheel_stats) == TWHEEL_STATS_SIZE_VER1, "stats");
 _Static_assert(sizeof(struct twheel_set_cpu) == TWHEEL_SET_CPU_SIZE_VER0, "set_cpu");
+_Static_assert(sizeof(struct twheel_sqe) == TWHEEL_SQE_SIZE, "sqe");
+_Static_assert(sizeof(struct twheel_ring_setup) == TWHEEL_RING_SETUP_SIZE_VER0, "ring_setup");
+_Static_assert(sizeof(struct twheel_ring_enter) == TWHEEL_RING_ENTER_SIZE_VER0, "ring_enter");
 
 /*
  * Opens /dev/twheel; SKIPs the test when the module is not loaded. SKIP

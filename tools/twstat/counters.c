@@ -44,6 +44,11 @@ const struct twstat_known twstat_known[] = {
 	{ "run_preempted",	"work preempted",	TWSTAT_COUNTER },
 	{ "advance_stops",	"advances stopped",	TWSTAT_COUNTER },
 	{ "file_moves",		"files moved",		TWSTAT_COUNTER },
+	{ "ring_entries",	"ring entries taken",	TWSTAT_COUNTER },
+	{ "ring_errors",	"ring error records",	TWSTAT_COUNTER },
+	{ "ring_events",	"events into rings",	TWSTAT_COUNTER },
+	{ "ring_enters",	"ring doorbells",	TWSTAT_COUNTER },
+	{ "ring_deferred",	"ring turns deferred",	TWSTAT_COUNTER },
 	{ "batch_max",		"largest batch",	TWSTAT_MAXIMUM },
 };
 const size_t twstat_nr_known = sizeof(twstat_known) / sizeof(twstat_known[0]);

@@ -37,6 +37,8 @@
 #define TWHEEL_FEAT_NEXT		(1ULL << 3)	/* TWHEEL_IOC_NEXT */
 #define TWHEEL_FEAT_STATS		(1ULL << 4)	/* TWHEEL_IOC_STATS */
 #define TWHEEL_FEAT_SET_CPU		(1ULL << 5)	/* TWHEEL_IOC_SET_CPU */
+/* TWHEEL_IOC_RING_SETUP, TWHEEL_IOC_RING_ENTER and mmap() */
+#define TWHEEL_FEAT_RINGS		(1ULL << 6)
 
 /**
  * struct twheel_handshake - what this device offers, for TWHEEL_IOC_HANDSHAKE
@@ -52,6 +54,9 @@
  * @max_timers: out: the most timers all open files together may have armed
  * @cpu: out: the CPU whose wheel serves this file
  * @event_size: out: sizeof(struct twheel_event)
+ * @max_sq_entries: out: the largest submission ring TWHEEL_IOC_RING_SETUP
+ *	accepts (with %TWHEEL_FEAT_RINGS)
+ * @max_ev_entries: out: the largest event ring it accepts
  * @reserved: must be zero
  *
  * Everything after @size is output; on input it must be zero.
@@ -68,7 +73,9 @@ struct twheel_handshake {
 	__u64 max_timers;
 	__u32 cpu;
 	__u32 event_size;
-	__u64 reserved[4];
+	__u32 max_sq_entries;
+	__u32 max_ev_entries;
+	__u64 reserved[3];
 };
 
 #define TWHEEL_HANDSHAKE_SIZE_VER0	96
@@ -157,19 +164,33 @@ struct twheel_batch {
 
 #define TWHEEL_BATCH_SIZE_VER0	56
 
+/* twheel_event.flags */
+/* An error record of the event ring: a submission entry was not applied. */
+#define TWHEEL_EVENT_ERROR	(1U << 0)
+/* In an error record, the op of the entry (TWHEEL_OP_*), in bits 8-15. */
+#define TWHEEL_EVENT_OP_SHIFT	8
+#define TWHEEL_EVENT_OP(flags)	(((flags) >> TWHEEL_EVENT_OP_SHIFT) & 0xff)
+
 /**
- * struct twheel_event - a fired timer, as read() returns it
+ * struct twheel_event - a fired timer, as read() and the event ring give it
  * @conn_id: the connection
  * @user_data: twheel_arm.user_data of the arming that fired
  * @deadline_ns: when it was due
- * @fired_ns: when the kernel found it due (never before @deadline_ns)
+ * @error: in an error record (%TWHEEL_EVENT_ERROR), the negative errno
+ *	that the batch ioctl would have returned for the entry
+ * @fired_ns: when the kernel found it due (never before @deadline_ns); in
+ *	an error record, when the kernel read the entry
  * @kind: which of the connection's timers
- * @flags: zero
+ * @flags: zero for a fired timer; %TWHEEL_EVENT_ERROR and the entry's op
+ *	for an error record, whose other fields are the entry's
  */
 struct twheel_event {
 	__u64 conn_id;
 	__u64 user_data;
-	__u64 deadline_ns;
+	union {
+		__u64 deadline_ns;
+		__s64 error;
+	};
 	__u64 fired_ns;
 	__u32 kind;
 	__u32 flags;
@@ -213,6 +234,12 @@ struct twheel_next {
  * @read: out: events read
  * @wakeups: out: times the expiry thread woke this file's readers; one
  *	batch of expiries wakes them once
+ * @ring_entries: out: submission ring entries the kernel took
+ * @ring_errors: out: error records the kernel wrote for them
+ * @ring_events: out: events the kernel put in the event ring
+ * @ring_enters: out: TWHEEL_IOC_RING_ENTER calls
+ * @ring_drain_ns: out: time the file's expiry thread spent taking
+ *	submission entries, on the daemon's behalf
  *
  * Everything after @size is output; on input it must be zero.
  */
@@ -228,9 +255,15 @@ struct twheel_stats {
 	__u64 fired;
 	__u64 read;
 	__u64 wakeups;
+	__u64 ring_entries;
+	__u64 ring_errors;
+	__u64 ring_events;
+	__u64 ring_enters;
+	__u64 ring_drain_ns;
 };
 
 #define TWHEEL_STATS_SIZE_VER0	80
+#define TWHEEL_STATS_SIZE_VER1	120
 
 /**
  * struct twheel_set_cpu - argument of TWHEEL_IOC_SET_CPU
@@ -248,6 +281,159 @@ struct twheel_set_cpu {
 
 #define TWHEEL_SET_CPU_SIZE_VER0	16
 
+/* Ops of submission ring entries (twheel_sqe.op). */
+#define TWHEEL_OP_ARM		0	/* as an entry of TWHEEL_IOC_ARM */
+#define TWHEEL_OP_CANCEL	1	/* as an entry of TWHEEL_IOC_CANCEL */
+#define TWHEEL_OP_CANCEL_CONN	2	/* as TWHEEL_IOC_CANCEL_CONN */
+
+/**
+ * struct twheel_sqe - an entry of the submission ring
+ * @conn_id: the connection
+ * @timeout_ns: %TWHEEL_OP_ARM: as twheel_arm.timeout_ns, but a relative
+ *	timeout counts from when the kernel takes the entry (use
+ *	%TWHEEL_ARM_ABS); otherwise zero
+ * @user_data: %TWHEEL_OP_ARM: returned in the timer's event; every op: in
+ *	the error record if the entry is not applied
+ * @op: TWHEEL_OP_*
+ * @kind: which of the connection's timers; zero for %TWHEEL_OP_CANCEL_CONN
+ * @flags: %TWHEEL_OP_ARM: TWHEEL_ARM_* bits; otherwise zero
+ * @reserved: must be zero
+ */
+struct twheel_sqe {
+	__u64 conn_id;
+	__u64 timeout_ns;
+	__u64 user_data;
+	__u8 op;
+	__u8 kind;
+	__u16 flags;
+	__u32 reserved;
+};
+
+#define TWHEEL_SQE_SIZE		32
+
+/* twheel_ring_setup.sq_off.flags bits, written by the kernel */
+/* An error record found no room: the ring waits for TWHEEL_IOC_RING_ENTER. */
+#define TWHEEL_SQ_STALLED	(1U << 0)
+
+/* twheel_ring_setup.ev_off.flags bits, written by user space */
+/* The reader is about to sleep: wake it when events come into the ring. */
+#define TWHEEL_EV_NEED_WAKEUP	(1U << 0)
+
+/**
+ * struct twheel_sq_offsets - where the submission ring is in the mapping
+ * @head: __u32, written by the kernel: entries taken (free-running)
+ * @tail: __u32, written by user space: entries published (free-running)
+ * @ring_mask: __u32, @ring_entries - 1
+ * @ring_entries: __u32, the number of entries
+ * @flags: __u32, written by the kernel: TWHEEL_SQ_* bits
+ * @entries: the array of &struct twheel_sqe, indexed by an index masked
+ *	with @ring_mask
+ * @look_ns: __u64, written by the kernel: the expiry thread takes every
+ *	entry published before this time (CLOCK_MONOTONIC ns) at the latest;
+ *	U64_MAX when it may not look again before TWHEEL_IOC_RING_ENTER
+ * @reserved: zero
+ */
+struct twheel_sq_offsets {
+	__u32 head;
+	__u32 tail;
+	__u32 ring_mask;
+	__u32 ring_entries;
+	__u32 flags;
+	__u32 entries;
+	__u32 look_ns;
+	__u32 reserved;
+};
+
+/**
+ * struct twheel_ev_offsets - where the event ring is in the mapping
+ * @head: __u32, written by user space: events consumed (free-running)
+ * @tail: __u32, written by the kernel: events published (free-running)
+ * @ring_mask: __u32, @ring_entries - 1
+ * @ring_entries: __u32, the number of events
+ * @flags: __u32, written by user space: TWHEEL_EV_* bits
+ * @events: the array of &struct twheel_event
+ * @queued: __u32, written by the kernel: events that found the ring full
+ *	and wait in the kernel (read() or TWHEEL_IOC_RING_ENTER takes them;
+ *	saturates at U32_MAX)
+ * @reserved: zero
+ */
+struct twheel_ev_offsets {
+	__u32 head;
+	__u32 tail;
+	__u32 ring_mask;
+	__u32 ring_entries;
+	__u32 flags;
+	__u32 events;
+	__u32 queued;
+	__u32 reserved;
+};
+
+/**
+ * struct twheel_ring_setup - argument of TWHEEL_IOC_RING_SETUP
+ * @size: in: sizeof(struct twheel_ring_setup) as the caller knows it
+ * @flags: in: must be zero
+ * @sq_entries: in: submission ring entries, a power of two up to
+ *	twheel_handshake.max_sq_entries
+ * @ev_entries: in: event ring entries, a power of two up to
+ *	twheel_handshake.max_ev_entries
+ * @mmap_size: out: the bytes to mmap() at offset 0 of the file
+ * @sqe_size: out: sizeof(struct twheel_sqe)
+ * @event_size: out: sizeof(struct twheel_event)
+ * @sq_off: out: the submission ring, as offsets into the mapping
+ * @ev_off: out: the event ring, as offsets into the mapping
+ * @reserved: must be zero
+ */
+struct twheel_ring_setup {
+	__u32 size;
+	__u32 flags;
+	__u32 sq_entries;
+	__u32 ev_entries;
+	__u64 mmap_size;
+	__u32 sqe_size;
+	__u32 event_size;
+	struct twheel_sq_offsets sq_off;
+	struct twheel_ev_offsets ev_off;
+	__u64 reserved[2];
+};
+
+#define TWHEEL_RING_SETUP_SIZE_VER0	112
+
+/* twheel_ring_enter.flags */
+/*
+ * Stop at the first bad entry and report it in the call, like a batch
+ * ioctl, instead of writing an error record for it.
+ */
+#define TWHEEL_ENTER_SYNC	(1U << 0)
+
+/**
+ * struct twheel_ring_enter - argument of TWHEEL_IOC_RING_ENTER
+ * @size: in: sizeof(struct twheel_ring_enter) as the caller knows it
+ * @flags: in: TWHEEL_ENTER_* bits
+ * @applied: out: submission entries applied by this call
+ * @found: out: among them, those that found their timer armed or fired
+ * @error: out: with %TWHEEL_ENTER_SYNC, 0 or the negative errno of the
+ *	entry that stopped the call (taken off the ring, not applied)
+ * @errors: out: error records this call wrote (without %TWHEEL_ENTER_SYNC)
+ * @user_data: out: the user_data of the entry that stopped the call
+ * @moved: out: events this call moved from the kernel into the event ring
+ * @reserved0: must be zero
+ * @reserved: must be zero
+ */
+struct twheel_ring_enter {
+	__u32 size;
+	__u32 flags;
+	__u32 applied;
+	__u32 found;
+	__s32 error;
+	__u32 errors;
+	__u64 user_data;
+	__u32 moved;
+	__u32 reserved0;
+	__u64 reserved[2];
+};
+
+#define TWHEEL_RING_ENTER_SIZE_VER0	56
+
 /*
  * ioctl magic 0xE7, numbers 0x00-0x1F (see Documentation/uapi.rst). The
  * kernel matches the direction, type and number of a command and takes the
@@ -262,5 +448,7 @@ struct twheel_set_cpu {
 #define TWHEEL_IOC_NEXT			_IOWR(TWHEEL_IOC_MAGIC, 0x04, struct twheel_next)
 #define TWHEEL_IOC_STATS		_IOWR(TWHEEL_IOC_MAGIC, 0x05, struct twheel_stats)
 #define TWHEEL_IOC_SET_CPU		_IOW(TWHEEL_IOC_MAGIC, 0x06, struct twheel_set_cpu)
+#define TWHEEL_IOC_RING_SETUP		_IOWR(TWHEEL_IOC_MAGIC, 0x07, struct twheel_ring_setup)
+#define TWHEEL_IOC_RING_ENTER		_IOWR(TWHEEL_IOC_MAGIC, 0x08, struct twheel_ring_enter)
 
 #endif /* _UAPI_LINUX_TWHEEL_H */
