@@ -13,6 +13,7 @@
 #include <stdlib.h>
 
 #include "twheel_test.h"
+#include "ring_tw.h"
 
 #define CPU1_ONLINE "/sys/devices/system/cpu/cpu1/online"
 
@@ -267,6 +268,114 @@ TEST_F_TIMEOUT(hotplug, offline_and_online_under_load_lose_nothing, 240)
 	tw_report("%u offline/online cycles, %u timers armed, %u fired and read\n",
 		  cycles, l.armed, got);
 	free(ev);
+	free(seen);
+}
+
+/* Arms through the shared ring, 0-300 ms ahead, until told to stop. */
+struct ring_load {
+	int fd;
+	struct tw_ring *r;
+	volatile int stop;
+	unsigned int armed, enters;
+	int err;
+};
+
+static void *ring_arm_loop(void *arg)
+{
+	struct ring_load *l = arg;
+	struct twheel_ring_enter en;
+
+	while (!l->stop && l->armed < 20000) {
+		uint64_t d = tw_now() + (random() % 300) * NSEC_PER_MSEC;
+		struct twheel_sqe e = tw_sqe_arm(l->armed, 0, d, l->armed);
+
+		if (tw_ring_push(l->r, &e)) {
+			/* Full: the doorbell takes it all now. */
+			if (tw_ring_enter(l->fd, 0, &en) || en.errors) {
+				l->err = 1;
+				break;
+			}
+			l->enters++;
+			continue;
+		}
+		l->armed++;
+		if (tw_ring_needs_enter(l->r, d)) {
+			if (tw_ring_enter(l->fd, 0, &en) || en.errors) {
+				l->err = 2;
+				break;
+			}
+			l->enters++;
+		}
+		if (!(l->armed % 64))
+			poll(NULL, 0, 1);
+	}
+	return NULL;
+}
+
+static int ring_take(int fd, struct tw_ring *r, unsigned char *seen,
+		     unsigned int *got, int ms)
+{
+	struct twheel_event ev[64];
+	struct twheel_ring_enter en;
+	unsigned int n;
+
+	n = tw_ring_reap(r, ev, 64);
+	if (!n) {
+		if (__atomic_load_n(r->ev_queued, __ATOMIC_RELAXED))
+			return tw_ring_enter(fd, 0, &en) ? -1 : 1;
+		return tw_ring_wait(fd, r, ms);
+	}
+	for (unsigned int j = 0; j < n; j++) {
+		if (ev[j].flags || ev[j].user_data >= 20000 ||
+		    seen[ev[j].user_data] || ev[j].fired_ns < ev[j].deadline_ns)
+			return -2;
+		seen[ev[j].user_data] = 1;
+	}
+	*got += n;
+	return 1;
+}
+
+TEST_F_TIMEOUT(hotplug, a_file_with_rings_loses_nothing_across_offline_and_online, 240)
+{
+	unsigned char *seen = calloc(20000, 1);
+	struct ring_load l = { .fd = self->fd };
+	struct twheel_stats st;
+	unsigned int got = 0;
+	struct tw_ring r;
+	pthread_t th;
+
+	if (tw_setup_skipped(_metadata))
+		return;
+
+	ASSERT_NE(NULL, seen);
+	ASSERT_EQ(0, tw_ring_init(self->fd, 1024, 1024, &r));
+	l.r = &r;
+	ASSERT_EQ(0, pthread_create(&th, NULL, ring_arm_loop, &l));
+	for (unsigned int round = 0; round < 4; round++) {
+		uint64_t until = tw_now() + 200 * NSEC_PER_MSEC;
+
+		ASSERT_EQ(0, write_online(0));
+		while (tw_now() < until)
+			ASSERT_LE(0, ring_take(self->fd, &r, seen, &got, 20));
+		ASSERT_EQ(0, write_online(1));
+		ASSERT_EQ(0, tw_set_cpu(self->fd, 1));
+		until = tw_now() + 200 * NSEC_PER_MSEC;
+		while (tw_now() < until)
+			ASSERT_LE(0, ring_take(self->fd, &r, seen, &got, 20));
+	}
+	l.stop = 1;
+	pthread_join(th, NULL);
+	ASSERT_EQ(0, l.err);
+	/* Everything armed fires once, into the ring or the kernel queue. */
+	while (got < l.armed && ring_take(self->fd, &r, seen, &got, 2000) > 0)
+		;
+	ASSERT_EQ(0, tw_stats(self->fd, &st));
+	EXPECT_EQ(l.armed, got);
+	EXPECT_EQ(0, st.armed);
+	EXPECT_EQ(0, st.queued);
+	tw_report("%u timers armed through the ring across 4 offline/online cycles, %u doorbells, %u fired into it\n",
+		  l.armed, l.enters, got);
+	tw_ring_exit(&r);
 	free(seen);
 }
 

@@ -12,7 +12,8 @@ report_kunit twheel_ctx
 
 mkdir -p /tmp/kcsan
 for t in race_test stress_test expiry_test read_test poll_test next_test \
-	 set_cpu_test hotplug_test uring_test memory_test users_test; do
+	 set_cpu_test hotplug_test uring_test memory_test users_test \
+	 ring_test; do
 	ln -s "/selftests/twheel/$t" "/tmp/kcsan/$t"
 	echo "$t" >> /tmp/kcsan/list
 done
