@@ -5,10 +5,10 @@
  * kernel.
  *
  * For each number of live timers N, each run, and each method (twheel with
- * one entry per ioctl, twheel with 64 per ioctl, one timerfd per timer,
- * io_uring IORING_OP_TIMEOUT with submissions of 64, and in the process:
- * libev's ev_timer, libuv's uv_timer_t, twheel's wheel with one timerfd;
- * inproc.c), it measures:
+ * one entry per ioctl, twheel with 64 per ioctl, twheel through its shared
+ * rings, one timerfd per timer, io_uring IORING_OP_TIMEOUT with
+ * submissions of 64, and in the process: libev's ev_timer, libuv's
+ * uv_timer_t, twheel's wheel with one timerfd; inproc.c), it measures:
  *
  *   setup   what a method pays per timer before the first arm (timerfd:
  *           timerfd_create; twheel and io_uring: one open for all N; in
@@ -40,6 +40,14 @@
  * re-arms, cancels and expiries at its rates) for a while, and the CPU time
  * all of it cost per timer operation: the process's, and for twheel also
  * that of its expiry threads, which work on the daemon's behalf.
+ *
+ * twheel-ring publishes its entries in the submission ring and rings the
+ * doorbell (TWHEEL_IOC_RING_ENTER) only when the protocol says: a full
+ * ring, a deadline before look_ns. What the daemon pays is timed; what is
+ * left in the ring when a workload ends is applied by one more ENTER,
+ * timed apart, and the file's counters (TWHEEL_IOC_STATS) must then show
+ * every entry applied and none refused. Its system calls and the expiry
+ * thread's cost per entry it took (ring_drain_ns) go to ring.csv.
  *
  * Every count is checked (each arm, re-arm and cancel found its timer, each
  * timer fired exactly once and never early); a mismatch is reported and
@@ -78,6 +86,7 @@
 #include <linux/twheel.h>
 
 #include "inproc.h"
+#include "ring.h"
 
 #define NSEC_PER_MSEC	1000000ULL
 #define NSEC_PER_SEC	1000000000ULL
@@ -90,17 +99,18 @@
 enum method {
 	M_TW1, M_TW64, M_TIMERFD, M_URING,
 	M_LIBEV, M_LIBUV, M_WHEEL,	/* in the process (inproc.c) */
+	M_RING,				/* twheel's shared rings (ring.h) */
 	NR_METHODS
 };
 
 static const char *const method_name[NR_METHODS] = {
 	"twheel-1", "twheel-64", "timerfd", "io_uring",
-	"libev", "libuv", "inproc-wheel",
+	"libev", "libuv", "inproc-wheel", "twheel-ring",
 };
 
 static bool is_twheel(enum method m)
 {
-	return m == M_TW1 || m == M_TW64;
+	return m == M_TW1 || m == M_TW64 || m == M_RING;
 }
 
 static bool is_inproc(enum method m)
@@ -136,18 +146,18 @@ static const char *const workload_unit[NR_WORKLOADS] = {
 
 enum reaper {
 	R_TW_READ, R_TW_URING, R_TFD_READ, R_TFD_URING, R_URING,
-	R_LIBEV, R_LIBUV, R_WHEEL, NR_REAPERS
+	R_LIBEV, R_LIBUV, R_WHEEL, R_TW_RING, NR_REAPERS
 };
 
 static const char *const reaper_name[NR_REAPERS] = {
 	"twheel/read", "twheel/io_uring", "timerfd/epoll+read",
 	"timerfd/io_uring-poll", "io_uring-timeout/cqe",
-	"libev/ev_run", "libuv/uv_run", "inproc-wheel/timerfd",
+	"libev/ev_run", "libuv/uv_run", "inproc-wheel/timerfd", "twheel/ring",
 };
 
 static const enum method reaper_arms[NR_REAPERS] = {
 	M_TW64, M_TW64, M_TIMERFD, M_TIMERFD, M_URING,
-	M_LIBEV, M_LIBUV, M_WHEEL,
+	M_LIBEV, M_LIBUV, M_WHEEL, M_RING,
 };
 
 struct expiry {
@@ -170,6 +180,7 @@ struct expiry {
 	double moves;		/* files moved between CPUs (file_moves) */
 	double settimes;	/* inproc-wheel: timerfd_settime() calls per 1000 events */
 	double thread_cpu_ns;	/* twheel: its expiry threads' CPU time per event */
+	double syscalls;	/* twheel/read, twheel/ring: system calls per 1000 events */
 };
 
 /* One mixed run: N connections' traffic, what it did and what it cost. */
@@ -186,6 +197,33 @@ struct mixed {
 	unsigned long early, dups;
 	double p50, p99, max;	/* reaper's lateness, ns */
 };
+
+/*
+ * twheel-ring's own figures, per phase, size and run: the system calls of
+ * what was timed, the closing doorbell of what the ring still held, and
+ * the expiry thread's part (entries it took, ring_drain_ns).
+ */
+enum ring_phase { RP_ARM, RP_REARM, RP_CANCEL, RP_MIXED, RP_EXPIRY, NR_RING_PHASES };
+
+static const char *const ring_phase_name[NR_RING_PHASES] = {
+	"arm", "rearm", "cancel", "mixed", "expiry",
+};
+
+struct ringres {
+	int valid;
+	unsigned long ops;		/* timer operations (expiry: events reaped) */
+	unsigned long enters;		/* TWHEEL_IOC_RING_ENTER calls while timed */
+	unsigned long waits;		/* poll() calls while timed */
+	unsigned long flush_entries;	/* entries the closing ENTER took */
+	double flush_ns;		/* and what it took */
+	unsigned long thread_entries;	/* entries the expiry thread took */
+	double drain_ns;		/* its ring_drain_ns meanwhile */
+	unsigned long stale;		/* mixed: events of superseded armings dropped */
+};
+
+/* The rings' sizes, within what the handshake allows. */
+#define RING_SQ		4096
+#define RING_EV		16384
 
 /* The module's counters this benchmark reads, from debugfs. */
 #define KC_BUCKETS 32
@@ -210,13 +248,16 @@ static char accel[32] = "unknown";
 static int pin_reaper = -1, pin_file = -1;	/* --pin: CPUs, -1 if not */
 static int do_ops = 1, do_expiry = 1, do_mixed = 1, opt_probe;
 static uint64_t opt_mixed_ns;			/* 0: the expiry window */
-static bool method_on[NR_METHODS] = { true, true, true, true, true, true, true };
+static bool method_on[NR_METHODS] = { true, true, true, true, true, true, true, true };
+static char ring_note[160];			/* why twheel-ring was left out */
 
 /* Results. */
 static double res[NR_WORKLOADS][NR_METHODS][MAX_SIZES][MAX_RUNS];
 static unsigned long res_ops[NR_WORKLOADS][NR_METHODS][MAX_SIZES][MAX_RUNS];
 static struct expiry exp_res[NR_REAPERS][MAX_SIZES][MAX_RUNS];
 static struct mixed mix_res[NR_METHODS][MAX_SIZES][MAX_RUNS];
+static struct ringres ring_res[NR_RING_PHASES][MAX_SIZES][MAX_RUNS];
+static unsigned int ring_sq = RING_SQ, ring_ev = RING_EV;
 static const char *thread_cpu_source = "-";	/* what mixed-threads counts */
 static uint64_t wheel_arm_settimes[MAX_SIZES];	/* inproc-wheel, arming N */
 static unsigned long mixed_twheel_stop;		/* twheel left out of mixed from here */
@@ -565,7 +606,7 @@ static void probe_environment(void)
 
 	probe_costs();
 
-	if (method_on[M_TW1] || method_on[M_TW64]) {
+	if (method_on[M_TW1] || method_on[M_TW64] || method_on[M_RING]) {
 		fd = open("/dev/twheel", O_RDWR | O_CLOEXEC);
 		if (fd < 0)
 			die("/dev/twheel: %s (is the module loaded?)", strerror(errno));
@@ -575,6 +616,17 @@ static void probe_environment(void)
 		close(fd);
 		if (hs.max_batch < BATCH)
 			die("max_batch %u is below %u", hs.max_batch, BATCH);
+		if (method_on[M_RING] && !(hs.features & TWHEEL_FEAT_RINGS)) {
+			method_on[M_RING] = false;
+			snprintf(ring_note, sizeof(ring_note),
+				 "twheel-ring skipped: the module lacks TWHEEL_FEAT_RINGS");
+			fprintf(stderr, "twbench: %s\n", ring_note);
+		} else if (method_on[M_RING]) {
+			while (ring_sq > hs.max_sq_entries)
+				ring_sq >>= 1;
+			while (ring_ev > hs.max_ev_entries)
+				ring_ev >>= 1;
+		}
 	} else {
 		/* The in-process wheel then ticks as the module does by default. */
 		hs.tick_ns = NSEC_PER_MSEC;
@@ -616,6 +668,7 @@ struct timers {
 	int ring_ok;
 	unsigned long pending;	/* io_uring completions still to come */
 	struct inproc *ip;	/* in the process */
+	struct bring sr;	/* twheel-ring */
 };
 
 static int ring_init(struct io_uring *ring)
@@ -643,6 +696,11 @@ static int timers_setup(struct timers *t, enum method m, unsigned long n)
 	case M_TW64:
 		t->fd = open("/dev/twheel", O_RDWR | O_CLOEXEC);
 		return t->fd < 0 ? -errno : 0;
+	case M_RING:
+		t->fd = open("/dev/twheel", O_RDWR | O_CLOEXEC);
+		if (t->fd < 0)
+			return -errno;
+		return bring_init(t->fd, ring_sq, ring_ev, &t->sr);
 	case M_TIMERFD:
 		for (i = 0; i < n; i++) {
 			tfd[i] = timerfd_create(CLOCK_MONOTONIC,
@@ -679,6 +737,7 @@ static void timers_teardown(struct timers *t)
 {
 	unsigned long i;
 
+	bring_exit(&t->sr);
 	if (t->fd >= 0)
 		close(t->fd);
 	for (i = 0; i < t->nr_tfd; i++)
@@ -794,6 +853,19 @@ static uint64_t timers_arm(struct timers *t)
 			found += r;
 		}
 		break;
+	case M_RING:
+		/* One arming at a time: publish, then the doorbell if it must. */
+		for (i = 0; i < n; i++) {
+			struct twheel_sqe e = bring_sqe_arm(i, TWHEEL_KIND_IDLE,
+							    deadline[i], i);
+
+			r = bring_push(t->fd, &t->sr, &e);
+			if (!r)
+				r = bring_check(t->fd, &t->sr, deadline[i]);
+			if (r < 0)
+				break;
+		}
+		break;
 	case M_TIMERFD:
 		for (i = 0; i < n; i++) {
 			struct itimerspec its = {
@@ -902,6 +974,24 @@ static uint64_t timers_modify(struct timers *t, unsigned long k, int cancel,
 						.user_data = x, .flags = TWHEEL_ARM_ABS,
 					};
 				break;
+			case M_RING: {
+				/*
+				 * A cancel, or a re-arm for later of a timer
+				 * still armed: only a full ring rings the bell.
+				 * The file's counters check them afterwards.
+				 */
+				struct twheel_sqe e = cancel ?
+					bring_sqe_cancel(x, TWHEEL_KIND_IDLE, x) :
+					bring_sqe_arm(x, TWHEEL_KIND_IDLE, d, x);
+
+				long ret = bring_push(t->fd, &t->sr, &e);
+
+				if (ret)
+					r = ret;
+				else
+					found++;
+				break;
+			}
 			case M_TIMERFD: {
 				struct itimerspec its = { 0 };
 
@@ -990,6 +1080,82 @@ static uint64_t timers_modify(struct timers *t, unsigned long k, int cancel,
 	return t1 - t0 ? t1 - t0 : 1;
 }
 
+/* A twheel file's counters; -1 with errno if they cannot be read. */
+static int tw_stats(int fd, struct twheel_stats *st)
+{
+	memset(st, 0, sizeof(*st));
+	st->size = sizeof(*st);
+	return ioctl(fd, TWHEEL_IOC_STATS, st);
+}
+
+/* Where a timed twheel-ring workload starts: the counters and the doorbell's. */
+struct ring_mark {
+	struct twheel_stats st;
+	unsigned long enters, taken;
+};
+
+static bool ring_mark(const struct timers *t, struct ring_mark *k)
+{
+	k->enters = t->sr.enters;
+	k->taken = t->sr.enter_taken;
+	if (tw_stats(t->fd, &k->st)) {
+		fail("twheel-ring: TWHEEL_IOC_STATS: %s", strerror(errno));
+		return false;
+	}
+	return true;
+}
+
+/*
+ * The end of a timed twheel-ring workload of @ops operations: what the
+ * ring still holds is applied by one more ENTER, timed apart; then the
+ * file's counters must show the arms, re-arms and cancels asked for since
+ * @k, no entry refused, nothing left in the ring and no record in the
+ * event ring. Fills @rr; false on a mismatch.
+ */
+static bool ring_close_phase(struct timers *t, const char *what, const struct ring_mark *k,
+			     unsigned long ops, unsigned long want_arms,
+			     unsigned long want_rearms, unsigned long want_cancels,
+			     struct ringres *rr)
+{
+	unsigned long taken0 = t->sr.enter_taken;
+	struct twheel_stats s1;
+	uint64_t f0;
+
+	memset(rr, 0, sizeof(*rr));
+	rr->ops = ops;
+	rr->enters = t->sr.enters - k->enters;
+	if (bring_pending(&t->sr)) {
+		f0 = now_ns();
+		if (bring_enter(t->fd, &t->sr)) {
+			fail("twheel-ring: %s: TWHEEL_IOC_RING_ENTER: %s", what, strerror(errno));
+			return false;
+		}
+		rr->flush_ns = (double)(now_ns() - f0);
+		rr->flush_entries = t->sr.enter_taken - taken0;
+	}
+	if (tw_stats(t->fd, &s1)) {
+		fail("twheel-ring: %s: TWHEEL_IOC_STATS: %s", what, strerror(errno));
+		return false;
+	}
+	rr->thread_entries = (s1.ring_entries - k->st.ring_entries) - (t->sr.enter_taken - k->taken);
+	rr->drain_ns = (double)(s1.ring_drain_ns - k->st.ring_drain_ns);
+	if (s1.arms - k->st.arms != want_arms || s1.rearms - k->st.rearms != want_rearms ||
+	    s1.cancels - k->st.cancels != want_cancels || s1.ring_errors != k->st.ring_errors ||
+	    t->sr.enter_errors || t->sr.enter_failed || bring_pending(&t->sr) ||
+	    bring_ready(&t->sr) || *t->sr.ev_queued) {
+		fail("twheel-ring: %s of %lu: arms %llu, re-arms %llu, cancels %llu (wanted %lu, %lu, %lu), "
+		     "%llu error records, %u entries not taken, %u records in the event ring",
+		     what, ops, (unsigned long long)(s1.arms - k->st.arms),
+		     (unsigned long long)(s1.rearms - k->st.rearms),
+		     (unsigned long long)(s1.cancels - k->st.cancels), want_arms, want_rearms,
+		     want_cancels, (unsigned long long)(s1.ring_errors - k->st.ring_errors),
+		     bring_pending(&t->sr), bring_ready(&t->sr));
+		return false;
+	}
+	rr->valid = 1;
+	return true;
+}
+
 static long twheel_memory_bytes(void)
 {
 	char line[128];
@@ -1039,6 +1205,7 @@ static void ops_run(enum method m, int si, int run)
 {
 	unsigned long n = sizes[si], k = opt_ops < n ? opt_ops : n, done;
 	long avail0, slab0, avail1, slab1, heap0;
+	struct ring_mark rk;
 	struct timers t;
 	uint64_t t0, ns;
 	int ret;
@@ -1064,8 +1231,14 @@ static void ops_run(enum method m, int si, int run)
 	res[W_SETUP][m][si][run] = (double)ns / n;
 	res_ops[W_SETUP][m][si][run] = n;
 
+	if (m == M_RING && !ring_mark(&t, &rk))
+		goto out;
 	ns = timers_arm(&t);
 	if (!ns)
+		goto out;
+	/* Before the memory is read: what the ring still held, applied. */
+	if (m == M_RING && !ring_close_phase(&t, "arm", &rk, n, n, 0, 0,
+					     &ring_res[RP_ARM][si][run]))
 		goto out;
 	res[W_ARM][m][si][run] = (double)ns / n;
 	res_ops[W_ARM][m][si][run] = n;
@@ -1087,14 +1260,24 @@ static void ops_run(enum method m, int si, int run)
 			module_bytes[si] = (double)mb / n;
 	}
 
+	if (m == M_RING && !ring_mark(&t, &rk))
+		goto out;
 	ns = timers_modify(&t, k, 0, &done);
 	if (!ns)
+		goto out;
+	if (m == M_RING && !ring_close_phase(&t, "rearm", &rk, done, 0, done, 0,
+					     &ring_res[RP_REARM][si][run]))
 		goto out;
 	res[W_REARM][m][si][run] = (double)ns / done;
 	res_ops[W_REARM][m][si][run] = done;
 
+	if (m == M_RING && !ring_mark(&t, &rk))
+		goto out;
 	ns = timers_modify(&t, k, 1, &done);
 	if (!ns)
+		goto out;
+	if (m == M_RING && !ring_close_phase(&t, "cancel", &rk, done, 0, 0, done,
+					     &ring_res[RP_CANCEL][si][run]))
 		goto out;
 	res[W_CANCEL][m][si][run] = (double)ns / done;
 	res_ops[W_CANCEL][m][si][run] = done;
@@ -1152,6 +1335,7 @@ struct expiry_ctx {
 	struct io_uring ring;	/* reads of twheel, polls of timerfds */
 	int ring_ok;
 	int ep;			/* epoll of the timerfds */
+	unsigned long calls;	/* twheel/read: read() and poll() calls */
 };
 
 enum { READS = 4, READ_EVENTS = 256 };
@@ -1253,8 +1437,10 @@ static int reap_twheel_read(struct expiry_ctx *c, uint64_t *now)
 	ssize_t r;
 	size_t j;
 
+	c->calls++;
 	r = read(c->t.fd, readbuf, sizeof(readbuf));
 	if (r < 0 && errno == EAGAIN) {
+		c->calls++;
 		poll(&pfd, 1, 1000);
 		return 0;
 	}
@@ -1265,6 +1451,45 @@ static int reap_twheel_read(struct expiry_ctx *c, uint64_t *now)
 	*now = now_ns();
 	for (j = 0; j < (size_t)r / sizeof(*ev); j++)
 		reaped(c->e, ev[j].user_data, *now, c->n, &ev[j].fired_ns);
+	return 0;
+}
+
+/*
+ * From the event ring: what is there, without a system call; when it is
+ * empty, ENTER if events wait in the kernel for room, else sleep in poll()
+ * with TWHEEL_EV_NEED_WAKEUP set.
+ */
+static int reap_twheel_ring(struct expiry_ctx *c, uint64_t *now)
+{
+	struct bring *r = &c->t.sr;
+	unsigned int got, j;
+
+	got = bring_reap(r, readbuf, READS * READ_EVENTS);
+	if (!got) {
+		if (__atomic_load_n(r->ev_queued, __ATOMIC_RELAXED)) {
+			if (bring_enter(c->t.fd, r)) {
+				fail("%s: TWHEEL_IOC_RING_ENTER: %s", reaper_name[c->rp],
+				     strerror(errno));
+				return -1;
+			}
+		} else if (bring_wait(c->t.fd, r, 1000) < 0 && errno != EINTR) {
+			fail("%s: poll: %s", reaper_name[c->rp], strerror(errno));
+			return -1;
+		}
+		return 0;
+	}
+	*now = now_ns();
+	for (j = 0; j < got; j++) {
+		const struct twheel_event *ev = &readbuf[j];
+
+		if (ev->flags) {
+			fail("%s: an error record: op %u, error %lld, timer %llu", reaper_name[c->rp],
+			     TWHEEL_EVENT_OP(ev->flags), (long long)ev->error,
+			     (unsigned long long)ev->user_data);
+			continue;
+		}
+		reaped(c->e, ev->user_data, *now, c->n, &ev->fired_ns);
+	}
 	return 0;
 }
 
@@ -1375,7 +1600,7 @@ static void expiry_summarise(struct expiry *e, enum reaper rp)
 	for (i = 0; i <= CDF_POINTS; i++)
 		e->cdf[i] = quantile(late, e->events, (double)i / CDF_POINTS);
 	e->kp50 = e->kp99 = e->kmax = NA;
-	if (reaper_arms[rp] == M_TW64) {
+	if (is_twheel(reaper_arms[rp])) {
 		qsort(klate, e->events, sizeof(*klate), cmp_double);
 		e->kp50 = quantile(klate, e->events, 0.50);
 		e->kp99 = quantile(klate, e->events, 0.99);
@@ -1530,7 +1755,9 @@ static void expiry_run(enum reaper rp, int si, int run)
 	struct expiry *e = c.e;
 	unsigned long n = c.n;
 	uint64_t first, t_armed, t_last = 0, guard, c0;
+	unsigned long enters0, polls0;
 	double threads0, threads1;
+	struct ring_mark rk;
 	int ret;
 
 	memset(e, 0, sizeof(*e));
@@ -1564,6 +1791,8 @@ static void expiry_run(enum reaper rp, int si, int run)
 	/* Only twheel's runs wake its threads; nothing else runs meanwhile. */
 	if (is_twheel(reaper_arms[rp]))
 		have_kc = !kcounters_read(&kc_before);
+	if (rp == R_TW_RING && !ring_mark(&c.t, &rk))
+		goto out;
 	first = expiry_deadlines(rp, n);
 	if (!timers_arm(&c.t))
 		goto out;
@@ -1577,6 +1806,8 @@ static void expiry_run(enum reaper rp, int si, int run)
 
 	guard = first + opt_window_ns + 120 * NSEC_PER_SEC;
 	threads0 = is_twheel(reaper_arms[rp]) ? twheel_threads_ns() : NA;
+	enters0 = c.t.sr.enters;
+	polls0 = c.t.sr.polls;
 	c0 = cpu_ns();
 	while (e->events + e->dups < n) {
 		unsigned long before = e->events + e->dups;
@@ -1589,6 +1820,8 @@ static void expiry_run(enum reaper rp, int si, int run)
 		}
 		if (rp == R_TW_READ)
 			ret = reap_twheel_read(&c, &now);
+		else if (rp == R_TW_RING)
+			ret = reap_twheel_ring(&c, &now);
 		else if (rp == R_TFD_READ)
 			ret = reap_epoll(&c, &now);
 		else if (is_inproc(reaper_arms[rp]))
@@ -1609,6 +1842,20 @@ static void expiry_run(enum reaper rp, int si, int run)
 	e->per_s = t_last > first ? e->events / ((double)(t_last - first) / NSEC_PER_SEC) : NA;
 	e->settimes = rp == R_WHEEL && e->events ?
 		      1000.0 * inproc_timerfd_settimes(c.t.ip) / e->events : NA;
+	e->syscalls = !e->events ? NA :
+		      rp == R_TW_READ ? 1000.0 * c.calls / e->events :
+		      rp == R_TW_RING ? 1000.0 * (c.t.sr.enters - enters0 + c.t.sr.polls - polls0) /
+					e->events : NA;
+	if (rp == R_TW_RING) {
+		struct ringres *rr = &ring_res[RP_EXPIRY][si][run];
+		unsigned long enters = c.t.sr.enters - enters0, polls = c.t.sr.polls - polls0;
+
+		/* Every event reaped: the counters must show every arm, none refused. */
+		if (ring_close_phase(&c.t, "expiry", &rk, e->events, n, 0, 0, rr)) {
+			rr->enters = enters;
+			rr->waits = polls;
+		}
+	}
 	expiry_summarise(e, rp);
 	if (have_kc && !kcounters_read(&kc_after))
 		kcounters_summarise(e, &kc_before, &kc_after);
@@ -1674,7 +1921,11 @@ static const unsigned int mx_kind[MX_KINDS] = {
 struct mx_timer {
 	uint64_t user_data;
 	uint64_t deadline;
+	uint32_t sup_turn;	/* twheel-ring: the turn of its last re-arm or cancel */
 };
+
+/* twheel-ring: when each of the last turns began, for the events it drops. */
+#define MX_TURNS	256
 
 struct mx_conn {
 	uint32_t gen;		/* twheel's conn_id is gen << 32 | index */
@@ -1710,6 +1961,11 @@ struct mx {
 	__u64 qconn[BATCH];
 	uint64_t arm_base;		/* deadlines count from here */
 	uint64_t last_ud;
+	/* twheel-ring */
+	uint64_t ring_check;		/* earliest deadline published since the last look */
+	uint32_t turn;			/* turns of the loop */
+	uint64_t turn_ns[MX_TURNS];	/* when each began */
+	unsigned long stale;		/* events of superseded armings, dropped */
 	unsigned long arms, rearms, cancels, expiries, calls, waits;
 	unsigned long nr_reactions, nr_opened, nr_late;
 	bool measuring, failed;
@@ -1745,6 +2001,17 @@ static void mx_flush(struct mx *x)
 {
 	long r;
 
+	/*
+	 * twheel-ring: the entries are published; one barrier and one look at
+	 * look_ns for the earliest deadline among them.
+	 */
+	if (x->m == M_RING) {
+		if (x->ring_check != UINT64_MAX &&
+		    bring_check(x->t.fd, &x->t.sr, x->ring_check))
+			mx_fail(x, "TWHEEL_IOC_RING_ENTER failed: errno, 0", errno, 0);
+		x->ring_check = UINT64_MAX;
+		return;
+	}
 	if (!x->qn)
 		return;
 	switch (x->qtype) {
@@ -1779,6 +2046,13 @@ static unsigned int mx_queue(struct mx *x, int type, bool want_found)
 	return x->qn++;
 }
 
+/* twheel-ring: publishes one entry (the doorbell first if the ring is full). */
+static void mx_push(struct mx *x, const struct twheel_sqe *e)
+{
+	if (bring_push(x->t.fd, &x->t.sr, e))
+		mx_fail(x, "TWHEEL_IOC_RING_ENTER on a full ring failed: errno, 0", errno, 0);
+}
+
 static void mx_arm(struct mx *x, unsigned long i, unsigned int k, uint64_t timeout_ns)
 {
 	struct mx_timer *t = &mx_timers[i * MX_KINDS + k];
@@ -1790,7 +2064,16 @@ static void mx_arm(struct mx *x, unsigned long i, unsigned int k, uint64_t timeo
 		x->arms++;
 	t->user_data = ++x->last_ud;
 	t->deadline = x->arm_base + timeout_ns;
-	if (is_twheel(x->m)) {
+	if (x->m == M_RING) {
+		struct twheel_sqe e = bring_sqe_arm(mx_conn_id(i), mx_kind[k], t->deadline,
+						    t->user_data);
+
+		if (was)
+			t->sup_turn = x->turn;
+		mx_push(x, &e);
+		if (t->deadline < x->ring_check)
+			x->ring_check = t->deadline;
+	} else if (is_twheel(x->m)) {
 		unsigned int q = mx_queue(x, Q_ARM, was);
 
 		x->qarm[q] = (struct twheel_arm){
@@ -1809,7 +2092,12 @@ static void mx_cancel(struct mx *x, unsigned long i, unsigned int k)
 
 	x->cancels++;
 	t->user_data = 0;
-	if (is_twheel(x->m)) {
+	if (x->m == M_RING) {
+		struct twheel_sqe e = bring_sqe_cancel(mx_conn_id(i), mx_kind[k], 0);
+
+		t->sup_turn = x->turn;
+		mx_push(x, &e);
+	} else if (is_twheel(x->m)) {
 		unsigned int q = mx_queue(x, Q_CANCEL, true);
 
 		x->qcancel[q] = (struct twheel_cancel){
@@ -1833,11 +2121,16 @@ static void mx_close(struct mx *x, unsigned long i)
 			continue;
 		armed++;
 		t->user_data = 0;
+		t->sup_turn = x->turn;
 		if (!is_twheel(x->m) && !inproc_cancel(x->t.ip, i * MX_KINDS + k))
 			mx_fail(x, "a close did not find a timer: timer, kind", i * MX_KINDS + k, k);
 	}
 	x->cancels += armed;
-	if (is_twheel(x->m)) {
+	if (x->m == M_RING) {
+		struct twheel_sqe e = bring_sqe_cancel_conn(mx_conn_id(i), 0);
+
+		mx_push(x, &e);
+	} else if (is_twheel(x->m)) {
 		unsigned int q = mx_queue(x, Q_CANCEL_CONN, armed > 0);
 
 		x->qconn[q] = mx_conn_id(i);
@@ -1911,11 +2204,30 @@ static void mx_traffic(struct mx *x, uint64_t dt_ns)
 }
 
 /*
+ * twheel-ring: an event of an arming that a re-arm, cancel or close in the
+ * ring superseded is user space's to drop if the arming was due before
+ * that entry was published (its tick could begin before the thread took
+ * the entry): published before the next turn of the loop began, or before
+ * @now in this one. One due later is an event the ring's guarantee
+ * excludes, and a failure.
+ */
+static bool mx_ring_stale(const struct mx *x, const struct mx_timer *t, uint64_t due,
+			  uint64_t now)
+{
+	uint32_t s = t->sup_turn;
+	uint64_t published = now;
+
+	if (s != x->turn && x->turn - s < MX_TURNS)
+		published = x->turn_ns[(s + 1) % MX_TURNS];
+	return due < published + 2 * hs.tick_ns;
+}
+
+/*
  * One timer fired, reaped at @now: it must be the arming the daemon holds
  * (twheel: its connection and user_data), due, and seen once.
  */
 static void mx_event(struct mx *x, unsigned long i, unsigned int k, uint64_t gen,
-		     uint64_t user_data, uint64_t now, const __u64 *fired_ns)
+		     uint64_t user_data, uint64_t now, const __u64 *fired_ns, uint64_t due)
 {
 	struct mx_timer *t;
 
@@ -1926,6 +2238,10 @@ static void mx_event(struct mx *x, unsigned long i, unsigned int k, uint64_t gen
 	t = &mx_timers[i * MX_KINDS + k];
 	if (!t->user_data || (is_twheel(x->m) &&
 			      (gen != mx_conns[i].gen || user_data != t->user_data))) {
+		if (x->m == M_RING && mx_ring_stale(x, t, due, now)) {
+			x->stale++;
+			return;
+		}
 		x->r->dups++;
 		mx_fail(x, "an event of an arming cancelled, replaced or reaped: timer, kind",
 			i * MX_KINDS + k, k);
@@ -1942,6 +2258,55 @@ static void mx_event(struct mx *x, unsigned long i, unsigned int k, uint64_t gen
 	mx_reactions[x->nr_reactions++] = (struct mx_reaction){ i, mx_conns[i].gen, k };
 }
 
+/* The events of an event ring's records, which must not be error records. */
+static void mx_ring_events(struct mx *x, unsigned int got, uint64_t now)
+{
+	unsigned int j, k;
+
+	for (j = 0; j < got; j++) {
+		const struct twheel_event *ev = &readbuf[j];
+
+		if (ev->flags) {
+			mx_fail(x, "an error record in the event ring: op, errno",
+				TWHEEL_EVENT_OP(ev->flags), (unsigned long)-ev->error);
+			continue;
+		}
+		for (k = 0; k < MX_KINDS && mx_kind[k] != ev->kind; k++)
+			;
+		mx_event(x, (uint32_t)ev->conn_id, k, ev->conn_id >> 32, ev->user_data,
+			 now, &ev->fired_ns, ev->deadline_ns);
+	}
+}
+
+/*
+ * twheel-ring: what the event ring holds; if nothing, ENTER when events
+ * wait in the kernel for room, else sleep in poll() with
+ * TWHEEL_EV_NEED_WAKEUP set until @until_ns, and look again.
+ */
+static void mx_reap_ring(struct mx *x, uint64_t until_ns, uint64_t *now)
+{
+	struct bring *r = &x->t.sr;
+	unsigned int got = bring_reap(r, readbuf, READS * READ_EVENTS);
+
+	if (!got) {
+		uint64_t t = now_ns();
+
+		if (__atomic_load_n(r->ev_queued, __ATOMIC_RELAXED)) {
+			if (bring_enter(x->t.fd, r))
+				mx_fail(x, "TWHEEL_IOC_RING_ENTER failed: errno, 0", errno, 0);
+		} else {
+			x->waits++;
+			if (bring_wait(x->t.fd, r, until_ns <= t ? 0 :
+				       (int)((until_ns - t + NSEC_PER_MSEC - 1) / NSEC_PER_MSEC)) < 0 &&
+			    errno != EINTR)
+				mx_fail(x, "poll: errno, 0", errno, 0);
+		}
+		got = bring_reap(r, readbuf, READS * READ_EVENTS);
+	}
+	*now = now_ns();
+	mx_ring_events(x, got, *now);
+}
+
 /* Waits for the timers until @until_ns and takes what fired; the clock after, in *@now. */
 static void mx_reap(struct mx *x, uint64_t until_ns, uint64_t *now)
 {
@@ -1956,7 +2321,11 @@ static void mx_reap(struct mx *x, uint64_t until_ns, uint64_t *now)
 			mx_fail(x, "timerfd_settime failed: calls, errors",
 				inproc_timerfd_settimes(x->t.ip), inproc_errors(x->t.ip));
 		for (g = 0; g < got; g++)
-			mx_event(x, fired[g] / MX_KINDS, fired[g] % MX_KINDS, 0, 0, *now, NULL);
+			mx_event(x, fired[g] / MX_KINDS, fired[g] % MX_KINDS, 0, 0, *now, NULL, 0);
+		return;
+	}
+	if (x->m == M_RING) {
+		mx_reap_ring(x, until_ns, now);
 		return;
 	}
 	r = read(x->t.fd, readbuf, sizeof(readbuf));
@@ -1982,7 +2351,7 @@ static void mx_reap(struct mx *x, uint64_t until_ns, uint64_t *now)
 		for (k = 0; k < MX_KINDS && mx_kind[k] != ev->kind; k++)
 			;
 		mx_event(x, (uint32_t)ev->conn_id, k, ev->conn_id >> 32, ev->user_data,
-			 *now, &ev->fired_ns);
+			 *now, &ev->fired_ns, ev->deadline_ns);
 	}
 }
 
@@ -2021,7 +2390,9 @@ static void mx_react(struct mx *x)
 struct mx_mark {
 	uint64_t t, cpu;
 	double threads, run_ns;
-	unsigned long arms, rearms, cancels, expiries, calls, waits;
+	unsigned long arms, rearms, cancels, expiries, calls, waits, polls;
+	struct ring_mark ring;		/* twheel-ring: the file's counters */
+	bool have_ring;
 };
 
 /*
@@ -2040,16 +2411,52 @@ static void mx_mark(const struct mx *x, struct mx_mark *k, bool end)
 		if (!kcounters_read(&kc) && kc.have_run)
 			k->run_ns = kc.run_ns;
 	}
+	if (x->m == M_RING)
+		k->have_ring = ring_mark(&x->t, &k->ring);
 	k->arms = x->arms;
 	k->rearms = x->rearms;
 	k->cancels = x->cancels;
 	k->expiries = x->expiries;
-	k->calls = is_twheel(x->m) ? x->calls :
+	k->calls = x->m == M_RING ? x->t.sr.enters : is_twheel(x->m) ? x->calls :
 		   x->t.ip ? inproc_timerfd_settimes(x->t.ip) : 0;
 	k->waits = x->waits;
+	k->polls = x->t.sr.polls;
 	k->t = now_ns();
 	if (!end)
 		k->cpu = cpu_ns();
+}
+
+/*
+ * twheel-ring at the end of a run: everything published applied (one
+ * ENTER), every record in the event ring taken; then the timers the file
+ * holds (armed, or fired and waiting in the kernel) when the event ring
+ * stayed empty across TWHEEL_IOC_NEXT. -1 if that never happens.
+ */
+static long mx_ring_live(struct mx *x)
+{
+	struct bring *r = &x->t.sr;
+	int tries;
+
+	if (bring_pending(r) && bring_enter(x->t.fd, r)) {
+		mx_fail(x, "TWHEEL_IOC_RING_ENTER failed: errno, 0", errno, 0);
+		return -1;
+	}
+	for (tries = 0; tries < 1000; tries++) {
+		struct twheel_next nx = { .size = sizeof(nx) };
+		unsigned int got = bring_reap(r, readbuf, READS * READ_EVENTS);
+		uint32_t tail;
+
+		if (got) {
+			mx_ring_events(x, got, now_ns());
+			continue;
+		}
+		tail = __atomic_load_n(r->ev_tail, __ATOMIC_ACQUIRE);
+		if (ioctl(x->t.fd, TWHEEL_IOC_NEXT, &nx))
+			return -1;
+		if (tail == *r->ev_head && __atomic_load_n(r->ev_tail, __ATOMIC_ACQUIRE) == tail)
+			return (long)(nx.armed + nx.queued);
+	}
+	return -1;
 }
 
 /* The timers the method holds (twheel: armed or fired and unread). */
@@ -2059,6 +2466,8 @@ static long mx_method_live(struct mx *x)
 
 	if (!is_twheel(x->m))
 		return (long)inproc_pending(x->t.ip);
+	if (x->m == M_RING)
+		return mx_ring_live(x);
 	if (ioctl(x->t.fd, TWHEEL_IOC_NEXT, &nx))
 		return -1;
 	return (long)(nx.armed + nx.queued);
@@ -2072,6 +2481,7 @@ static void mixed_run(enum method m, int si, int run)
 	struct mx_mark k0 = { 0 }, k1;
 	uint64_t start, warm_end, end, next_step, last_traffic, now;
 	unsigned long n = sizes[si], i, live = 0;
+	struct ring_mark rk0;
 	double ops;
 	long held;
 	int ret;
@@ -2081,6 +2491,7 @@ static void mixed_run(enum method m, int si, int run)
 	x->n = n;
 	x->r = r;
 	x->qmax = m == M_TW64 ? BATCH : 1;
+	x->ring_check = UINT64_MAX;
 	ret = timers_setup(&x->t, m, is_twheel(m) ? n : n * MX_KINDS);
 	if (ret) {
 		fail("%s: mixed: setup for %lu connections: %s", method_name[m], n, strerror(-ret));
@@ -2090,6 +2501,8 @@ static void mixed_run(enum method m, int si, int run)
 		fail("%s: mixed: O_NONBLOCK: %s", method_name[m], strerror(errno));
 		goto out;
 	}
+	if (m == M_RING && !ring_mark(&x->t, &rk0))
+		goto out;
 	memset(mx_timers, 0, n * MX_KINDS * sizeof(*mx_timers));
 	memset(mx_conns, 0, n * sizeof(*mx_conns));
 
@@ -2115,6 +2528,8 @@ static void mixed_run(enum method m, int si, int run)
 	next_step = last_traffic = start;
 	while (!x->failed) {
 		now = now_ns();
+		x->turn++;
+		x->turn_ns[x->turn % MX_TURNS] = now;
 		if (!x->measuring && now >= warm_end) {
 			x->measuring = true;
 			mx_mark(x, &k0, false);
@@ -2148,18 +2563,47 @@ static void mixed_run(enum method m, int si, int run)
 	mx_mark(x, &k1, true);
 
 	/* Every arming ended once: what the method holds is what the daemon armed. */
+	x->measuring = false;
+	held = mx_method_live(x);
 	for (i = 0; i < n * MX_KINDS; i++)
 		live += !!mx_timers[i].user_data;
-	held = mx_method_live(x);
 	if (held != (long)live) {
 		mx_fail(x, "timers held at the end: by the method, by the daemon", held, live);
 		goto out;
 	}
+	if (m == M_RING) {
+		struct ringres *rr = &ring_res[RP_MIXED][si][run];
+		struct twheel_stats st;
+
+		/* Every arming in the ring applied, none refused. */
+		if (tw_stats(x->t.fd, &st) ||
+		    st.arms + st.rearms - rk0.st.arms - rk0.st.rearms != x->arms + x->rearms ||
+		    st.ring_errors != rk0.st.ring_errors || x->t.sr.enter_errors ||
+		    x->t.sr.enter_failed) {
+			mx_fail(x, "the file's arms and re-arms, the daemon's",
+				(unsigned long)(st.arms + st.rearms - rk0.st.arms - rk0.st.rearms),
+				x->arms + x->rearms);
+			goto out;
+		}
+		memset(rr, 0, sizeof(*rr));
+		if (k0.have_ring && k1.have_ring) {
+			rr->valid = 1;
+			rr->ops = (k1.arms - k0.arms) + (k1.rearms - k0.rearms) +
+				  (k1.cancels - k0.cancels) + (k1.expiries - k0.expiries);
+			rr->enters = k1.calls - k0.calls;
+			rr->waits = k1.polls - k0.polls;
+			rr->thread_entries = (k1.ring.st.ring_entries - k0.ring.st.ring_entries) -
+					     (k1.ring.taken - k0.ring.taken);
+			rr->drain_ns = (double)(k1.ring.st.ring_drain_ns - k0.ring.st.ring_drain_ns);
+			rr->stale = x->stale;
+		}
+	}
 	r->seconds = (double)(k1.t - k0.t) / NSEC_PER_SEC;
-	r->arms = x->arms - k0.arms;
-	r->rearms = x->rearms - k0.rearms;
-	r->cancels = x->cancels - k0.cancels;
-	r->expiries = x->expiries - k0.expiries;
+	/* twheel-ring's last events were taken after the window: not in it. */
+	r->arms = k1.arms - k0.arms;
+	r->rearms = k1.rearms - k0.rearms;
+	r->cancels = k1.cancels - k0.cancels;
+	r->expiries = k1.expiries - k0.expiries;
 	r->calls = k1.calls - k0.calls;
 	r->waits = k1.waits - k0.waits;
 	r->cpu_ns = (double)(k1.cpu - k0.cpu);
@@ -2247,6 +2691,7 @@ static double expiry_field(const struct expiry *e, int f)
 	case 14: return e->moves;
 	case 15: return e->settimes;
 	case 16: return e->thread_cpu_ns;
+	case 17: return e->syscalls;
 	default: return NA;
 	}
 }
@@ -2320,6 +2765,219 @@ static void write_bound_table(FILE *tab)
 	}
 }
 
+/* The median over the runs of workload @w of method @m at size @si; NA if none. */
+static double method_median(int w, int m, int si)
+{
+	double v[MAX_RUNS];
+	int r;
+
+	for (r = 0; r < runs; r++)
+		v[r] = res_ops[w][m][si][r] ? res[w][m][si][r] : NA;
+	return median(v, runs);
+}
+
+/* One figure of twheel-ring's runs; NA where it does not apply. */
+static double ring_field(const struct ringres *rr, int f)
+{
+	if (!rr->valid || !rr->ops)
+		return NA;
+	switch (f) {
+	case 0: return 1000.0 * rr->enters / rr->ops;
+	case 1: return 1000.0 * rr->waits / rr->ops;
+	case 2: return rr->flush_entries ? rr->flush_ns / rr->flush_entries : NA;
+	case 3: return rr->thread_entries ? rr->drain_ns / rr->thread_entries : NA;
+	case 4: return rr->thread_entries;
+	case 5: return rr->flush_entries;
+	default: return NA;
+	}
+}
+
+static double ring_median(int ph, int si, int f)
+{
+	double v[MAX_RUNS];
+	int r;
+
+	for (r = 0; r < runs; r++)
+		v[r] = ring_field(&ring_res[ph][si][r], f);
+	return median(v, runs);
+}
+
+/*
+ * The daemon's cost per operation with what the closing ENTER applied
+ * added: what it would pay if it had to see every entry applied at once.
+ */
+static double ring_applied_median(int ph, int w, int si)
+{
+	double v[MAX_RUNS];
+	int r;
+
+	for (r = 0; r < runs; r++) {
+		const struct ringres *rr = &ring_res[ph][si][r];
+
+		v[r] = rr->valid && res_ops[w][M_RING][si][r] ?
+		       res[w][M_RING][si][r] + rr->flush_ns / res_ops[w][M_RING][si][r] : NA;
+	}
+	return median(v, runs);
+}
+
+/* The median of twheel-64's batch ioctls per 1000 operations of the mixed workload. */
+static double mixed_calls_median(int m, int si)
+{
+	double v[MAX_RUNS], ops;
+	int r;
+
+	for (r = 0; r < runs; r++) {
+		const struct mixed *x = &mix_res[m][si][r];
+
+		ops = x->arms + x->rearms + x->cancels + x->expiries;
+		v[r] = x->valid && ops ? 1000.0 * x->calls / ops : NA;
+	}
+	return median(v, runs);
+}
+
+static void ring_target(FILE *tab, FILE *csv, const char *metric, unsigned long size,
+			double v, double target, bool below)
+{
+	int met = v == NA ? -1 : below ? v < target : v <= target;
+	char cell[32];
+
+	fmt_cell(cell, sizeof(cell), v, 0);
+	if (v != NA && v < 10)
+		snprintf(cell, sizeof(cell), "%.3f", v);
+	fprintf(tab, "%-34s %-10lu %12s  %s %-8g %s\n", metric, size, cell,
+		below ? "< " : "<=", target, met < 0 ? "-" : met ? "met" : "MISSED");
+	fprintf(csv, "%s,%lu,%d,%.4f,ratio,%g,%d\n", metric, size, runs, v, target, met);
+}
+
+/*
+ * twheel-ring's own figures and the targets of its issue, as ratios in this
+ * run: tables.txt, ring.csv (medians) and ring-runs.csv (every run).
+ */
+static void write_ring_results(FILE *tab)
+{
+	static const char *const rf_name[] = {
+		"enters_per_1000_ops", "waits_per_1000_ops", "flush_ns_per_entry",
+		"thread_drain_ns_per_entry", "thread_entries", "flush_entries",
+	};
+	enum { NR_RF = sizeof(rf_name) / sizeof(rf_name[0]) };
+	static const int phase_w[NR_RING_PHASES] = { W_ARM, W_REARM, W_CANCEL, W_MIXED, -1 };
+	FILE *raw, *sum;
+	char cell[64];
+	int ph, si, r, f;
+
+	raw = open_result("ring-runs.csv",
+			  "phase,live_timers,run,ops,enters,waits,flush_entries,flush_ns,"
+			  "thread_entries,thread_drain_ns,stale_events");
+	sum = open_result("ring.csv", "metric,live_timers,runs,median,unit,target,met");
+	for (ph = 0; ph < NR_RING_PHASES; ph++)
+		for (si = 0; si < nr_sizes; si++) {
+			int k = 0;
+
+			for (r = 0; r < runs; r++) {
+				const struct ringres *rr = &ring_res[ph][si][r];
+
+				if (!rr->valid)
+					continue;
+				k++;
+				fprintf(raw, "%s,%lu,%d,%lu,%lu,%lu,%lu,%.0f,%lu,%.0f,%lu\n",
+					ring_phase_name[ph], sizes[si], r + 1, rr->ops, rr->enters,
+					rr->waits, rr->flush_entries, rr->flush_ns,
+					rr->thread_entries, rr->drain_ns, rr->stale);
+			}
+			if (!k)
+				continue;
+			for (f = 0; f < NR_RF; f++) {
+				double v = ring_median(ph, si, f);
+
+				if (v != NA)
+					fprintf(sum, "%s_%s,%lu,%d,%.1f,%s,-1,-1\n", ring_phase_name[ph],
+						rf_name[f], sizes[si], k, v,
+						f == 2 || f == 3 ? "ns" : f < 2 ? "per_1000_ops" : "entries");
+			}
+			if (phase_w[ph] >= 0 && ph != RP_MIXED) {
+				double v = ring_applied_median(ph, phase_w[ph], si);
+
+				if (v != NA)
+					fprintf(sum, "%s_applied_ns_per_op,%lu,%d,%.1f,ns,-1,-1\n",
+						ring_phase_name[ph], sizes[si], k, v);
+			}
+		}
+
+	fprintf(tab, "\ntwheel-ring (shared rings), medians over the runs: per operation as the\n"
+		"daemon sees it (ns/op, the ops tables' column); +flush: with the closing ENTER\n"
+		"that applied what the ring still held; ENTER and poll() calls per 1000\n"
+		"operations; drain: the expiry thread's ring_drain_ns per entry it took\n"
+		"%-8s %-10s %12s %12s %12s %12s %14s\n", "phase", "live", "ns/op", "+flush",
+		"ENTER/1000", "poll/1000", "drain ns/ent");
+	for (ph = 0; ph < NR_RING_PHASES; ph++)
+		for (si = 0; si < nr_sizes; si++) {
+			double v;
+
+			if (ring_median(ph, si, 0) == NA)
+				continue;
+			fprintf(tab, "%-8s %-10lu", ring_phase_name[ph], sizes[si]);
+			v = phase_w[ph] >= 0 ? method_median(phase_w[ph], M_RING, si) : NA;
+			if (ph == RP_EXPIRY)
+				v = expiry_median(R_TW_RING, si, 7);
+			fmt_cell(cell, sizeof(cell), v, 0);
+			fprintf(tab, " %12s", cell);
+			v = phase_w[ph] >= 0 && ph != RP_MIXED ?
+			    ring_applied_median(ph, phase_w[ph], si) : NA;
+			fmt_cell(cell, sizeof(cell), v, 0);
+			fprintf(tab, " %12s", cell);
+			for (f = 0; f < 2; f++) {
+				v = ring_median(ph, si, f);
+				snprintf(cell, sizeof(cell), v == NA ? "-" : "%.2f", v);
+				fprintf(tab, " %12s", cell);
+			}
+			fmt_cell(cell, sizeof(cell), ring_median(ph, si, 3), 0);
+			fprintf(tab, " %14s\n", cell);
+		}
+
+	fprintf(tab, "\ntwheel-ring targets (ratios in this run; mixed: twbench's mixed workload,\n"
+		"which models a daemon's traffic; system calls: ENTER, the timer calls;\n"
+		"the loop's poll() waits, which every method makes, apart)\n"
+		"%-34s %-10s %12s  %-11s %s\n", "target", "live", "measured", "wanted", "");
+	for (si = 0; si < nr_sizes; si++) {
+		double ring = method_median(W_ARM, M_RING, si);
+		double tfd = method_median(W_ARM, M_TIMERFD, si);
+		double wheel = method_median(W_ARM, M_WHEEL, si);
+		double er = expiry_median(R_TW_RING, si, 7), ed = expiry_median(R_TW_READ, si, 7);
+		double tr = expiry_median(R_TW_RING, si, 16), td = expiry_median(R_TW_READ, si, 16);
+
+		ring_target(tab, sum, "arm_ring_over_timerfd", sizes[si],
+			    ring != NA && tfd > 0 ? ring / tfd : NA, 0.05, false);
+		ring_target(tab, sum, "arm_ring_over_inproc-wheel", sizes[si],
+			    ring != NA && wheel > 0 ? ring / wheel : NA, 2, false);
+		ring_target(tab, sum, "mixed_enters_per_1000_ops", sizes[si],
+			    ring_median(RP_MIXED, si, 0), 1, false);
+		ring_target(tab, sum, "reap_cpu_ring_over_read", sizes[si],
+			    er != NA && ed > 0 ? er / ed : NA, 1, true);
+		ring_target(tab, sum, "reap_cpu+threads_ring_over_read", sizes[si],
+			    er != NA && ed > 0 && tr != NA && td != NA ?
+			    (er + tr) / (ed + td) : NA, 1, true);
+	}
+	fprintf(tab, "\nmixed, system calls per 1000 operations (twheel-1, twheel-64: batch\n"
+		"ioctls; twheel-ring: ENTER; poll() waits apart)\n%-12s %12s %12s %12s %12s\n",
+		"live", "twheel-1", "twheel-64", "twheel-ring", "ring poll()");
+	for (si = 0; si < nr_sizes; si++) {
+		int ms[3] = { M_TW1, M_TW64, M_RING }, i;
+
+		fprintf(tab, "%-12lu", sizes[si]);
+		for (i = 0; i < 3; i++) {
+			double v = mixed_calls_median(ms[i], si);
+
+			snprintf(cell, sizeof(cell), v == NA ? "-" : "%.2f", v);
+			fprintf(tab, " %12s", cell);
+		}
+		snprintf(cell, sizeof(cell), ring_median(RP_MIXED, si, 1) == NA ? "-" : "%.2f",
+			 ring_median(RP_MIXED, si, 1));
+		fprintf(tab, " %12s\n", cell);
+	}
+	fclose(raw);
+	fclose(sum);
+}
+
 static void write_results(void)
 {
 	static const char *const ef_name[] = {
@@ -2329,7 +2987,7 @@ static void write_results(void)
 		"thread_wakeup_p99_ns", "thread_hrtimer_late_p99_ns",
 		"thread_run_p99_ns", "thread_preempted_per_1000",
 		"thread_file_moves", "timerfd_settime_per_1000_events",
-		"thread_cpu_ns_per_event",
+		"thread_cpu_ns_per_event", "syscalls_per_1000_events",
 	};
 	enum { NR_EF = sizeof(ef_name) / sizeof(ef_name[0]) };
 	FILE *raw, *sum, *tab, *ex, *exs, *cdf, *meta, *mix;
@@ -2356,6 +3014,11 @@ static void write_results(void)
 			fprintf(meta, "twheel memory_bytes counter at %lu timers: %.1f bytes/timer\n",
 				sizes[si], module_bytes[si]);
 	fprintf(meta, "timerfd: %s\n", tfd_limit ? tfd_limit_why : "no limit reached");
+	if (ring_note[0])
+		fprintf(meta, "%s\n", ring_note);
+	else if (method_on[M_RING])
+		fprintf(meta, "twheel-ring: %u submission entries, %u event entries\n", ring_sq,
+			ring_ev);
 	if (pin_reaper >= 0)
 		fprintf(meta, "pinned: twbench on CPU %d, twheel files on CPU %d\n",
 			pin_reaper, pin_file);
@@ -2520,7 +3183,7 @@ static void write_results(void)
 			"events/s", "ns", "ns", "ns", "ns", "ns", "ns", "CPU ns/event",
 			"wake-ups", "ns", "ns, bucket bound", "ns, bucket bound",
 			"ns, bucket bound", "per 1000 wake-ups", "files moved",
-			"calls per 1000 events", "CPU ns/event",
+			"calls per 1000 events", "CPU ns/event", "per 1000 events",
 		};
 
 		fprintf(tab, "\nexpiry %s (%s), N timers due within %" PRIu64 " ms\n%-12s",
@@ -2540,6 +3203,8 @@ static void write_results(void)
 		}
 	}
 	write_bound_table(tab);
+	if (method_on[M_RING])
+		write_ring_results(tab);
 	fprintf(tab, "\ntimerfd: %s\nfd limits: %s\n",
 		tfd_limit ? tfd_limit_why : "no limit reached", limits_note);
 	fclose(tab);
@@ -2554,6 +3219,7 @@ static void usage(int status)
 		"               [--pin REAPER_CPU,TWHEEL_CPU]\n"
 		"       twbench --probe\n"
 		"methods: twheel-1 twheel-64 timerfd io_uring libev libuv inproc-wheel\n"
+		"         twheel-ring\n"
 		"(all by default; libev, libuv and inproc-wheel need no module)\n");
 	exit(status);
 }
