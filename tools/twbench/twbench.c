@@ -218,6 +218,7 @@ struct ringres {
 	double flush_ns;		/* and what it took */
 	unsigned long thread_entries;	/* entries the expiry thread took */
 	double drain_ns;		/* its ring_drain_ns meanwhile */
+	double wakeups;			/* the expiry threads' wake-ups meanwhile, NA if unread */
 	unsigned long stale;		/* mixed: events of superseded armings dropped */
 };
 
@@ -1122,6 +1123,7 @@ static bool ring_close_phase(struct timers *t, const char *what, const struct ri
 	uint64_t f0;
 
 	memset(rr, 0, sizeof(*rr));
+	rr->wakeups = NA;
 	rr->ops = ops;
 	rr->enters = t->sr.enters - k->enters;
 	if (bring_pending(&t->sr)) {
@@ -1861,6 +1863,8 @@ static void expiry_run(enum reaper rp, int si, int run)
 		kcounters_summarise(e, &kc_before, &kc_after);
 	else
 		e->wakeups = e->w_mean = e->w_p99 = e->hr_p99 = e->run_p99 = e->preempted = e->moves = NA;
+	if (rp == R_TW_RING && ring_res[RP_EXPIRY][si][run].valid)
+		ring_res[RP_EXPIRY][si][run].wakeups = e->wakeups;
 out:
 	if (c.ring_ok)
 		io_uring_queue_exit(&c.ring);
@@ -2389,7 +2393,7 @@ static void mx_react(struct mx *x)
 /* The figures the window is measured by, read at one of its ends. */
 struct mx_mark {
 	uint64_t t, cpu;
-	double threads, run_ns;
+	double threads, run_ns, wakeups;
 	unsigned long arms, rearms, cancels, expiries, calls, waits, polls;
 	struct ring_mark ring;		/* twheel-ring: the file's counters */
 	bool have_ring;
@@ -2405,11 +2409,13 @@ static void mx_mark(const struct mx *x, struct mx_mark *k, bool end)
 
 	if (end)
 		k->cpu = cpu_ns();
-	k->threads = k->run_ns = NA;
+	k->threads = k->run_ns = k->wakeups = NA;
 	if (is_twheel(x->m)) {
 		k->threads = twheel_threads_ns();
 		if (!kcounters_read(&kc) && kc.have_run)
 			k->run_ns = kc.run_ns;
+		if (kc.have)
+			k->wakeups = kc.wakeups;
 	}
 	if (x->m == M_RING)
 		k->have_ring = ring_mark(&x->t, &k->ring);
@@ -2595,6 +2601,7 @@ static void mixed_run(enum method m, int si, int run)
 			rr->thread_entries = (k1.ring.st.ring_entries - k0.ring.st.ring_entries) -
 					     (k1.ring.taken - k0.ring.taken);
 			rr->drain_ns = (double)(k1.ring.st.ring_drain_ns - k0.ring.st.ring_drain_ns);
+			rr->wakeups = k1.wakeups != NA && k0.wakeups != NA ? k1.wakeups - k0.wakeups : NA;
 			rr->stale = x->stale;
 		}
 	}
@@ -2788,6 +2795,7 @@ static double ring_field(const struct ringres *rr, int f)
 	case 3: return rr->thread_entries ? rr->drain_ns / rr->thread_entries : NA;
 	case 4: return rr->thread_entries;
 	case 5: return rr->flush_entries;
+	case 6: return rr->wakeups > 0 ? rr->drain_ns / rr->wakeups : NA;
 	default: return NA;
 	}
 }
@@ -2858,6 +2866,7 @@ static void write_ring_results(FILE *tab)
 	static const char *const rf_name[] = {
 		"enters_per_1000_ops", "waits_per_1000_ops", "flush_ns_per_entry",
 		"thread_drain_ns_per_entry", "thread_entries", "flush_entries",
+		"thread_drain_ns_per_wakeup",
 	};
 	enum { NR_RF = sizeof(rf_name) / sizeof(rf_name[0]) };
 	static const int phase_w[NR_RING_PHASES] = { W_ARM, W_REARM, W_CANCEL, W_MIXED, -1 };
@@ -2867,7 +2876,7 @@ static void write_ring_results(FILE *tab)
 
 	raw = open_result("ring-runs.csv",
 			  "phase,live_timers,run,ops,enters,waits,flush_entries,flush_ns,"
-			  "thread_entries,thread_drain_ns,stale_events");
+			  "thread_entries,thread_drain_ns,thread_wakeups,stale_events");
 	sum = open_result("ring.csv", "metric,live_timers,runs,median,unit,target,met");
 	for (ph = 0; ph < NR_RING_PHASES; ph++)
 		for (si = 0; si < nr_sizes; si++) {
@@ -2879,10 +2888,10 @@ static void write_ring_results(FILE *tab)
 				if (!rr->valid)
 					continue;
 				k++;
-				fprintf(raw, "%s,%lu,%d,%lu,%lu,%lu,%lu,%.0f,%lu,%.0f,%lu\n",
+				fprintf(raw, "%s,%lu,%d,%lu,%lu,%lu,%lu,%.0f,%lu,%.0f,%.0f,%lu\n",
 					ring_phase_name[ph], sizes[si], r + 1, rr->ops, rr->enters,
 					rr->waits, rr->flush_entries, rr->flush_ns,
-					rr->thread_entries, rr->drain_ns, rr->stale);
+					rr->thread_entries, rr->drain_ns, rr->wakeups, rr->stale);
 			}
 			if (!k)
 				continue;
@@ -2892,7 +2901,8 @@ static void write_ring_results(FILE *tab)
 				if (v != NA)
 					fprintf(sum, "%s_%s,%lu,%d,%.1f,%s,-1,-1\n", ring_phase_name[ph],
 						rf_name[f], sizes[si], k, v,
-						f == 2 || f == 3 ? "ns" : f < 2 ? "per_1000_ops" : "entries");
+						f == 2 || f == 3 || f == 6 ? "ns" :
+						f < 2 ? "per_1000_ops" : "entries");
 			}
 			if (phase_w[ph] >= 0 && ph != RP_MIXED) {
 				double v = ring_applied_median(ph, phase_w[ph], si);
@@ -2904,11 +2914,13 @@ static void write_ring_results(FILE *tab)
 		}
 
 	fprintf(tab, "\ntwheel-ring (shared rings), medians over the runs: per operation as the\n"
-		"daemon sees it (ns/op, the ops tables' column); +flush: with the closing ENTER\n"
-		"that applied what the ring still held; ENTER and poll() calls per 1000\n"
-		"operations; drain: the expiry thread's ring_drain_ns per entry it took\n"
-		"%-8s %-10s %12s %12s %12s %12s %14s\n", "phase", "live", "ns/op", "+flush",
-		"ENTER/1000", "poll/1000", "drain ns/ent");
+		"daemon sees it (ns/op, the ops tables' column; mixed: CPU ns per operation,\n"
+		"threads included; expiry: the reaper's CPU ns per event); +flush: with the\n"
+		"closing ENTER that applied what the ring still held; ENTER and poll() calls\n"
+		"per 1000 operations; drain: the expiry thread's ring_drain_ns per entry it\n"
+		"took, and per wake-up of the expiry threads (module-wide counter)\n"
+		"%-8s %-10s %12s %12s %12s %12s %14s %14s\n", "phase", "live", "ns/op", "+flush",
+		"ENTER/1000", "poll/1000", "drain ns/ent", "drain ns/wake");
 	for (ph = 0; ph < NR_RING_PHASES; ph++)
 		for (si = 0; si < nr_sizes; si++) {
 			double v;
@@ -2931,6 +2943,8 @@ static void write_ring_results(FILE *tab)
 				fprintf(tab, " %12s", cell);
 			}
 			fmt_cell(cell, sizeof(cell), ring_median(ph, si, 3), 0);
+			fprintf(tab, " %14s", cell);
+			fmt_cell(cell, sizeof(cell), ring_median(ph, si, 6), 0);
 			fprintf(tab, " %14s\n", cell);
 		}
 
