@@ -14,6 +14,7 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
+#include <time.h>
 
 #include <linux/twheel.h>
 
@@ -31,6 +32,7 @@ struct bring {
 	unsigned long enter_taken;	/* entries they took (applied or refused) */
 	unsigned long enter_errors;	/* error records they wrote */
 	unsigned long enter_failed;	/* calls that failed */
+	uint64_t enter_ns;		/* the time they took, by CLOCK_MONOTONIC */
 	unsigned long polls;		/* poll() calls waiting for records */
 };
 
@@ -77,9 +79,16 @@ static inline void bring_exit(struct bring *r)
 static inline int bring_enter(int fd, struct bring *r)
 {
 	struct twheel_ring_enter en = { .size = sizeof(en) };
+	struct timespec t0, t1;
+	int ret;
 
 	r->enters++;
-	if (ioctl(fd, TWHEEL_IOC_RING_ENTER, &en)) {
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	ret = ioctl(fd, TWHEEL_IOC_RING_ENTER, &en);
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	r->enter_ns += (uint64_t)((t1.tv_sec - t0.tv_sec) * 1000000000LL +
+				  (t1.tv_nsec - t0.tv_nsec));
+	if (ret) {
 		r->enter_failed++;
 		return -errno;
 	}

@@ -213,6 +213,7 @@ struct ringres {
 	int valid;
 	unsigned long ops;		/* timer operations (expiry: events reaped) */
 	unsigned long enters;		/* TWHEEL_IOC_RING_ENTER calls while timed */
+	double enter_ns;		/* the time they took */
 	unsigned long waits;		/* poll() calls while timed */
 	unsigned long flush_entries;	/* entries the closing ENTER took */
 	double flush_ns;		/* and what it took */
@@ -1093,12 +1094,14 @@ static int tw_stats(int fd, struct twheel_stats *st)
 struct ring_mark {
 	struct twheel_stats st;
 	unsigned long enters, taken;
+	uint64_t enter_ns;
 };
 
 static bool ring_mark(const struct timers *t, struct ring_mark *k)
 {
 	k->enters = t->sr.enters;
 	k->taken = t->sr.enter_taken;
+	k->enter_ns = t->sr.enter_ns;
 	if (tw_stats(t->fd, &k->st)) {
 		fail("twheel-ring: TWHEEL_IOC_STATS: %s", strerror(errno));
 		return false;
@@ -1126,6 +1129,7 @@ static bool ring_close_phase(struct timers *t, const char *what, const struct ri
 	rr->wakeups = NA;
 	rr->ops = ops;
 	rr->enters = t->sr.enters - k->enters;
+	rr->enter_ns = (double)(t->sr.enter_ns - k->enter_ns);
 	if (bring_pending(&t->sr)) {
 		f0 = now_ns();
 		if (bring_enter(t->fd, &t->sr)) {
@@ -1758,6 +1762,7 @@ static void expiry_run(enum reaper rp, int si, int run)
 	unsigned long n = c.n;
 	uint64_t first, t_armed, t_last = 0, guard, c0;
 	unsigned long enters0, polls0;
+	uint64_t enter_ns0;
 	double threads0, threads1;
 	struct ring_mark rk;
 	int ret;
@@ -1809,6 +1814,7 @@ static void expiry_run(enum reaper rp, int si, int run)
 	guard = first + opt_window_ns + 120 * NSEC_PER_SEC;
 	threads0 = is_twheel(reaper_arms[rp]) ? twheel_threads_ns() : NA;
 	enters0 = c.t.sr.enters;
+	enter_ns0 = c.t.sr.enter_ns;
 	polls0 = c.t.sr.polls;
 	c0 = cpu_ns();
 	while (e->events + e->dups < n) {
@@ -1851,10 +1857,12 @@ static void expiry_run(enum reaper rp, int si, int run)
 	if (rp == R_TW_RING) {
 		struct ringres *rr = &ring_res[RP_EXPIRY][si][run];
 		unsigned long enters = c.t.sr.enters - enters0, polls = c.t.sr.polls - polls0;
+		double enter_ns = (double)(c.t.sr.enter_ns - enter_ns0);
 
 		/* Every event reaped: the counters must show every arm, none refused. */
 		if (ring_close_phase(&c.t, "expiry", &rk, e->events, n, 0, 0, rr)) {
 			rr->enters = enters;
+			rr->enter_ns = enter_ns;
 			rr->waits = polls;
 		}
 	}
@@ -2434,13 +2442,17 @@ static void mx_mark(const struct mx *x, struct mx_mark *k, bool end)
 
 /*
  * twheel-ring at the end of a run: everything published applied (one
- * ENTER), every record in the event ring taken; then the timers the file
- * holds (armed, or fired and waiting in the kernel) when the event ring
- * stayed empty across TWHEEL_IOC_NEXT. -1 if that never happens.
+ * ENTER); then the timers the file holds: armed or fired and waiting in
+ * the kernel (TWHEEL_IOC_NEXT, with the event ring empty and still across
+ * it), and fired into the event ring, whose records are taken and counted
+ * as held if they are of the arming the daemon holds (as read() leaves
+ * them counted in queued), dropped if superseded. -1 if that never
+ * settles.
  */
 static long mx_ring_live(struct mx *x)
 {
 	struct bring *r = &x->t.sr;
+	long in_ring = 0;
 	int tries;
 
 	if (bring_pending(r) && bring_enter(x->t.fd, r)) {
@@ -2449,18 +2461,39 @@ static long mx_ring_live(struct mx *x)
 	}
 	for (tries = 0; tries < 1000; tries++) {
 		struct twheel_next nx = { .size = sizeof(nx) };
-		unsigned int got = bring_reap(r, readbuf, READS * READ_EVENTS);
+		unsigned int got = bring_reap(r, readbuf, READS * READ_EVENTS), j, k;
+		uint64_t now = now_ns();
 		uint32_t tail;
 
-		if (got) {
-			mx_ring_events(x, got, now_ns());
-			continue;
+		for (j = 0; j < got; j++) {
+			const struct twheel_event *ev = &readbuf[j];
+			unsigned long i = (uint32_t)ev->conn_id;
+			const struct mx_timer *t;
+
+			for (k = 0; k < MX_KINDS && mx_kind[k] != ev->kind; k++)
+				;
+			if (ev->flags || i >= x->n || k == MX_KINDS) {
+				mx_fail(x, "an error record or an event of no timer: connection, kind",
+					i, k);
+				return -1;
+			}
+			t = &mx_timers[i * MX_KINDS + k];
+			if (t->user_data && t->user_data == ev->user_data &&
+			    ev->conn_id >> 32 == mx_conns[i].gen && now >= t->deadline)
+				in_ring++;
+			else if (mx_ring_stale(x, t, ev->deadline_ns, now))
+				x->stale++;
+			else
+				mx_fail(x, "an event of an arming cancelled, replaced or early: timer, kind",
+					i * MX_KINDS + k, k);
 		}
+		if (got)
+			continue;
 		tail = __atomic_load_n(r->ev_tail, __ATOMIC_ACQUIRE);
 		if (ioctl(x->t.fd, TWHEEL_IOC_NEXT, &nx))
 			return -1;
 		if (tail == *r->ev_head && __atomic_load_n(r->ev_tail, __ATOMIC_ACQUIRE) == tail)
-			return (long)(nx.armed + nx.queued);
+			return (long)(nx.armed + nx.queued) + in_ring;
 	}
 	return -1;
 }
@@ -2597,6 +2630,7 @@ static void mixed_run(enum method m, int si, int run)
 			rr->ops = (k1.arms - k0.arms) + (k1.rearms - k0.rearms) +
 				  (k1.cancels - k0.cancels) + (k1.expiries - k0.expiries);
 			rr->enters = k1.calls - k0.calls;
+			rr->enter_ns = (double)(k1.ring.enter_ns - k0.ring.enter_ns);
 			rr->waits = k1.polls - k0.polls;
 			rr->thread_entries = (k1.ring.st.ring_entries - k0.ring.st.ring_entries) -
 					     (k1.ring.taken - k0.ring.taken);
@@ -2811,19 +2845,23 @@ static double ring_median(int ph, int si, int f)
 }
 
 /*
- * The daemon's cost per operation with what the closing ENTER applied
- * added: what it would pay if it had to see every entry applied at once.
+ * The daemon's cost per operation of workload @w: @how 1, with what the
+ * closing ENTER applied added (what it would pay if it had to see every
+ * entry applied at once); @how 0, without the ENTERs made while timed
+ * (the pushes alone).
  */
-static double ring_applied_median(int ph, int w, int si)
+static double ring_cost_median(int ph, int w, int si, int how)
 {
 	double v[MAX_RUNS];
 	int r;
 
 	for (r = 0; r < runs; r++) {
 		const struct ringres *rr = &ring_res[ph][si][r];
+		unsigned long ops = res_ops[w][M_RING][si][r];
 
-		v[r] = rr->valid && res_ops[w][M_RING][si][r] ?
-		       res[w][M_RING][si][r] + rr->flush_ns / res_ops[w][M_RING][si][r] : NA;
+		v[r] = !rr->valid || !ops ? NA :
+		       how ? res[w][M_RING][si][r] + rr->flush_ns / ops :
+		       res[w][M_RING][si][r] - rr->enter_ns / ops;
 	}
 	return median(v, runs);
 }
@@ -2875,7 +2913,7 @@ static void write_ring_results(FILE *tab)
 	int ph, si, r, f;
 
 	raw = open_result("ring-runs.csv",
-			  "phase,live_timers,run,ops,enters,waits,flush_entries,flush_ns,"
+			  "phase,live_timers,run,ops,enters,enter_ns,waits,flush_entries,flush_ns,"
 			  "thread_entries,thread_drain_ns,thread_wakeups,stale_events");
 	sum = open_result("ring.csv", "metric,live_timers,runs,median,unit,target,met");
 	for (ph = 0; ph < NR_RING_PHASES; ph++)
@@ -2888,9 +2926,9 @@ static void write_ring_results(FILE *tab)
 				if (!rr->valid)
 					continue;
 				k++;
-				fprintf(raw, "%s,%lu,%d,%lu,%lu,%lu,%lu,%.0f,%lu,%.0f,%.0f,%lu\n",
+				fprintf(raw, "%s,%lu,%d,%lu,%lu,%.0f,%lu,%lu,%.0f,%lu,%.0f,%.0f,%lu\n",
 					ring_phase_name[ph], sizes[si], r + 1, rr->ops, rr->enters,
-					rr->waits, rr->flush_entries, rr->flush_ns,
+					rr->enter_ns, rr->waits, rr->flush_entries, rr->flush_ns,
 					rr->thread_entries, rr->drain_ns, rr->wakeups, rr->stale);
 			}
 			if (!k)
@@ -2905,22 +2943,27 @@ static void write_ring_results(FILE *tab)
 						f < 2 ? "per_1000_ops" : "entries");
 			}
 			if (phase_w[ph] >= 0 && ph != RP_MIXED) {
-				double v = ring_applied_median(ph, phase_w[ph], si);
+				double v = ring_cost_median(ph, phase_w[ph], si, 1);
 
 				if (v != NA)
 					fprintf(sum, "%s_applied_ns_per_op,%lu,%d,%.1f,ns,-1,-1\n",
+						ring_phase_name[ph], sizes[si], k, v);
+				v = ring_cost_median(ph, phase_w[ph], si, 0);
+				if (v != NA)
+					fprintf(sum, "%s_push_ns_per_op,%lu,%d,%.1f,ns,-1,-1\n",
 						ring_phase_name[ph], sizes[si], k, v);
 			}
 		}
 
 	fprintf(tab, "\ntwheel-ring (shared rings), medians over the runs: per operation as the\n"
 		"daemon sees it (ns/op, the ops tables' column; mixed: CPU ns per operation,\n"
-		"threads included; expiry: the reaper's CPU ns per event); +flush: with the\n"
-		"closing ENTER that applied what the ring still held; ENTER and poll() calls\n"
-		"per 1000 operations; drain: the expiry thread's ring_drain_ns per entry it\n"
-		"took, and per wake-up of the expiry threads (module-wide counter)\n"
-		"%-8s %-10s %12s %12s %12s %12s %14s %14s\n", "phase", "live", "ns/op", "+flush",
-		"ENTER/1000", "poll/1000", "drain ns/ent", "drain ns/wake");
+		"threads included; expiry: the reaper's CPU ns per event); pushes: the same\n"
+		"without the time of its ENTERs; +flush: with the closing ENTER that applied\n"
+		"what the ring still held; ENTER and poll() calls per 1000 operations;\n"
+		"drain: the expiry thread's ring_drain_ns per entry it took, and per wake-up\n"
+		"of the expiry threads (module-wide counter)\n"
+		"%-8s %-10s %10s %10s %10s %11s %10s %13s %13s\n", "phase", "live", "ns/op",
+		"pushes", "+flush", "ENTER/1000", "poll/1000", "drain ns/ent", "drain ns/wake");
 	for (ph = 0; ph < NR_RING_PHASES; ph++)
 		for (si = 0; si < nr_sizes; si++) {
 			double v;
@@ -2932,20 +2975,23 @@ static void write_ring_results(FILE *tab)
 			if (ph == RP_EXPIRY)
 				v = expiry_median(R_TW_RING, si, 7);
 			fmt_cell(cell, sizeof(cell), v, 0);
-			fprintf(tab, " %12s", cell);
-			v = phase_w[ph] >= 0 && ph != RP_MIXED ?
-			    ring_applied_median(ph, phase_w[ph], si) : NA;
-			fmt_cell(cell, sizeof(cell), v, 0);
-			fprintf(tab, " %12s", cell);
+			fprintf(tab, " %10s", cell);
 			for (f = 0; f < 2; f++) {
-				v = ring_median(ph, si, f);
-				snprintf(cell, sizeof(cell), v == NA ? "-" : "%.2f", v);
-				fprintf(tab, " %12s", cell);
+				v = phase_w[ph] >= 0 && ph != RP_MIXED ?
+				    ring_cost_median(ph, phase_w[ph], si, f) : NA;
+				fmt_cell(cell, sizeof(cell), v, 0);
+				fprintf(tab, " %10s", cell);
 			}
+			v = ring_median(ph, si, 0);
+			snprintf(cell, sizeof(cell), v == NA ? "-" : "%.2f", v);
+			fprintf(tab, " %11s", cell);
+			v = ring_median(ph, si, 1);
+			snprintf(cell, sizeof(cell), v == NA ? "-" : "%.2f", v);
+			fprintf(tab, " %10s", cell);
 			fmt_cell(cell, sizeof(cell), ring_median(ph, si, 3), 0);
-			fprintf(tab, " %14s", cell);
+			fprintf(tab, " %13s", cell);
 			fmt_cell(cell, sizeof(cell), ring_median(ph, si, 6), 0);
-			fprintf(tab, " %14s\n", cell);
+			fprintf(tab, " %13s\n", cell);
 		}
 
 	fprintf(tab, "\ntwheel-ring targets (ratios in this run; mixed: twbench's mixed workload,\n"
