@@ -456,7 +456,7 @@ static void twheel_cpu_run(unsigned int cpu)
 	u64 next, cascades, start, expires, kick, now;
 	unsigned long nivcsw = current->nivcsw;
 	struct twheel_ctx *ctx;
-	bool simd = false;
+	bool simd = false, locked;
 
 	WRITE_ONCE(base->kicked, false);
 	start = ktime_get_ns();
@@ -487,11 +487,12 @@ static void twheel_cpu_run(unsigned int cpu)
 			spin_unlock(&base->lock);
 
 			/* A file with rings takes them first and last. */
-			if (twheel_ring_begin(ctx, &now)) {
+			if (twheel_ring_begin(ctx, &now, &locked)) {
 				fired += twheel_ctx_expire_at(ctx,
 							      &base->requeue,
 							      &simd, now);
-				twheel_ring_end(ctx);
+				if (locked)
+					twheel_ring_end(ctx);
 			}
 			turns++;
 			twheel_ctx_put(ctx);

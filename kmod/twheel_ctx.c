@@ -798,7 +798,8 @@ void twheel_ctx_close(struct twheel_ctx *ctx)
 	u64 timers, armed;
 
 	spin_lock(&ctx->wqh.lock);
-	ctx->closed = true;
+	/* Read without the lock by a drain of the file's ring. */
+	WRITE_ONCE(ctx->closed, true);
 	__twheel_cpu_unschedule(ctx);
 	spin_unlock(&ctx->wqh.lock);
 	twheel_cpu_detach(ctx);

@@ -606,6 +606,8 @@ static void twheel_ring_settle(struct twheel_ctx *ctx, bool drain)
 			break;
 		twheel_ring_drain(ctx, false, &res);
 	}
+	/* Connections the events moved into the ring left empty. */
+	twheel_conn_reap(ctx);
 }
 
 /**
@@ -613,6 +615,8 @@ static void twheel_ring_settle(struct twheel_ctx *ctx, bool drain)
  * @ctx: the file, pinned by the thread's reference
  *
  * @now: set to the time of the turn: the turn fires nothing due after it
+ * @locked: set to true if the file has rings and the turn holds
+ *	@ctx->mutex: then twheel_ring_end() must follow
  *
  * Takes the submission ring, so that what user space published before this
  * turn is applied before anything fires in it. That is why the turn's time
@@ -621,16 +625,21 @@ static void twheel_ring_settle(struct twheel_ctx *ctx, bool drain)
  * @ctx->mutex: if an ioctl holds it, the turn is left to that ioctl, which
  * gives the file back to the thread when it lets go (twheel_ring_unlock()).
  *
+ * A file that gets its rings during the turn has had nothing published in
+ * them before it began; it is served as a file without rings until the
+ * next turn.
+ *
  * Context: the expiry thread of the file's CPU.
- * Return: true if the turn may go on (then twheel_ring_end() follows),
- * false if it is left to the holder of the mutex.
+ * Return: true if the turn may go on, false if it is left to the holder
+ * of the mutex.
  */
-bool twheel_ring_begin(struct twheel_ctx *ctx, u64 *now)
+bool twheel_ring_begin(struct twheel_ctx *ctx, u64 *now, bool *locked)
 {
 	struct twheel_ring_res res = {};
 	struct twheel_ring *ring;
 	u64 start;
 
+	*locked = false;
 	*now = ktime_get_ns();
 	/* Pairs with the release in twheel_ring_setup(): a whole ring. */
 	ring = smp_load_acquire(&ctx->ring);
@@ -644,6 +653,7 @@ bool twheel_ring_begin(struct twheel_ctx *ctx, u64 *now)
 		return false;
 	}
 	WRITE_ONCE(ring->deferred, 0);
+	*locked = true;
 	start = ktime_get_ns();
 	twheel_ring_drain(ctx, false, &res);
 	spin_lock(&ctx->wqh.lock);
@@ -654,16 +664,16 @@ bool twheel_ring_begin(struct twheel_ctx *ctx, u64 *now)
 
 /**
  * twheel_ring_end() - the expiry thread's end of a turn of a file
- * @ctx: the file, for which twheel_ring_begin() returned true
+ * @ctx: the file, for which twheel_ring_begin() took the mutex
  *
- * Context: the expiry thread of the file's CPU.
+ * Context: the expiry thread of the file's CPU, @ctx->mutex held.
  */
 void twheel_ring_end(struct twheel_ctx *ctx)
 {
 	u64 start;
 
-	if (!ctx->ring)
-		return;
+	lockdep_assert_held(&ctx->mutex);
+
 	start = ktime_get_ns();
 	twheel_ring_settle(ctx, true);
 	spin_lock(&ctx->wqh.lock);

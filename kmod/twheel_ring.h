@@ -125,7 +125,7 @@ int twheel_ring_mmap(struct twheel_ctx *ctx, struct vm_area_struct *vma);
 void twheel_ring_uncharge(struct twheel_ctx *ctx);
 void twheel_ring_free(struct twheel_ctx *ctx);
 
-bool twheel_ring_begin(struct twheel_ctx *ctx, u64 *now);
+bool twheel_ring_begin(struct twheel_ctx *ctx, u64 *now, bool *locked);
 void twheel_ring_end(struct twheel_ctx *ctx);
 void twheel_ring_unlock(struct twheel_ctx *ctx);
 
