@@ -164,6 +164,37 @@ TEST_F(ring, mmap_needs_rings_a_shared_mapping_at_offset_zero)
 	EXPECT_EQ(EINVAL, errno);
 }
 
+/* The "twheel-rings:" line of fdinfo, or -1 if there is none. */
+static int fdinfo_rings(int fd, unsigned int *sq, unsigned int *ev)
+{
+	char path[64], line[128];
+	int found = -1;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/self/fdinfo/%d", fd);
+	f = fopen(path, "r");
+	if (!f)
+		return -1;
+	while (fgets(line, sizeof(line), f))
+		if (sscanf(line, "twheel-rings: %u %u", sq, ev) == 2)
+			found = 0;
+	fclose(f);
+	return found;
+}
+
+TEST_F(ring, fdinfo_shows_the_rings_once_they_exist)
+{
+	unsigned int sq = 0, ev = 0;
+
+	if (tw_setup_skipped(_metadata))
+		return;
+	EXPECT_EQ(-1, fdinfo_rings(self->fd, &sq, &ev));
+	ASSERT_EQ(0, tw_ring_init(self->fd, 128, 512, &self->r));
+	ASSERT_EQ(0, fdinfo_rings(self->fd, &sq, &ev));
+	EXPECT_EQ(128, sq);
+	EXPECT_EQ(512, ev);
+}
+
 TEST_F(ring, an_arm_in_the_ring_fires_once_into_the_event_ring_never_early)
 {
 	struct twheel_ring_enter en;
