@@ -74,24 +74,8 @@ void twheel_cpu_detach(struct twheel_ctx *ctx)
 {
 }
 
-/* Files here have no rings (twheel_ring.c): what the context calls of it. */
-bool __twheel_ring_post(struct twheel_ctx *ctx)
-{
-	return true;
-}
-
-void twheel_ring_unlock(struct twheel_ctx *ctx)
-{
-	mutex_unlock(&ctx->mutex);
-}
-
-void twheel_ring_uncharge(struct twheel_ctx *ctx)
-{
-}
-
-void twheel_ring_free(struct twheel_ctx *ctx)
-{
-}
+/* Files here have no rings. */
+#include "twheel_ring_none.h"
 
 /* One user for every file of the suite, with a limit it can set. */
 static struct twheel_user twheel_ctx_test_user;

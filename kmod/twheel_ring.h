@@ -7,7 +7,6 @@
 #ifndef _TWHEEL_RING_H
 #define _TWHEEL_RING_H
 
-#include <linux/cache.h>
 #include <linux/types.h>
 
 #include <linux/twheel.h>
