@@ -214,9 +214,8 @@ static struct twheel_conn *twheel_conn_alloc(struct twheel_ctx *ctx, u64 id,
 		/* Even one entry at a time pays one slab call per eight. */
 		unsigned int nr = clamp_t(unsigned int, hint, TWHEEL_SPARE_MIN,
 					  ARRAY_SIZE(ctx->spare));
-		int got = kmem_cache_alloc_bulk(twheel_conn_cache,
-						GFP_KERNEL_ACCOUNT, nr,
-						(void **)ctx->spare);
+		int got = kmem_cache_alloc_bulk(twheel_conn_cache, ctx->gfp,
+						nr, (void **)ctx->spare);
 
 		if (!got)
 			return NULL;

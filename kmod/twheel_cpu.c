@@ -243,6 +243,8 @@ void __twheel_cpu_again(struct twheel_ctx *ctx)
 
 	lockdep_assert_held(&ctx->wqh.lock);
 
+	if (ctx->closed)
+		return;
 	spin_lock(&base->lock);
 	/* Queued by an arm during the turn: the turn comes first. */
 	if (twheel_timer_pending(timer))

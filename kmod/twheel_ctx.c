@@ -157,7 +157,7 @@ static unsigned int twheel_ctx_arm_reserve(struct twheel_ctx *ctx,
 			continue;
 		chunk->slots[i] = kmalloc_array(chunk->cap[i],
 						sizeof(struct twheel_slot),
-						GFP_KERNEL_ACCOUNT);
+						ctx->gfp);
 		if (!chunk->slots[i]) {
 			*err = -ENOMEM;
 			break;
@@ -341,15 +341,18 @@ static bool __twheel_ctx_requeue(struct twheel_ctx *ctx,
  */
 static void __twheel_ctx_wake(struct twheel_ctx *ctx, unsigned int nr)
 {
+	__poll_t key;
+
 	lockdep_assert_held(&ctx->wqh.lock);
 
 	twheel_counter_add(TWHEEL_CTR_EXPIRIES, nr);
 	twheel_counter_add(TWHEEL_CTR_EVENTS_QUEUED, nr);
 	twheel_counter_add(TWHEEL_CTR_TIMERS_ARMED, -(long)nr);
-	if (ctx->ring && !__twheel_ring_post(ctx))
+	key = ctx->ring ? __twheel_ring_post(ctx) : EPOLLIN | EPOLLRDNORM;
+	if (!key)
 		return;
 	ctx->stats.wakeups++;
-	wake_up_locked_poll(&ctx->wqh, EPOLLIN | EPOLLRDNORM);
+	wake_up_locked_poll(&ctx->wqh, key);
 }
 
 /* Advances @ctx's wheel to @tick, or by its budget if that comes first. */
@@ -693,6 +696,8 @@ void __twheel_ctx_take(struct twheel_ctx *ctx, unsigned int n)
 	}
 	n -= left;
 	ctx->nr_queued -= n;
+	if (ctx->ring)
+		__twheel_ring_sync_queued(ctx);
 	ctx->stats.read += n;
 	twheel_ctx_uncharge(ctx, n);
 	twheel_counter_add(TWHEEL_CTR_EVENTS_READ, n);
@@ -756,6 +761,7 @@ struct twheel_ctx *twheel_ctx_create(kuid_t uid, bool unlimited)
 	twheel_timer_init(&ctx->cpu_timer);
 	refcount_set(&ctx->refs, 1);
 	mutex_init(&ctx->mutex);
+	ctx->gfp = GFP_KERNEL_ACCOUNT;
 	ret = twheel_table_init(&ctx->conns);
 	if (ret) {
 		mutex_destroy(&ctx->mutex);

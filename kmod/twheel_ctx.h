@@ -132,6 +132,8 @@ struct twheel_requeue {
  * @unlimited: opened with %CAP_SYS_RESOURCE: exempt from the limits per
  *	user; set at open
  * @mutex: serialises the calls that change connections
+ * @gfp: how connections and their slots are allocated: %GFP_KERNEL_ACCOUNT,
+ *	or without sleeping while the expiry thread applies a ring; @mutex
  * @conns: connections by id; @mutex
  * @chunk: the chunk of the batch being applied; @mutex
  * @spare: connections allocated in bulk, or freed, kept for the next ones;
@@ -164,6 +166,7 @@ struct twheel_ctx {
 
 	/* taken before @wqh.lock, never inside it */
 	struct mutex mutex;
+	gfp_t gfp;
 	struct twheel_table conns;
 	struct twheel_chunk chunk;
 	struct twheel_conn *spare[TWHEEL_BATCH_CHUNK];

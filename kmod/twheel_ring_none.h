@@ -9,9 +9,13 @@
 
 #include "twheel_ctx.h"
 
-bool __twheel_ring_post(struct twheel_ctx *ctx)
+__poll_t __twheel_ring_post(struct twheel_ctx *ctx)
 {
-	return true;
+	return EPOLLIN | EPOLLRDNORM;
+}
+
+void __twheel_ring_sync_queued(struct twheel_ctx *ctx)
+{
 }
 
 void twheel_ring_unlock(struct twheel_ctx *ctx)

@@ -63,9 +63,9 @@
 
 #ifndef twheel_table_alloc
 /* A hook for the KUnit suite, which makes it fail on request. */
-#define twheel_table_alloc(nr)						\
+#define twheel_table_alloc(table, nr)					\
 	kvcalloc(nr, sizeof(struct twheel_table_node *),		\
-		 GFP_KERNEL_ACCOUNT | __GFP_NOWARN)
+		 (table)->gfp | __GFP_NOWARN)
 #endif
 
 static u64 twheel_table_hash(const struct twheel_table *table, u64 key)
@@ -129,7 +129,7 @@ static void twheel_table_resize(struct twheel_table *table, unsigned int bits)
 {
 	struct twheel_table_node **buckets;
 
-	buckets = twheel_table_alloc(1UL << bits);
+	buckets = twheel_table_alloc(table, 1UL << bits);
 	if (!buckets) {
 		table->backoff = table->nr / 4 + 1;
 		return;
@@ -161,8 +161,12 @@ static void twheel_table_try_resize(struct twheel_table *table,
  */
 int twheel_table_init(struct twheel_table *table)
 {
-	*table = (struct twheel_table){ .bits = TWHEEL_TABLE_MIN_BITS };
-	table->buckets = twheel_table_alloc(1UL << TWHEEL_TABLE_MIN_BITS);
+	*table = (struct twheel_table){
+		.bits = TWHEEL_TABLE_MIN_BITS,
+		.gfp = GFP_KERNEL_ACCOUNT,
+	};
+	table->buckets = twheel_table_alloc(table,
+					    1UL << TWHEEL_TABLE_MIN_BITS);
 	if (!table->buckets)
 		return -ENOMEM;
 	table->bytes = sizeof(*table->buckets) << TWHEEL_TABLE_MIN_BITS;

@@ -39,6 +39,8 @@ struct twheel_table_node {
  * @bytes: memory held by @buckets and @old
  * @bits: log2 of the number of buckets
  * @old_bits: log2 of the size of @old
+ * @gfp: how a resize allocates: %GFP_KERNEL_ACCOUNT, or without sleeping
+ *	when the owner may not (a failed resize only waits for a later one)
  *
  * Not locked: the owner serialises every call (twheel: the file's mutex).
  */
@@ -52,6 +54,7 @@ struct twheel_table {
 	size_t bytes;
 	u8 bits;
 	u8 old_bits;
+	gfp_t gfp;
 };
 
 /* The key @stride bytes after @key, for twheel_table_lookup_bulk()'s callers. */

@@ -18,7 +18,7 @@ static void *twheel_table_test_alloc(unsigned long nr)
 	return kvcalloc(nr, sizeof(void *), GFP_KERNEL);
 }
 
-#define twheel_table_alloc(nr)	twheel_table_test_alloc(nr)
+#define twheel_table_alloc(table, nr)	twheel_table_test_alloc(nr)
 #include "twheel_table.c"
 
 #define TWHEEL_TEST_NODES	4096

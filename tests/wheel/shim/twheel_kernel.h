@@ -262,13 +262,21 @@ typedef struct {
 
 #define EPOLLIN		0x00000001
 #define EPOLLRDNORM	0x00000040
+#define EPOLLRDBAND	0x00000080
+typedef unsigned int __poll_t;
+
+/* Files here never have rings, whose drains a worker may take. */
+struct work_struct {
+	int unused;
+};
 
 static inline void init_waitqueue_head(wait_queue_head_t *wq)
 {
 	spin_lock_init(&wq->lock);
 }
 
-static inline void wake_up_locked_poll(wait_queue_head_t *wq, int events)
+static inline void wake_up_locked_poll(wait_queue_head_t *wq,
+				       __poll_t events)
 {
 	lockdep_assert_held(&wq->lock);
 }
