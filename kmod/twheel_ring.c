@@ -98,8 +98,22 @@
  */
 #define TWHEEL_RING_SETTLE_TRIES	4
 
-static void twheel_ring_settle(struct twheel_ctx *ctx, bool drain);
+/* How a drain applies what it takes, and who asked for it. */
+enum twheel_ring_mode {
+	/* The expiry thread: a budget, and no allocation that sleeps. */
+	TWHEEL_RING_THREAD,
+	/* ENTER, or the worker the thread hands a drain to. */
+	TWHEEL_RING_ENTER,
+	/* ENTER with %TWHEEL_ENTER_SYNC: stop at a bad entry, report it. */
+	TWHEEL_RING_SYNC,
+};
+
+static void twheel_ring_settle(struct twheel_ctx *ctx,
+			       enum twheel_ring_mode mode, bool drain);
 static void twheel_ring_work(struct work_struct *work);
+
+/* The workqueue of drains the expiry thread could not finish. */
+static struct workqueue_struct *twheel_ring_wq;
 
 static_assert(sizeof(struct twheel_sqe) == TWHEEL_SQE_SIZE);
 static_assert(sizeof(struct twheel_ring_setup) ==
@@ -222,7 +236,7 @@ int twheel_ring_setup(struct twheel_ctx *ctx, struct twheel_ring_setup *arg,
 	spin_unlock(&ctx->wqh.lock);
 	twheel_counter_add(TWHEEL_CTR_MEMORY_BYTES,
 			   ((long)nr << PAGE_SHIFT) + sizeof(*ring));
-	twheel_ring_settle(ctx, false);
+	twheel_ring_settle(ctx, TWHEEL_RING_ENTER, false);
 	twheel_ring_unlock(ctx);
 
 	memset(&arg->sq_off, 0, sizeof(arg->sq_off));
@@ -424,16 +438,6 @@ static unsigned int twheel_ring_fetch(struct twheel_ring *ring, u32 head,
 	*err = 0;
 	return n;
 }
-
-/* How a drain applies what it takes, and who asked for it. */
-enum twheel_ring_mode {
-	/* The expiry thread: a budget, and no allocation that sleeps. */
-	TWHEEL_RING_THREAD,
-	/* ENTER, or the worker the thread hands a drain to. */
-	TWHEEL_RING_ENTER,
-	/* ENTER with %TWHEEL_ENTER_SYNC: stop at a bad entry, report it. */
-	TWHEEL_RING_SYNC,
-};
 
 /*
  * Takes what user space published in the submission ring: at most a ring's
@@ -658,14 +662,27 @@ static void __twheel_ring_promise(struct twheel_ring *ring, u64 tick)
 		   twheel_ring_to_user(ring, twheel_tick_to_ns(tick)));
 }
 
+/* The worker takes the ring; it holds a reference to the file. */
+static void __twheel_ring_punt(struct twheel_ctx *ctx)
+{
+	lockdep_assert_held(&ctx->wqh.lock);
+
+	twheel_counter_inc(TWHEEL_CTR_RING_PUNTED);
+	refcount_inc(&ctx->refs);
+	if (!queue_work(twheel_ring_wq, &ctx->ring->work))
+		refcount_dec(&ctx->refs);
+}
+
 /*
  * Moves queued events in and writes the new promise of when the thread
  * looks at the ring next; then, since user space may have published
- * entries against the old promise meanwhile, looks at the ring again. With
- * @drain false (a synchronous ENTER that stopped at a bad entry), entries
- * may be left behind, and the promise is not moved later than it was.
+ * entries against the old promise meanwhile, looks at the ring again, as
+ * @mode may. With @drain false (a synchronous ENTER that stopped at a bad
+ * entry, or the set-up), entries may be left behind, and the promise is
+ * not moved later than it was.
  */
-static void twheel_ring_settle(struct twheel_ctx *ctx, bool drain)
+static void twheel_ring_settle(struct twheel_ctx *ctx,
+			       enum twheel_ring_mode mode, bool drain)
 {
 	struct twheel_ring *ring = ctx->ring;
 	struct twheel_ring_res res = {};
@@ -693,6 +710,8 @@ static void twheel_ring_settle(struct twheel_ctx *ctx, bool drain)
 			wake_up_locked_poll(&ctx->wqh, key);
 		}
 		tick = __twheel_ctx_work_tick(ctx);
+		if (ring->punted && mode == TWHEEL_RING_THREAD)
+			__twheel_ring_punt(ctx);
 		if (ring->stalled || ring->punted) {
 			/* Nothing is taken before ENTER, or the worker. */
 			tick = U64_MAX;
@@ -715,14 +734,11 @@ static void twheel_ring_settle(struct twheel_ctx *ctx, bool drain)
 		smp_mb();
 		if (READ_ONCE(ring->hdr->sq_user.tail) == ring->sq_head)
 			break;
-		twheel_ring_drain(ctx, TWHEEL_RING_ENTER, &res);
+		twheel_ring_drain(ctx, mode, &res);
 	}
 	/* Connections the events moved into the ring left empty. */
 	twheel_conn_reap(ctx);
 }
-
-/* The workqueue of drains the expiry thread could not finish. */
-static struct workqueue_struct *twheel_ring_wq;
 
 /*
  * A drain that needs to allocate, in process context, where allocating may
@@ -739,7 +755,7 @@ static void twheel_ring_work(struct work_struct *work)
 	mutex_lock(&ctx->mutex);
 	ring->punted = false;
 	twheel_ring_drain(ctx, TWHEEL_RING_ENTER, &res);
-	twheel_ring_settle(ctx, true);
+	twheel_ring_settle(ctx, TWHEEL_RING_ENTER, true);
 	spin_lock(&ctx->wqh.lock);
 	__twheel_cpu_now(ctx);
 	spin_unlock(&ctx->wqh.lock);
@@ -821,14 +837,10 @@ bool twheel_ring_begin(struct twheel_ctx *ctx, u64 *now, bool *locked)
 	spin_lock(&ctx->wqh.lock);
 	ctx->stats.ring_drain_ns += ktime_get_ns() - start;
 	if (!done) {
-		if (ring->punted) {
-			twheel_counter_inc(TWHEEL_CTR_RING_PUNTED);
-			refcount_inc(&ctx->refs);
-			if (!queue_work(twheel_ring_wq, &ring->work))
-				refcount_dec(&ctx->refs);
-		} else if (!ring->stalled) {
+		if (ring->punted)
+			__twheel_ring_punt(ctx);
+		else if (!ring->stalled)
 			__twheel_cpu_again(ctx);
-		}
 		if (ring->punted || ring->stalled)
 			__twheel_ring_promise(ring, U64_MAX);
 	}
@@ -854,7 +866,7 @@ void twheel_ring_end(struct twheel_ctx *ctx)
 	lockdep_assert_held(&ctx->mutex);
 
 	start = ktime_get_ns();
-	twheel_ring_settle(ctx, true);
+	twheel_ring_settle(ctx, TWHEEL_RING_THREAD, true);
 	spin_lock(&ctx->wqh.lock);
 	ctx->stats.ring_drain_ns += ktime_get_ns() - start;
 	spin_unlock(&ctx->wqh.lock);
@@ -925,7 +937,7 @@ int twheel_ring_enter(struct twheel_ctx *ctx, u32 flags,
 	ctx->stats.ring_enters++;
 	spin_unlock(&ctx->wqh.lock);
 	/* A synchronous call leaves what follows a bad entry in the ring. */
-	twheel_ring_settle(ctx, !res->error);
+	twheel_ring_settle(ctx, TWHEEL_RING_ENTER, !res->error);
 	spin_lock(&ctx->wqh.lock);
 	*moved = ctx->stats.ring_events - read;
 	spin_unlock(&ctx->wqh.lock);
