@@ -344,8 +344,22 @@ int twheel_reap(struct twheel *tw, struct twheel_event *events,
 	 * The event ring first: what found it full waits in the kernel
 	 * queue, and came after. The queue costs a read() only when its
 	 * count says it holds something.
+	 *
+	 * The kernel wakes pollers of the file for records it puts in the
+	 * ring only while TWHEEL_EV_NEED_WAKEUP is set. A reap that leaves
+	 * the ring empty sets it, then looks once more (records written
+	 * before the kernel saw the flag), so that whoever polls twheel_fd()
+	 * next, the library or the caller's epoll, is woken by the next
+	 * record. A reap that fills @events clears it: the caller comes back
+	 * without sleeping, and the kernel saves the wake-ups meanwhile.
 	 */
 	n = twheel_ev_take(tw, events, max);
+	if (n < max) {
+		twheel_ev_sleeping(tw, 1);
+		n += twheel_ev_take(tw, events + n, max - n);
+	} else {
+		twheel_ev_sleeping(tw, 0);
+	}
 	if (n < max && twheel_ev_queued(tw)) {
 		ret = twheel_read_queue(tw, events + n, max - n);
 		if (ret < 0 && !n)
@@ -385,29 +399,19 @@ int twheel_wait(struct twheel *tw, struct twheel_event *events,
 			left = end - twheel_now_ns();
 			left = left > 0 ? (left + 999999) / 1000000 : 0;
 		}
-		if (tw->shm.map) {
-			/*
-			 * The kernel wakes a reader for records it puts in
-			 * the ring only if it says it sleeps; records that
-			 * came before the flag was seen are caught by this
-			 * second look. The kernel queue always wakes.
-			 */
-			twheel_ev_sleeping(tw, 1);
-			if (!twheel_ev_empty(tw) && !twheel_ev_queued(tw)) {
-				twheel_ev_sleeping(tw, 0);
-				continue;
-			}
-		}
+		/*
+		 * With rings, the reap that found nothing left
+		 * TWHEEL_EV_NEED_WAKEUP set after its last look: poll
+		 * wakes for the next record, and for the kernel queue.
+		 */
 		pfd.fd = tw->fd;
 		pfd.events = POLLIN;
 		tw->syscalls++;
 		ret = poll(&pfd, 1, (int)left);
-		if (ret < 0)
+		if (ret < 0) {
 			ret = -errno;
-		if (tw->shm.map)
-			twheel_ev_sleeping(tw, 0);
-		if (ret < 0)
 			break;
+		}
 		if (!ret) {
 			ret = -ETIME;
 			break;

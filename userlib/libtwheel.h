@@ -428,6 +428,12 @@ int twheel_process_events(struct twheel *tw, twheel_conn_fn fn, void *arg);
 /* --- 4. io_uring -------------------------------------------------------- */
 
 /*
+ * A read of the device takes events from the kernel queue; with shared
+ * rings they go to the event ring instead, so these calls want a handle
+ * opened with TWHEEL_OPEN_NO_RINGS and refuse others with -EOPNOTSUPP.
+ */
+
+/*
  * Prepares @sqe to read events of @tw into @buf (@len bytes: room for
  * len / sizeof(struct twheel_event) events) in the caller's ring, like
  * io_uring_prep_read(). The read completes when at least one event is

@@ -95,7 +95,6 @@ int twheel_sq_needs_enter(struct twheel *tw, const struct twheel_sqe *e);
 int twheel_sq_ring(struct twheel *tw, const struct twheel_sqe *e);
 unsigned int twheel_ev_take(struct twheel *tw, struct twheel_event *events,
 			    unsigned int max);
-int twheel_ev_empty(const struct twheel *tw);
 uint32_t twheel_ev_queued(const struct twheel *tw);
 void twheel_ev_sleeping(struct twheel *tw, int sleeping);
 

@@ -87,6 +87,8 @@ int twheel_sq_setup(struct twheel *tw, unsigned int sq_entries,
 	r->ev_mask = *(uint32_t *)(m + s.ev_off.ring_mask);
 	r->events = (struct twheel_event *)(m + s.ev_off.events);
 	r->sq_local_tail = *r->sq_tail;
+	/* Until the first reap, a caller's poll() must be woken. */
+	twheel_ev_sleeping(tw, 1);
 	return 0;
 }
 
@@ -243,14 +245,6 @@ unsigned int twheel_ev_take(struct twheel *tw, struct twheel_event *events,
 	return n;
 }
 
-int twheel_ev_empty(const struct twheel *tw)
-{
-	const struct twheel_shm *r = &tw->shm;
-
-	return __atomic_load_n(r->ev_tail, __ATOMIC_ACQUIRE) == *r->ev_head &&
-	       !__atomic_load_n(r->ev_queued, __ATOMIC_RELAXED);
-}
-
 uint32_t twheel_ev_queued(const struct twheel *tw)
 {
 	return __atomic_load_n(tw->shm.ev_queued, __ATOMIC_RELAXED);
@@ -258,10 +252,14 @@ uint32_t twheel_ev_queued(const struct twheel *tw)
 
 void twheel_ev_sleeping(struct twheel *tw, int sleeping)
 {
-	__atomic_store_n(tw->shm.ev_flags, sleeping ? TWHEEL_EV_NEED_WAKEUP : 0,
-			 __ATOMIC_RELAXED);
-	/* The flag is seen before the second look at the ring, or cleared. */
-	__atomic_thread_fence(__ATOMIC_SEQ_CST);
+	uint32_t flags = sleeping ? TWHEEL_EV_NEED_WAKEUP : 0;
+
+	/* Stored only when it changes: the line is shared with the kernel. */
+	if (__atomic_load_n(tw->shm.ev_flags, __ATOMIC_RELAXED) != flags)
+		__atomic_store_n(tw->shm.ev_flags, flags, __ATOMIC_RELAXED);
+	/* The flag is seen before the second look at the ring. */
+	if (sleeping)
+		__atomic_thread_fence(__ATOMIC_SEQ_CST);
 }
 
 int twheel_has_rings(const struct twheel *tw)
