@@ -306,9 +306,9 @@ int twheel_conn_idle_timeout(const struct twheel_conn *conn,
 
 /*
  * Publishes one entry for @conn in the shared ring, takes it into the
- * connection's state (through @update, with @token) and rings the
- * doorbell if the entry needs it. Once published, an entry is made: an
- * error of the doorbell is returned with the state already changed.
+ * connection's state at once (an arming's @token is current from now on)
+ * and rings the doorbell if the entry needs it. Once published, an entry
+ * is made: an error of the doorbell is returned with the state changed.
  */
 static int twheel_conn_sq(struct twheel_conn *conn, unsigned int op,
 			  unsigned int kind, uint64_t timeout_ns,
@@ -341,10 +341,9 @@ int twheel_conn_set_timeout(struct twheel_conn *conn, unsigned int kind,
 	ret = twheel_conn_prepare(conn, kind, &token);
 	if (ret)
 		return ret;
-	if (conn->tw->shm.map) {
+	if (conn->tw->shm.map)
 		return twheel_conn_sq(conn, TWHEEL_OP_ARM, kind, timeout_ns,
 				      token);
-	}
 	ret = twheel_arm(conn->tw, conn->id, kind, timeout_ns, token, 0);
 	/* On failure the device changed nothing: neither do we. */
 	if (ret < 0)

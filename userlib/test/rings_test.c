@@ -113,7 +113,7 @@ TEST(connection_timers_cost_few_system_calls_and_fire_once)
 				(60 + i) * NSEC_PER_SEC));
 	for (int i = 0; i < N; i++)
 		ASSERT_EQ(1, twheel_conn_cancel(c[i], TWHEEL_KIND_IDLE));
-	tw_report("%llu system calls for %d arms and %d cancels",
+	tw_report("%llu system calls for %d arms and %d cancels\n",
 		  (unsigned long long)(syscalls(tw) - before), N, N);
 	EXPECT_GE(2, syscalls(tw) - before);
 	EXPECT_EQ(0, twheel_conn_armed(c[0]));
