@@ -606,6 +606,13 @@ static void twheel_ring_settle(struct twheel_ctx *ctx, bool drain)
 			break;
 		twheel_ring_drain(ctx, false, &res);
 	}
+	/*
+	 * Events moved into the event ring leave their connections, if
+	 * nothing else is armed in them, on the dead list; a daemon on the
+	 * rings may make no read() or ioctl that would free them.
+	 */
+	if (!list_empty_careful(&ctx->dead))
+		twheel_conn_reap(ctx);
 }
 
 /**
