@@ -4,7 +4,8 @@
  * TWHEEL_OPEN_NO_RINGS; the connection layer arms and cancels with few
  * system calls, drops events of superseded armings already in the event
  * ring and surfaces error records; twheel_batch_submit() in both forms;
- * ioctls come after what was published; a tiny event ring loses nothing.
+ * ioctls come after what was published; a tiny event ring loses nothing;
+ * the kernel frees connections whose last event went into the ring.
  */
 
 #include <liburing.h>
@@ -263,6 +264,39 @@ TEST(submit_publishes_or_answers_at_once)
 	EXPECT_EQ(ERRNO_CANARY, errno);
 	ASSERT_EQ(0, twheel_get_next(tw, &next));
 	EXPECT_EQ(6, next.armed);
+	twheel_batch_free(b);
+	twheel_close(tw);
+}
+
+TEST(connections_emptied_into_the_event_ring_are_freed_without_a_call)
+{
+	struct twheel *tw = tl_open_rings_or_skip(0, 0, 0);
+	struct twheel_batch_buf *b;
+	struct twheel_event ev[16];
+	long long before = tw_counter("connections");
+	unsigned int got = 0;
+	int n;
+
+	if (before == TW_NO_COUNTER) {
+		twheel_close(tw);
+		SKIP(return, "no %s", TW_COUNTERS);
+	}
+	ASSERT_EQ(0, twheel_batch_new(tw, &b));
+	for (int i = 0; i < 10; i++)
+		ASSERT_EQ(i, twheel_batch_arm(b, 500 + i, 0,
+					      500 * NSEC_PER_MSEC, i + 1, 0));
+	ASSERT_EQ(10, twheel_batch_submit(b, 0, NULL));
+	EXPECT_EQ(before + 10, tw_counter("connections"));
+	/*
+	 * Reaped from the event ring with no read() or ioctl: the turn that
+	 * moved each connection's last event there freed the connection.
+	 */
+	while (got < 10) {
+		n = twheel_wait(tw, ev, 16, 5000);
+		ASSERT_LT(0, n);
+		got += n;
+	}
+	EXPECT_EQ(before, tw_counter("connections"));
 	twheel_batch_free(b);
 	twheel_close(tw);
 }
