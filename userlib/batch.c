@@ -13,6 +13,13 @@
  * Entries of the connection layer carry their token in user_data; once the
  * device has answered, the flush hands the applied ones to the connection
  * layer in order, so that its state follows the device's.
+ *
+ * twheel_batch_submit() publishes the entries in the shared submission
+ * ring instead, in the order they were added, all types together, and
+ * rings the doorbell once at the end if an arming needs it (or at once
+ * with TWHEEL_SUBMIT_SYNC, to have the kernel's answer). Connection
+ * entries are taken into their connection's state as they are published;
+ * one the kernel refuses comes back through the connection layer.
  */
 
 #include <stdbool.h>
@@ -210,6 +217,26 @@ int twheel_batch_reset(struct twheel_batch_buf *b)
 	return 0;
 }
 
+/*
+ * Finds each entry's connection once: nothing closes one until the flush
+ * returns. An arm for a connection closed since it was queued becomes a
+ * cancel.
+ */
+static void twheel_batch_find_conns(struct twheel_batch_buf *b)
+{
+	struct twheel_batch_entry *e;
+	unsigned int i;
+
+	for (i = 0; i < b->nr; i++) {
+		e = &b->entries[i];
+		if (!e->conn)
+			continue;
+		e->c = twheel_conn_find(b->tw, e->arm.conn_id);
+		if (!e->c && e->type == TWHEEL_ENTRY_ARM)
+			e->type = TWHEEL_ENTRY_CANCEL;
+	}
+}
+
 /* Packs the run of entries [@from, @to), all of one type, and sends it. */
 static int twheel_batch_send_run(struct twheel_batch_buf *b, unsigned int from,
 				 unsigned int to,
@@ -260,19 +287,7 @@ int twheel_batch_flush(struct twheel_batch_buf *b,
 		b->scratch.p = p;
 		b->scratch_size = b->size;
 	}
-	/*
-	 * Find each entry's connection once: nothing closes one until the
-	 * flush returns. An arm for a connection closed since it was queued
-	 * becomes a cancel.
-	 */
-	for (from = 0; from < b->nr; from++) {
-		e = &b->entries[from];
-		if (!e->conn)
-			continue;
-		e->c = twheel_conn_find(b->tw, e->arm.conn_id);
-		if (!e->c && e->type == TWHEEL_ENTRY_ARM)
-			e->type = TWHEEL_ENTRY_CANCEL;
-	}
+	twheel_batch_find_conns(b);
 	for (from = 0; from < b->nr; from = to) {
 		for (to = from + 1; to < b->nr; to++)
 			if (b->entries[to].type != b->entries[from].type)
@@ -292,6 +307,115 @@ int twheel_batch_flush(struct twheel_batch_buf *b,
 					    e->type == TWHEEL_ENTRY_ARM ?
 					    e->arm.user_data : 0);
 	}
+	b->nr = 0;
+	if (res)
+		*res = total;
+	return total.error ? total.error : (int)total.applied;
+}
+
+static const unsigned int twheel_entry_op[] = {
+	[TWHEEL_ENTRY_ARM] = TWHEEL_OP_ARM,
+	[TWHEEL_ENTRY_CANCEL] = TWHEEL_OP_CANCEL,
+	[TWHEEL_ENTRY_CANCEL_CONN] = TWHEEL_OP_CANCEL_CONN,
+};
+
+/*
+ * The doorbell in its synchronous form until every published entry is
+ * taken: each call stops at a refused entry, which the connection layer
+ * takes back if it was one of its armings; the first refusal is the
+ * result's error.
+ */
+static int twheel_batch_sync(struct twheel_batch_buf *b,
+			     struct twheel_batch_result *total,
+			     unsigned int *refused)
+{
+	struct twheel_ring_enter en;
+	struct twheel_batch_entry *e;
+	unsigned int i;
+	int ret;
+
+	while (twheel_sq_pending(b->tw)) {
+		ret = twheel_sq_enter(b->tw, TWHEEL_ENTER_SYNC, &en);
+		if (ret)
+			return ret;
+		total->found += en.found;
+		if (!en.error) {
+			/* Nothing applied: stalled, waiting for a reap. */
+			if (!en.applied)
+				return twheel_sq_stalled(b->tw) ? -EAGAIN : 0;
+			continue;
+		}
+		(*refused)++;
+		if (!total->error)
+			total->error = en.error;
+		for (i = 0; i < b->nr; i++) {
+			e = &b->entries[i];
+			if (e->c && e->type == TWHEEL_ENTRY_ARM &&
+			    e->arm.user_data == en.user_data)
+				twheel_conn_refused(e->c, e->arm.kind,
+						    en.user_data);
+		}
+	}
+	return 0;
+}
+
+int twheel_batch_submit(struct twheel_batch_buf *b, unsigned int flags,
+			struct twheel_batch_result *res)
+{
+	struct twheel_batch_result total = { 0 };
+	unsigned int i, refused = 0;
+	struct twheel_batch_entry *e;
+	struct twheel_ring_enter en;
+	struct twheel_sqe sqe;
+	struct twheel *tw;
+	int64_t now = 0;
+	int ret = 0, ring = 0, err;
+
+	if (!b || (flags & ~TWHEEL_SUBMIT_SYNC))
+		return -EINVAL;
+	tw = b->tw;
+	if (!tw->shm.map)
+		return twheel_batch_flush(b, res);
+	/*
+	 * What was published before belongs to other calls: the kernel
+	 * takes it now, so that a synchronous answer is about this batch.
+	 */
+	if (flags & TWHEEL_SUBMIT_SYNC)
+		ret = twheel_sq_flush(tw);
+	twheel_batch_find_conns(b);
+	for (i = 0; !ret && i < b->nr; i++) {
+		e = &b->entries[i];
+		ret = twheel_sq_make_sqe(tw, &sqe, twheel_entry_op[e->type],
+					 e->arm.conn_id, e->arm.kind,
+					 e->arm.timeout_ns, e->arm.user_data,
+					 e->arm.flags, &now);
+		/* A full ring is taken synchronously too, not by push. */
+		if (!ret && (flags & TWHEEL_SUBMIT_SYNC) && twheel_sq_full(tw))
+			ret = twheel_batch_sync(b, &total, &refused);
+		if (!ret)
+			ret = twheel_sq_push(tw, &sqe);
+		if (ret)
+			break;
+		total.applied++;
+		if (e->c)
+			twheel_conn_applied(e->c, e->arm.kind,
+					    e->type == TWHEEL_ENTRY_ARM ?
+					    e->arm.user_data : 0);
+		ring |= twheel_sq_needs_enter(tw, &sqe);
+	}
+	/* Published entries are made, whatever stopped the loop. */
+	if (flags & TWHEEL_SUBMIT_SYNC) {
+		err = twheel_batch_sync(b, &total, &refused);
+		if (err && !ret)
+			ret = err;
+		total.applied -= refused;
+	} else if (ring) {
+		err = twheel_sq_enter(tw, 0, &en);
+		if (err && !ret)
+			ret = err;
+	}
+	if (ret && !total.error)
+		total.error = ret;
 	b->nr = 0;
 	if (res)
 		*res = total;
