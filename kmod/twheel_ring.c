@@ -36,10 +36,13 @@
  * **When to ring the doorbell.** After every turn (and every ENTER) the
  * kernel writes into the header ``look_ns``: the start of the tick at
  * which the thread next serves the file, the latest time at which it takes
- * what is in the ring. The file's thread is woken by then even if
- * what it was due for went away meanwhile (a cancel or a re-arm for later
- * by an ioctl): the promise is only ever moved by the thread itself, or by
- * ENTER, when it has just drained. So an arming whose deadline is at or
+ * what is in the ring. That is the tick of the file's next work, or, if
+ * the turn took entries, the next tick: while user space publishes, the
+ * thread looks every tick, and applies what comes without a doorbell. The
+ * file's thread is woken by then even if what it was due for went away
+ * meanwhile (a cancel or a re-arm for later by an ioctl): the promise is
+ * only ever moved by the thread itself, or by ENTER, when it has just
+ * drained. So an arming whose deadline is at or
  * after ``look_ns`` needs no system call: the thread takes it before the
  * tick in which it would fire. An earlier deadline needs ENTER, as does
  * anything when ``look_ns`` is U64_MAX (the file has nothing armed).
@@ -535,6 +538,8 @@ static bool twheel_ring_drain(struct twheel_ctx *ctx, enum twheel_ring_mode mode
 	ctx->stats.ring_entries += head - ring->sq_head;
 	spin_unlock(&ctx->wqh.lock);
 	twheel_counter_add(TWHEEL_CTR_RING_ENTRIES, head - ring->sq_head);
+	if (head != ring->sq_head)
+		ring->busy = true;
 	ring->sq_head = head;
 	WRITE_ONCE(ring->hdr->sq.flags, ring->stalled ? TWHEEL_SQ_STALLED : 0);
 	/* The entries were read before user space may reuse their slots. */
@@ -710,6 +715,14 @@ static void twheel_ring_settle(struct twheel_ctx *ctx,
 			wake_up_locked_poll(&ctx->wqh, key);
 		}
 		tick = __twheel_ctx_work_tick(ctx);
+		/*
+		 * While user space publishes, the thread looks every tick, so
+		 * that it, not a doorbell, applies what comes: only the first
+		 * arming after a quiet spell, or one due within a tick, needs
+		 * the system call.
+		 */
+		if (ring->busy)
+			tick = min(tick, twheel_ns_to_tick(ktime_get_ns()) + 1);
 		if (ring->punted && mode == TWHEEL_RING_THREAD)
 			__twheel_ring_punt(ctx);
 		if (ring->stalled || ring->punted) {
@@ -724,6 +737,7 @@ static void twheel_ring_settle(struct twheel_ctx *ctx,
 			__twheel_cpu_now(ctx);
 		}
 		__twheel_ring_promise(ring, tick);
+		ring->busy = false;
 		__twheel_cpu_schedule(ctx);
 		spin_unlock(&ctx->wqh.lock);
 

@@ -76,6 +76,8 @@ struct twheel_ring_hdr {
  *	&twheel_ctx.mutex
  * @punted: the entry at @sq_head needs memory the expiry thread may not
  *	sleep for: @work takes it; &twheel_ctx.mutex
+ * @busy: a drain took entries since the last promise: the next one is a
+ *	tick away, while user space keeps publishing; &twheel_ctx.mutex
  * @work: takes the ring in process context for the thread
  * @ctx: the file, for @work
  * @scratch: the entries being applied, copied out of the ring;
@@ -103,6 +105,7 @@ struct twheel_ring {
 	u32 sq_head;
 	bool stalled;
 	bool punted;
+	bool busy;
 	struct work_struct work;
 	struct twheel_ctx *ctx;
 	struct twheel_sqe scratch[TWHEEL_BATCH_CHUNK];

@@ -286,8 +286,13 @@ TEST_F(ring, entries_after_the_promise_need_no_system_call_and_cancels_win)
 		e = tw_sqe_cancel(200 + i, TWHEEL_KIND_CONNECT, 0);
 		ASSERT_EQ(0, tw_ring_push(&self->r, &e));
 	}
-	/* Nothing is taken before the promised look, then all of it. */
-	EXPECT_EQ(3, *self->r.sq_head);
+	/*
+	 * The doorbell took entries, so the thread looks again within a
+	 * tick, and takes these without one.
+	 */
+	for (i = 0; i < 1000 && *self->r.sq_head != self->r.sq_local_tail; i++)
+		poll(NULL, 0, 2);
+	EXPECT_EQ(self->r.sq_local_tail, *self->r.sq_head);
 
 	got = reap_n(self->fd, &self->r, ev, 2 + N, 3000);
 	ASSERT_EQ(2 + N, got);
@@ -444,6 +449,7 @@ TEST_F(ring, a_stalled_ring_holds_its_files_expiry_until_the_doorbell)
 
 TEST_F(ring, a_synchronous_enter_stops_at_a_bad_entry_and_reports_it)
 {
+	struct twheel_stats st;
 	struct twheel_event ev[4];
 	struct twheel_ring_enter en;
 	uint64_t far = tw_now() + 60000 * MS;
@@ -465,14 +471,17 @@ TEST_F(ring, a_synchronous_enter_stops_at_a_bad_entry_and_reports_it)
 	EXPECT_EQ(-EINVAL, en.error);
 	EXPECT_EQ(77, en.user_data);
 	EXPECT_EQ(0, en.errors);
-	/* The bad entry is taken, the one after it waits. */
-	EXPECT_EQ(2, *self->r.sq_head);
-	EXPECT_EQ(0, tw_ring_reap(&self->r, ev, 4));
-
+	/*
+	 * The bad entry is taken without a record; the one after it stays
+	 * for the next call, or the thread, which looks within a tick.
+	 */
+	EXPECT_LE(2, *self->r.sq_head);
 	ASSERT_EQ(0, tw_ring_enter(self->fd, TWHEEL_ENTER_SYNC, &en));
-	EXPECT_EQ(1, en.applied);
 	EXPECT_EQ(0, en.error);
 	EXPECT_EQ(3, *self->r.sq_head);
+	EXPECT_EQ(0, tw_ring_reap(&self->r, ev, 4));
+	ASSERT_EQ(0, tw_stats(self->fd, &st));
+	EXPECT_EQ(2, st.armed);
 }
 
 static int write_param(const char *name, unsigned long v, unsigned long *old)
