@@ -170,17 +170,21 @@ int twheel_set_cpu(struct twheel *tw, unsigned int cpu)
 
 /*
  * Sends @nr entries of @size bytes with batch ioctl @cmd, at most max_batch
- * per ioctl, stopping at the first entry that fails.
+ * per ioctl, stopping at the first entry that fails. If @refused is given,
+ * it tells whether the error is the device's answer to an entry (the one at
+ * res->applied) rather than a failure of the call.
  */
-static int twheel_send(struct twheel *tw, unsigned long cmd,
-		       const void *entries, size_t size, unsigned int nr,
-		       struct twheel_batch_result *res)
+int twheel_send(struct twheel *tw, unsigned long cmd, const void *entries,
+		size_t size, unsigned int nr, struct twheel_batch_result *res,
+		bool *refused)
 {
 	struct twheel_batch_result r = { 0 };
 	unsigned int max = tw->info.max_batch ? tw->info.max_batch : 1;
 	struct twheel_batch b;
 	long ret;
 
+	if (refused)
+		*refused = false;
 	/* Entries published in the ring come first, as they were made first. */
 	ret = twheel_sq_flush(tw);
 	if (ret < 0) {
@@ -203,6 +207,8 @@ static int twheel_send(struct twheel *tw, unsigned long cmd,
 		r.found += b.found;
 		if (b.error) {
 			r.error = b.error;
+			if (refused)
+				*refused = true;
 			break;
 		}
 	}
@@ -216,7 +222,8 @@ int twheel_arm_array(struct twheel *tw, const struct twheel_arm *arms,
 {
 	if (!tw || (!arms && nr))
 		return -EINVAL;
-	return twheel_send(tw, TWHEEL_IOC_ARM, arms, sizeof(*arms), nr, res);
+	return twheel_send(tw, TWHEEL_IOC_ARM, arms, sizeof(*arms), nr, res,
+			   NULL);
 }
 
 int twheel_cancel_array(struct twheel *tw, const struct twheel_cancel *cancels,
@@ -225,7 +232,7 @@ int twheel_cancel_array(struct twheel *tw, const struct twheel_cancel *cancels,
 	if (!tw || (!cancels && nr))
 		return -EINVAL;
 	return twheel_send(tw, TWHEEL_IOC_CANCEL, cancels, sizeof(*cancels),
-			   nr, res);
+			   nr, res, NULL);
 }
 
 int twheel_cancel_conn_array(struct twheel *tw, const uint64_t *conn_ids,
@@ -234,7 +241,7 @@ int twheel_cancel_conn_array(struct twheel *tw, const uint64_t *conn_ids,
 	if (!tw || (!conn_ids && nr))
 		return -EINVAL;
 	return twheel_send(tw, TWHEEL_IOC_CANCEL_CONN, conn_ids,
-			   sizeof(*conn_ids), nr, res);
+			   sizeof(*conn_ids), nr, res, NULL);
 }
 
 int twheel_arm(struct twheel *tw, uint64_t conn_id, unsigned int kind,

@@ -6,6 +6,7 @@
 #define LIBTWHEEL_PRIVATE_H
 
 #include <errno.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <time.h>
@@ -63,6 +64,15 @@ struct twheel {
 
 /* Runs ioctl @cmd on @tw and returns its result, or -errno. */
 long twheel_do_ioctl(struct twheel *tw, unsigned long cmd, void *arg);
+
+/*
+ * Sends @nr entries of @size bytes with batch ioctl @cmd (libtwheel.c),
+ * after what the shared ring holds; *@refused (if given) tells whether an
+ * error is the device's refusal of the entry at res->applied.
+ */
+int twheel_send(struct twheel *tw, unsigned long cmd, const void *entries,
+		size_t size, unsigned int nr, struct twheel_batch_result *res,
+		bool *refused);
 
 /*
  * The shared rings (sq.c). setup asks for @sq_entries and @ev_entries (0:
