@@ -75,21 +75,43 @@ struct twheel_conn {
 	};
 };
 
+/* The memory of a block of connections, and of its header. */
+#define TWHEEL_CONN_BLOCK_SIZE	4096
+#define TWHEEL_CONN_BLOCK_HDR	64
+/* Connections per block: 42. */
+#define TWHEEL_CONN_PER_BLOCK						\
+	((TWHEEL_CONN_BLOCK_SIZE - TWHEEL_CONN_BLOCK_HDR) /		\
+	 sizeof(struct twheel_conn))
+#define TWHEEL_CONN_BLOCK_FREE	GENMASK_ULL(TWHEEL_CONN_PER_BLOCK - 1, 0)
+
+/**
+ * struct twheel_conn_block - the header of a block of connections
+ * @all: in &twheel_ctx.conn_blocks; &twheel_ctx.mutex
+ * @partial: in &twheel_ctx.conn_partial while a connection of the block is
+ *	free; &twheel_ctx.mutex
+ * @free: bit i set if connection i of the block is free; &twheel_ctx.mutex
+ *
+ * A file takes its connections from blocks of %TWHEEL_CONN_BLOCK_SIZE bytes
+ * that it allocates, aligned to their size: this header, then
+ * %TWHEEL_CONN_PER_BLOCK connections from offset %TWHEEL_CONN_BLOCK_HDR.
+ */
+struct twheel_conn_block {
+	struct list_head all;
+	struct list_head partial;
+	u64 free;
+};
+
 /* The kinds of @conn that hold a slot: armed or fired. */
 static inline u16 twheel_conn_used(const struct twheel_conn *conn)
 {
 	return conn->armed | conn->fired;
 }
 
-int twheel_conn_cache_init(void);
-void twheel_conn_cache_exit(void);
-
 bool twheel_conn_many(const struct twheel_ctx *ctx);
 void twheel_conn_lookup_bulk(struct twheel_ctx *ctx, unsigned int n,
 			     const u64 *id, size_t stride,
 			     struct twheel_conn **conns);
-struct twheel_conn *twheel_conn_get(struct twheel_ctx *ctx, u64 id,
-				    unsigned int hint, int *err);
+struct twheel_conn *twheel_conn_get(struct twheel_ctx *ctx, u64 id, int *err);
 unsigned int __twheel_conn_room(const struct twheel_conn *conn);
 struct twheel_slot *__twheel_conn_grow(struct twheel_conn *conn,
 				       struct twheel_slot *slots,

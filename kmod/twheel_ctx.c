@@ -122,8 +122,7 @@ static unsigned int twheel_ctx_arm_find(struct twheel_ctx *ctx,
 	for (i = 0; i < n; i++) {
 		/* Not found yet: new, or created by an earlier entry. */
 		if (!bulk || !conns[i])
-			conns[i] = twheel_conn_get(ctx, arms[i].conn_id, n - i,
-						   err);
+			conns[i] = twheel_conn_get(ctx, arms[i].conn_id, err);
 		if (!conns[i])
 			break;
 		/* Read by a shrink under the spinlock: a whole store. */
@@ -734,6 +733,8 @@ struct twheel_ctx *twheel_ctx_create(kuid_t uid, bool unlimited)
 	INIT_HLIST_HEAD(&ctx->expired);
 	INIT_LIST_HEAD(&ctx->ready);
 	INIT_LIST_HEAD(&ctx->dead);
+	INIT_LIST_HEAD(&ctx->conn_blocks);
+	INIT_LIST_HEAD(&ctx->conn_partial);
 	INIT_LIST_HEAD(&ctx->list);
 	ctx->next_ns = U64_MAX;
 	ctx->next_valid = true;

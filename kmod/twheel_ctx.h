@@ -121,9 +121,11 @@ struct twheel_requeue {
  * @mutex: serialises the calls that change connections
  * @conns: connections by id; @mutex
  * @chunk: the chunk of the batch being applied; @mutex
- * @spare: connections allocated in bulk, or freed, kept for the next ones;
- *	@mutex
- * @nr_spare: entries of @spare in use; @mutex
+ * @conn_blocks: the blocks of connections the file allocated
+ *	(&struct twheel_conn_block); @mutex
+ * @conn_partial: the blocks with a free connection, those emptied last at
+ *	the end; @mutex
+ * @nr_empty_blocks: blocks with no connection in use, at most one; @mutex
  * @list: in the list of open files; &twheel_ctx_list_lock
  */
 struct twheel_ctx {
@@ -152,8 +154,9 @@ struct twheel_ctx {
 	struct mutex mutex;
 	struct twheel_table conns;
 	struct twheel_chunk chunk;
-	struct twheel_conn *spare[TWHEEL_BATCH_CHUNK];
-	unsigned int nr_spare;
+	struct list_head conn_blocks;
+	struct list_head conn_partial;
+	unsigned int nr_empty_blocks;
 
 	struct list_head list;
 };

@@ -21,7 +21,6 @@
 static u64 twheel_ctx_test_ns;
 #define ktime_get_ns()	(twheel_ctx_test_ns)
 
-#define TWHEEL_CONN_CACHE_NAME	"twheel_conn_kunit"
 /* The suite has no tracepoints of its own (twheel_trace.h). */
 #define TWHEEL_NO_TRACEPOINTS
 
@@ -138,13 +137,8 @@ static int twheel_ctx_test_init(struct kunit *test)
 	twheel_counters_pcpu = alloc_percpu(struct twheel_counters_cpu);
 	if (!twheel_counters_pcpu)
 		return -ENOMEM;
-	if (twheel_conn_cache_init()) {
-		free_percpu(twheel_counters_pcpu);
-		return -ENOMEM;
-	}
 	t->ctx = twheel_ctx_create(GLOBAL_ROOT_UID, false);
 	if (IS_ERR(t->ctx)) {
-		twheel_conn_cache_exit();
 		free_percpu(twheel_counters_pcpu);
 		return PTR_ERR(t->ctx);
 	}
@@ -162,7 +156,6 @@ static void twheel_ctx_test_exit(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, atomic_long_read(&twheel_ctx_test_user.timers), 0);
 	KUNIT_EXPECT_EQ(test, atomic_long_read(&twheel_ctx_test_user.conns), 0);
 	KUNIT_EXPECT_EQ(test, twheel_ctx_test_user.files, 0);
-	twheel_conn_cache_exit();
 	free_percpu(twheel_counters_pcpu);
 }
 

@@ -93,7 +93,6 @@ static void twheel_kbench_stop(struct twheel_kbench_time *t)
 	t->cpu = t->cpu ? twheel_kbench_cpu_ns() - t->cpu : 0;
 }
 
-#define TWHEEL_CONN_CACHE_NAME	"twheel_conn_kbench"
 
 #include "twheel_cmd.c"
 #include "twheel_conn.c"
@@ -430,7 +429,7 @@ static unsigned int twheel_kbench_arm_find(struct twheel_ctx *ctx,
 		fresh[i] = !conns[i];
 		if (!fresh[i])
 			continue;
-		conns[i] = twheel_conn_alloc(ctx, arms[i].conn_id, n - i);
+		conns[i] = twheel_conn_alloc(ctx, arms[i].conn_id);
 		if (!conns[i])
 			return i;
 	}
@@ -451,14 +450,11 @@ static unsigned int twheel_kbench_arm_find(struct twheel_ctx *ctx,
 
 /*
  * twheel_conn_reap() in steps, clock reads in @t: the connections left
- * empty taken out of the table, then given back (kept as spares, or freed
- * to the slab cache in bulk).
+ * empty taken out of the table, then given back to their blocks.
  */
 static void twheel_kbench_reap(struct twheel_ctx *ctx, u64 *t)
 {
 	struct twheel_conn *conn, *tmp;
-	void *batch[TWHEEL_REAP_BATCH];
-	unsigned int nr = 0;
 	LIST_HEAD(dead);
 
 	spin_lock(&ctx->wqh.lock);
@@ -472,16 +468,9 @@ static void twheel_kbench_reap(struct twheel_ctx *ctx, u64 *t)
 	}
 	t[0] = twheel_kbench_ns();
 	list_for_each_entry_safe(conn, tmp, &dead, link) {
-		if (twheel_conn_recycle(ctx, conn))
-			continue;
-		batch[nr++] = conn;
-		if (nr == ARRAY_SIZE(batch)) {
-			kmem_cache_free_bulk(twheel_conn_cache, nr, batch);
-			nr = 0;
-		}
+		twheel_conn_release(ctx, conn);
+		twheel_conn_give(ctx, conn);
 	}
-	if (nr)
-		kmem_cache_free_bulk(twheel_conn_cache, nr, batch);
 }
 
 /*
@@ -962,15 +951,17 @@ out:
 
 /*
  * The costs every figure above is made of, in this kernel: a clock read,
- * a connection's allocation (the module's cache, allocated and freed 64 at
- * a time as a first arm's chunk does), zeroing a connection, and memory.
+ * a connection's allocation (from a file's blocks, 64 taken and given
+ * back at a time as a first arm's chunk and a cancel's take them), zeroing
+ * a connection, and memory.
  */
 static void twheel_kbench_probes(struct twheel_kbench *b)
 {
+	struct twheel_conn *objs[TWHEEL_KBENCH_BATCH];
 	size_t size = sizeof(struct twheel_conn);
-	void *objs[TWHEEL_KBENCH_BATCH];
-	unsigned int i, rounds = 20000;
+	unsigned int i, j, rounds = 20000;
 	struct twheel_kbench_time t;
+	struct twheel_ctx *ctx;
 
 	twheel_kbench_start(&t);
 	for (i = 0; i < 100000; i++)
@@ -986,15 +977,25 @@ static void twheel_kbench_probes(struct twheel_kbench *b)
 	pr_info("twheel_kbench: probe host_cpu_clock_ps=%llu\n",
 		t.cpu ? twheel_kbench_ps(&t, 10000) : 0);
 
+	ctx = twheel_ctx_create(GLOBAL_ROOT_UID, true);
+	if (IS_ERR(ctx))
+		return;
+	mutex_lock(&ctx->mutex);
 	twheel_kbench_start(&t);
 	for (i = 0; i < rounds; i++) {
-		if (kmem_cache_alloc_bulk(twheel_conn_cache,
-					  GFP_KERNEL_ACCOUNT, ARRAY_SIZE(objs),
-					  objs) != ARRAY_SIZE(objs))
-			return;
-		kmem_cache_free_bulk(twheel_conn_cache, ARRAY_SIZE(objs), objs);
+		for (j = 0; j < ARRAY_SIZE(objs); j++) {
+			objs[j] = twheel_conn_alloc(ctx, j);
+			if (!objs[j])
+				break;
+		}
+		while (j--) {
+			twheel_conn_release(ctx, objs[j]);
+			twheel_conn_give(ctx, objs[j]);
+		}
 	}
 	twheel_kbench_stop(&t);
+	mutex_unlock(&ctx->mutex);
+	twheel_ctx_close(ctx);
 	pr_info("twheel_kbench: probe conn_alloc_free_ps=%llu\n",
 		twheel_kbench_ps(&t, rounds * ARRAY_SIZE(objs)));
 
@@ -1100,9 +1101,6 @@ static int __init twheel_kbench_init(void)
 	ret = twheel_counters_init();
 	if (ret)
 		goto err_free;
-	ret = twheel_conn_cache_init();
-	if (ret)
-		goto err_counters;
 
 	pr_info("twheel_kbench: start tick_ns=%llu runs=%u ops=%u next_calls=%u window_ms=%u batch=%u\n",
 		twheel_tick_ns, runs, ops, next_calls, window_ms,
@@ -1124,8 +1122,6 @@ static int __init twheel_kbench_init(void)
 	else
 		pr_info("twheel_kbench: done\n");
 
-	twheel_conn_cache_exit();
-err_counters:
 	twheel_counters_exit();
 err_free:
 	kvfree(b);

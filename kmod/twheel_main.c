@@ -51,12 +51,9 @@ static int __init twheel_init(void)
 	ret = twheel_counters_init();
 	if (ret)
 		goto err;
-	ret = twheel_conn_cache_init();
-	if (ret)
-		goto err_stats;
 	ret = twheel_cpu_init();
 	if (ret)
-		goto err_cache;
+		goto err_stats;
 	ret = misc_register(&twheel_miscdev);
 	if (ret)
 		goto err_cpu;
@@ -64,8 +61,6 @@ static int __init twheel_init(void)
 
 err_cpu:
 	twheel_cpu_exit();
-err_cache:
-	twheel_conn_cache_exit();
 err_stats:
 	twheel_counters_exit();
 err:
@@ -76,7 +71,6 @@ static void __exit twheel_exit(void)
 {
 	misc_deregister(&twheel_miscdev);
 	twheel_cpu_exit();
-	twheel_conn_cache_exit();
 	twheel_counters_exit();
 }
 

@@ -189,6 +189,29 @@ struct twheel_table_node *twheel_table_lookup(const struct twheel_table *table,
 }
 
 /**
+ * twheel_table_lookup_link() - find the entry of a key, or where it would go
+ * @table: the table
+ * @key: the key
+ *
+ * For a caller that adds the key if it is not there: the chain is walked
+ * once, and twheel_table_insert_link() adds the entry at its end.
+ *
+ * Return: the link that points to the entry of @key, or if there is none,
+ * the NULL link at the end of the chain that would hold it; valid until the
+ * table next changes.
+ */
+struct twheel_table_node **twheel_table_lookup_link(struct twheel_table *table,
+						    u64 key)
+{
+	struct twheel_table_node **link;
+
+	link = twheel_table_chain(table, twheel_table_hash(table, key));
+	while (*link && (*link)->key != key)
+		link = &(*link)->next;
+	return link;
+}
+
+/**
  * twheel_table_lookup_bulk() - find the entries of many keys
  * @table: the table
  * @n: keys
@@ -227,6 +250,17 @@ void twheel_table_lookup_bulk(const struct twheel_table *table,
 	}
 }
 
+/* Counts the entry just added, and resizes or goes on resizing. */
+static void twheel_table_added(struct twheel_table *table)
+{
+	table->nr++;
+	if (table->old)
+		twheel_table_migrate(table);
+	else if (table->nr > 1UL << table->bits &&
+		 table->bits < TWHEEL_TABLE_MAX_BITS)
+		twheel_table_try_resize(table, table->bits + 1);
+}
+
 /**
  * twheel_table_insert() - add an entry
  * @table: the table
@@ -244,13 +278,25 @@ void twheel_table_insert(struct twheel_table *table,
 	chain = twheel_table_chain(table, twheel_table_hash(table, node->key));
 	node->next = *chain;
 	*chain = node;
-	table->nr++;
+	twheel_table_added(table);
+}
 
-	if (table->old)
-		twheel_table_migrate(table);
-	else if (table->nr > 1UL << table->bits &&
-		 table->bits < TWHEEL_TABLE_MAX_BITS)
-		twheel_table_try_resize(table, table->bits + 1);
+/**
+ * twheel_table_insert_link() - add an entry where a lookup found room for it
+ * @table: the table
+ * @link: what twheel_table_lookup_link() returned for the entry's key, the
+ *	table unchanged since
+ * @node: the entry, its key set and not in the table yet
+ *
+ * Context: process context (it may allocate, GFP_KERNEL).
+ */
+void twheel_table_insert_link(struct twheel_table *table,
+			      struct twheel_table_node **link,
+			      struct twheel_table_node *node)
+{
+	node->next = NULL;
+	*link = node;
+	twheel_table_added(table);
 }
 
 /**

@@ -66,8 +66,13 @@ struct twheel_table_node *twheel_table_lookup(const struct twheel_table *table,
 void twheel_table_lookup_bulk(const struct twheel_table *table,
 			      unsigned int n, const u64 *key, size_t stride,
 			      struct twheel_table_node **nodes);
+struct twheel_table_node **twheel_table_lookup_link(struct twheel_table *table,
+						    u64 key);
 void twheel_table_insert(struct twheel_table *table,
 			 struct twheel_table_node *node);
+void twheel_table_insert_link(struct twheel_table *table,
+			      struct twheel_table_node **link,
+			      struct twheel_table_node *node);
 void twheel_table_remove(struct twheel_table *table,
 			 struct twheel_table_node *node);
 void twheel_table_destroy(struct twheel_table *table,
