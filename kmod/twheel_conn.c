@@ -286,18 +286,15 @@ static struct twheel_conn *twheel_conn_alloc(struct twheel_ctx *ctx, u64 id)
 	conn->want = 0;
 	conn->nr_alloc = 0;
 	conn->fresh = 1;
-	twheel_counter_inc(TWHEEL_CTR_CONNECTIONS);
-	twheel_user_conns_add(ctx->user, 1);
 	return conn;
 }
 
-/* Undoes twheel_conn_alloc() but for the block, whose memory stays. */
-static void twheel_conn_release(struct twheel_ctx *ctx,
-				struct twheel_conn *conn)
+/*
+ * Frees what @conn holds besides its place in its block; the caller counts
+ * it out of the connections of the module and of the file's user.
+ */
+static void twheel_conn_release(struct twheel_conn *conn)
 {
-	twheel_counter_dec(TWHEEL_CTR_CONNECTIONS);
-	if (ctx)
-		twheel_user_conns_add(ctx->user, -1);
 	if (conn->nr_alloc) {
 		twheel_counter_add(TWHEEL_CTR_MEMORY_BYTES,
 				   -(long)(conn->nr_alloc *
@@ -309,8 +306,7 @@ static void twheel_conn_release(struct twheel_ctx *ctx,
 /* The file is closing: its blocks go at once, after every connection. */
 static void twheel_conn_free_fn(struct twheel_table_node *node)
 {
-	twheel_conn_release(NULL, container_of(node, struct twheel_conn,
-					       node));
+	twheel_conn_release(container_of(node, struct twheel_conn, node));
 }
 
 /* Adds to the memory counter what the table's last change took or gave. */
@@ -408,6 +404,7 @@ void __twheel_conn_prefetch_unlink(struct twheel_ctx *ctx, unsigned int n,
  * twheel_conn_get() - the connection of an id, created if there is none
  * @ctx: the file
  * @id: the connection id
+ * @tally: the chunk's tally, whose @created counts the connection if new
  * @err: out: -ENOMEM if there was none and none could be allocated
  *
  * A new connection is marked fresh: the chunk that created it gives it
@@ -417,7 +414,8 @@ void __twheel_conn_prefetch_unlink(struct twheel_ctx *ctx, unsigned int n,
  * Context: process context, @ctx->mutex held.
  * Return: the connection, or NULL.
  */
-struct twheel_conn *twheel_conn_get(struct twheel_ctx *ctx, u64 id, int *err)
+struct twheel_conn *twheel_conn_get(struct twheel_ctx *ctx, u64 id,
+				    struct twheel_tally *tally, int *err)
 {
 	struct twheel_table_node **link;
 	struct twheel_conn *conn;
@@ -437,6 +435,7 @@ struct twheel_conn *twheel_conn_get(struct twheel_ctx *ctx, u64 id, int *err)
 	before = ctx->conns.bytes;
 	twheel_table_insert_link(&ctx->conns, link, &conn->node);
 	twheel_conn_table_account(ctx, before);
+	tally->created++;
 	return conn;
 }
 
@@ -531,14 +530,15 @@ static void __twheel_conn_retire(struct twheel_ctx *ctx,
  * @arm: the entry, checked by twheel_cmd_prep()
  * @deadline: its deadline, from twheel_cmd_prep()
  * @tick: the tick of @deadline, from twheel_cmd_prep()
- * @found: set to true if the kind was armed or fired (a re-arm)
+ * @tally: the chunk's tally: what the entry did is added to it, and a new
+ *	timer uses one of its @charged timers if it has any
  *
  * Context: @ctx->wqh.lock held.
  * Return: 0, or -ENOSPC when a quota is reached.
  */
 int __twheel_conn_arm(struct twheel_ctx *ctx, struct twheel_conn *conn,
 		      const struct twheel_arm *arm, u64 deadline, u64 tick,
-		      bool *found)
+		      struct twheel_tally *tally)
 {
 	u16 bit = BIT(arm->kind);
 	u16 used = twheel_conn_used(conn);
@@ -551,7 +551,9 @@ int __twheel_conn_arm(struct twheel_ctx *ctx, struct twheel_conn *conn,
 		/* The batch made room for every kind it arms. */
 		if (WARN_ON_ONCE(hweight16(used) >= twheel_conn_capacity(conn)))
 			return -ENOMEM;
-		if (!__twheel_ctx_charge(ctx)) {
+		if (tally->charged) {
+			tally->charged--;
+		} else if (!__twheel_ctx_charge(ctx, 1)) {
 			twheel_counter_inc(TWHEEL_CTR_QUOTA_REFUSALS);
 			return -ENOSPC;
 		}
@@ -565,7 +567,7 @@ int __twheel_conn_arm(struct twheel_ctx *ctx, struct twheel_conn *conn,
 		ctx->stats.arms++;
 	} else {
 		slot = __twheel_conn_slot(conn, arm->kind);
-		*found = true;
+		tally->found++;
 		if (conn->fired & bit)
 			__twheel_conn_unqueue(ctx, conn, bit);
 		else
@@ -597,14 +599,12 @@ int __twheel_conn_arm(struct twheel_ctx *ctx, struct twheel_conn *conn,
 	if (rearm) {
 		if (trace_twheel_rearm_enabled())
 			trace_twheel_rearm(ctx, conn, arm->kind, slot);
-		twheel_counter_inc(TWHEEL_CTR_REARMS);
-		if (!moved)
-			twheel_counter_inc(TWHEEL_CTR_REARMS_IN_PLACE);
+		tally->rearms++;
+		tally->in_place += !moved;
 	} else {
 		if (trace_twheel_arm_enabled())
 			trace_twheel_arm(ctx, conn, arm->kind, slot);
-		twheel_counter_inc(TWHEEL_CTR_ARMS);
-		twheel_counter_inc(TWHEEL_CTR_TIMERS_ARMED);
+		tally->arms++;
 	}
 	return 0;
 }
@@ -614,12 +614,15 @@ int __twheel_conn_arm(struct twheel_ctx *ctx, struct twheel_conn *conn,
  * @ctx: the file
  * @conn: the connection
  * @bits: the kinds
+ * @tally: the chunk's tally, to which the timers cancelled are added; the
+ *	caller gives them back (twheel_ctx_tally_cancels())
  *
  * Context: @ctx->wqh.lock held.
  * Return: how many of @bits were armed or fired.
  */
 unsigned int __twheel_conn_cancel(struct twheel_ctx *ctx,
-				  struct twheel_conn *conn, u16 bits)
+				  struct twheel_conn *conn, u16 bits,
+				  struct twheel_tally *tally)
 {
 	u16 used = twheel_conn_used(conn);
 	unsigned int nr, nr_armed;
@@ -649,8 +652,8 @@ unsigned int __twheel_conn_cancel(struct twheel_ctx *ctx,
 	nr_armed = hweight16(conn->armed & bits);
 	ctx->nr_armed -= nr_armed;
 	conn->armed &= ~bits;
-	twheel_counter_add(TWHEEL_CTR_CANCELS, nr_armed);
-	twheel_counter_add(TWHEEL_CTR_TIMERS_ARMED, -(long)nr_armed);
+	tally->cancels += nr_armed;
+	tally->removed += nr;
 
 	if (!conn->armed) {
 		/* Out of the wheel, or off ctx->expired if handed out. */
@@ -660,7 +663,6 @@ unsigned int __twheel_conn_cancel(struct twheel_ctx *ctx,
 			__twheel_conn_retire(ctx, conn);
 	}
 	__twheel_conn_shrink(conn);
-	twheel_ctx_uncharge(ctx, nr);
 	ctx->stats.cancels += nr;
 	return nr;
 }
@@ -689,11 +691,15 @@ void twheel_conn_reap(struct twheel_ctx *ctx)
 
 		twheel_table_remove(&ctx->conns, &conn->node);
 		twheel_conn_table_account(ctx, before);
-		twheel_conn_release(ctx, conn);
+		twheel_conn_release(conn);
 		twheel_conn_give(ctx, conn);
 		/* A large read can leave a great many to free. */
 		if (!(++nr % TWHEEL_BATCH_CHUNK))
 			cond_resched();
+	}
+	if (nr) {
+		twheel_counter_add(TWHEEL_CTR_CONNECTIONS, -(long)nr);
+		twheel_user_conns_add(ctx->user, -(long)nr);
 	}
 }
 
@@ -842,6 +848,7 @@ void twheel_conn_destroy_all(struct twheel_ctx *ctx)
 	struct twheel_conn_block *block, *tmp;
 
 	twheel_user_conns_add(ctx->user, -(long)ctx->conns.nr);
+	twheel_counter_add(TWHEEL_CTR_CONNECTIONS, -(long)ctx->conns.nr);
 	twheel_counter_add(TWHEEL_CTR_MEMORY_BYTES, -(long)ctx->conns.bytes);
 	twheel_table_destroy(&ctx->conns, twheel_conn_free_fn);
 	list_for_each_entry_safe(block, tmp, &ctx->conn_blocks, all) {

@@ -16,6 +16,32 @@
 struct twheel_ctx;
 
 /**
+ * struct twheel_tally - what a chunk's entries did, counted once per chunk
+ * @created: connections created
+ * @found: arm entries that found their kind armed or fired
+ * @arms: arm entries that armed a kind not armed (idle, or fired)
+ * @rearms: arm entries that re-armed an armed kind
+ * @in_place: of @rearms, those that did not move the connection's timer
+ * @charged: timers counted against the limits ahead, for the chunk's new
+ *	timers, and not used yet
+ * @cancels: armed kinds cancelled
+ * @removed: kinds cancelled, armed or fired: timers given back
+ *
+ * The module's counters and the limits are shared (per CPU, or atomic):
+ * a chunk adds to them once, not once per entry.
+ */
+struct twheel_tally {
+	unsigned int created;
+	unsigned int found;
+	unsigned int arms;
+	unsigned int rearms;
+	unsigned int in_place;
+	unsigned int charged;
+	unsigned int cancels;
+	unsigned int removed;
+};
+
+/**
  * struct twheel_slot - one armed or fired kind of a connection
  * @deadline: when it is due, CLOCK_MONOTONIC ns
  * @user_data: returned in its event
@@ -111,7 +137,8 @@ bool twheel_conn_many(const struct twheel_ctx *ctx);
 void twheel_conn_lookup_bulk(struct twheel_ctx *ctx, unsigned int n,
 			     const u64 *id, size_t stride,
 			     struct twheel_conn **conns);
-struct twheel_conn *twheel_conn_get(struct twheel_ctx *ctx, u64 id, int *err);
+struct twheel_conn *twheel_conn_get(struct twheel_ctx *ctx, u64 id,
+				    struct twheel_tally *tally, int *err);
 unsigned int __twheel_conn_room(const struct twheel_conn *conn);
 struct twheel_slot *__twheel_conn_grow(struct twheel_conn *conn,
 				       struct twheel_slot *slots,
@@ -123,10 +150,11 @@ void __twheel_conn_prefetch_unlink(struct twheel_ctx *ctx, unsigned int n,
 				   struct twheel_conn **conns, const u64 *tick);
 int __twheel_conn_arm(struct twheel_ctx *ctx, struct twheel_conn *conn,
 		      const struct twheel_arm *arm, u64 deadline, u64 tick,
-		      bool *found);
+		      struct twheel_tally *tally);
 void __twheel_conn_settle(struct twheel_ctx *ctx, struct twheel_conn *conn);
 unsigned int __twheel_conn_cancel(struct twheel_ctx *ctx,
-				  struct twheel_conn *conn, u16 bits);
+				  struct twheel_conn *conn, u16 bits,
+				  struct twheel_tally *tally);
 unsigned int __twheel_conn_expire(struct twheel_ctx *ctx,
 				  struct twheel_conn *conn, u64 now,
 				  u64 *next_deadline);

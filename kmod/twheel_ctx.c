@@ -59,25 +59,27 @@
 #define TWHEEL_NEXT_BUDGET	256
 
 /**
- * __twheel_ctx_charge() - count one more timer against the limits
+ * __twheel_ctx_charge() - count more timers against the limits
  * @ctx: the file
+ * @nr: how many
  *
  * Context: @ctx->wqh.lock held.
- * Return: true if it fits in the file's quota, its user's limit (unless
- * the file is exempt) and the system's cap.
+ * Return: true if they fit in the file's quota, its user's limit (unless
+ * the file is exempt) and the system's cap; false, counting nothing, if
+ * not.
  */
-bool __twheel_ctx_charge(struct twheel_ctx *ctx)
+bool __twheel_ctx_charge(struct twheel_ctx *ctx, unsigned long nr)
 {
 	lockdep_assert_held(&ctx->wqh.lock);
 
-	if (ctx->nr_armed + ctx->nr_queued >= READ_ONCE(twheel_quota))
+	if (ctx->nr_armed + ctx->nr_queued + nr > READ_ONCE(twheel_quota))
 		return false;
-	if (!twheel_user_charge(ctx->user, ctx->unlimited))
+	if (!twheel_user_charge(ctx->user, nr, ctx->unlimited))
 		return false;
-	if (atomic_long_inc_return(&twheel_nr_timers) >
+	if (atomic_long_add_return(nr, &twheel_nr_timers) >
 	    READ_ONCE(twheel_max_timers)) {
-		atomic_long_dec(&twheel_nr_timers);
-		twheel_user_uncharge(ctx->user, 1);
+		atomic_long_sub(nr, &twheel_nr_timers);
+		twheel_user_uncharge(ctx->user, nr);
 		return false;
 	}
 	return true;
@@ -96,13 +98,27 @@ void twheel_ctx_uncharge(struct twheel_ctx *ctx, unsigned long nr)
 	twheel_user_uncharge(ctx->user, nr);
 }
 
+/* Adds a chunk's cancels to the counters and gives back their timers. */
+static void twheel_ctx_tally_cancels(struct twheel_ctx *ctx,
+				     const struct twheel_tally *tally)
+{
+	if (tally->removed)
+		twheel_ctx_uncharge(ctx, tally->removed);
+	if (tally->cancels) {
+		twheel_counter_add(TWHEEL_CTR_CANCELS, tally->cancels);
+		twheel_counter_add(TWHEEL_CTR_TIMERS_ARMED,
+				   -(long)tally->cancels);
+	}
+}
+
 /*
  * Finds or creates the connection of each of the chunk's @n valid arm
  * entries and notes the kind each may gain. Returns how many it found; if
  * fewer than @n, *@err says why the next one was not.
  */
 static unsigned int twheel_ctx_arm_find(struct twheel_ctx *ctx,
-					unsigned int n, int *err)
+					unsigned int n,
+					struct twheel_tally *tally, int *err)
 {
 	const struct twheel_arm *arms = ctx->chunk.arm;
 	struct twheel_conn **conns = ctx->chunk.conns;
@@ -122,11 +138,16 @@ static unsigned int twheel_ctx_arm_find(struct twheel_ctx *ctx,
 	for (i = 0; i < n; i++) {
 		/* Not found yet: new, or created by an earlier entry. */
 		if (!bulk || !conns[i])
-			conns[i] = twheel_conn_get(ctx, arms[i].conn_id, err);
+			conns[i] = twheel_conn_get(ctx, arms[i].conn_id, tally,
+						   err);
 		if (!conns[i])
 			break;
 		/* Read by a shrink under the spinlock: a whole store. */
 		WRITE_ONCE(conns[i]->want, conns[i]->want | BIT(arms[i].kind));
+	}
+	if (tally->created) {
+		twheel_counter_add(TWHEEL_CTR_CONNECTIONS, tally->created);
+		twheel_user_conns_add(ctx->user, tally->created);
 	}
 	return i;
 }
@@ -181,6 +202,46 @@ static unsigned int twheel_ctx_arm_reserve(struct twheel_ctx *ctx,
 }
 
 /*
+ * Counts the new timers the chunk's first @n arm entries may add against
+ * the limits at once, if they all fit: as many as entries whose kind is
+ * neither armed nor fired (more if the chunk names a kind twice; what is
+ * left over goes back after the chunk). If they do not all fit, the
+ * entries are charged one by one and the first that does not fit stops
+ * the chunk, as without this.
+ */
+static void __twheel_ctx_arm_charge(struct twheel_ctx *ctx, unsigned int n,
+				    struct twheel_tally *tally)
+{
+	struct twheel_chunk *chunk = &ctx->chunk;
+	unsigned int i, nr = 0;
+
+	for (i = 0; i < n; i++)
+		nr += !(twheel_conn_used(chunk->conns[i]) &
+			BIT(chunk->arm[i].kind));
+	if (nr && __twheel_ctx_charge(ctx, nr))
+		tally->charged = nr;
+}
+
+/* Adds a chunk's arms to the counters and gives back what it did not use. */
+static void twheel_ctx_tally_arms(struct twheel_ctx *ctx,
+				  const struct twheel_tally *tally,
+				  struct twheel_batch_res *res)
+{
+	if (tally->charged)
+		twheel_ctx_uncharge(ctx, tally->charged);
+	if (tally->arms) {
+		twheel_counter_add(TWHEEL_CTR_ARMS, tally->arms);
+		twheel_counter_add(TWHEEL_CTR_TIMERS_ARMED, tally->arms);
+	}
+	if (tally->rearms)
+		twheel_counter_add(TWHEEL_CTR_REARMS, tally->rearms);
+	if (tally->in_place)
+		twheel_counter_add(TWHEEL_CTR_REARMS_IN_PLACE,
+				   tally->in_place);
+	res->found += tally->found;
+}
+
+/*
  * Applies the chunk's first @n arm entries, whose connections have room,
  * and settles the first @nr_found connections. Returns how many it applied;
  * if fewer than @n, *@err says why the next one was not.
@@ -188,7 +249,7 @@ static unsigned int twheel_ctx_arm_reserve(struct twheel_ctx *ctx,
 static unsigned int __twheel_ctx_arm_apply(struct twheel_ctx *ctx,
 					   unsigned int n,
 					   unsigned int nr_found,
-					   struct twheel_batch_res *res,
+					   struct twheel_tally *tally,
 					   int *err)
 {
 	struct twheel_chunk *chunk = &ctx->chunk;
@@ -200,17 +261,15 @@ static unsigned int __twheel_ctx_arm_apply(struct twheel_ctx *ctx,
 
 	__twheel_catch_up(&ctx->wheel, &ctx->expired);
 	__twheel_conn_prefetch_unlink(ctx, n, chunk->conns, chunk->tick);
+	__twheel_ctx_arm_charge(ctx, n, tally);
 	for (i = 0; i < n; i++) {
-		bool found = false;
-
 		ret = __twheel_conn_arm(ctx, chunk->conns[i], &chunk->arm[i],
 					chunk->deadline[i], chunk->tick[i],
-					&found);
+					tally);
 		if (ret) {
 			*err = ret;
 			break;
 		}
-		res->found += found;
 	}
 	applied = i;
 	if (applied)
@@ -236,16 +295,19 @@ void twheel_ctx_arm(struct twheel_ctx *ctx, unsigned int n,
 		    struct twheel_batch_res *res)
 {
 	unsigned int nr_found, nr_ready, applied;
+	struct twheel_tally tally = {};
 	int err = 0;
 
 	lockdep_assert_held(&ctx->mutex);
 
-	nr_found = twheel_ctx_arm_find(ctx, n, &err);
+	nr_found = twheel_ctx_arm_find(ctx, n, &tally, &err);
 	nr_ready = twheel_ctx_arm_reserve(ctx, nr_found, &err);
 
 	spin_lock(&ctx->wqh.lock);
-	applied = __twheel_ctx_arm_apply(ctx, nr_ready, nr_found, res, &err);
+	applied = __twheel_ctx_arm_apply(ctx, nr_ready, nr_found, &tally,
+					 &err);
 	spin_unlock(&ctx->wqh.lock);
+	twheel_ctx_tally_arms(ctx, &tally, res);
 	res->applied += applied;
 	if (applied < n)
 		res->error = err;
@@ -264,6 +326,7 @@ void twheel_ctx_cancel(struct twheel_ctx *ctx, unsigned int n,
 {
 	const struct twheel_cancel *cancels = ctx->chunk.cancel;
 	struct twheel_conn **conns = ctx->chunk.conns;
+	struct twheel_tally tally = {};
 	unsigned int i;
 
 	lockdep_assert_held(&ctx->mutex);
@@ -276,12 +339,14 @@ void twheel_ctx_cancel(struct twheel_ctx *ctx, unsigned int n,
 	__twheel_conn_prefetch_unlink(ctx, n, conns, NULL);
 	for (i = 0; i < n; i++) {
 		if (conns[i] && __twheel_conn_cancel(ctx, conns[i],
-						     BIT(cancels[i].kind)))
+						     BIT(cancels[i].kind),
+						     &tally))
 			res->found++;
 	}
 	res->applied += n;
 	__twheel_cpu_schedule(ctx);
 	spin_unlock(&ctx->wqh.lock);
+	twheel_ctx_tally_cancels(ctx, &tally);
 }
 
 /**
@@ -296,6 +361,7 @@ void twheel_ctx_cancel_conn(struct twheel_ctx *ctx, unsigned int n,
 			    struct twheel_batch_res *res)
 {
 	struct twheel_conn **conns = ctx->chunk.conns;
+	struct twheel_tally tally = {};
 	unsigned int i;
 
 	lockdep_assert_held(&ctx->mutex);
@@ -305,12 +371,14 @@ void twheel_ctx_cancel_conn(struct twheel_ctx *ctx, unsigned int n,
 	spin_lock(&ctx->wqh.lock);
 	__twheel_conn_prefetch_unlink(ctx, n, conns, NULL);
 	for (i = 0; i < n; i++) {
-		if (conns[i] && __twheel_conn_cancel(ctx, conns[i], U16_MAX))
+		if (conns[i] && __twheel_conn_cancel(ctx, conns[i], U16_MAX,
+						     &tally))
 			res->found++;
 	}
 	res->applied += n;
 	__twheel_cpu_schedule(ctx);
 	spin_unlock(&ctx->wqh.lock);
+	twheel_ctx_tally_cancels(ctx, &tally);
 }
 
 /*

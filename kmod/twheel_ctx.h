@@ -177,7 +177,7 @@ struct twheel_ctx *twheel_ctx_create(kuid_t uid, bool unlimited);
 void twheel_ctx_close(struct twheel_ctx *ctx);
 void twheel_ctx_put(struct twheel_ctx *ctx);
 
-bool __twheel_ctx_charge(struct twheel_ctx *ctx);
+bool __twheel_ctx_charge(struct twheel_ctx *ctx, unsigned long nr);
 void twheel_ctx_uncharge(struct twheel_ctx *ctx, unsigned long nr);
 
 void twheel_ctx_arm(struct twheel_ctx *ctx, unsigned int n,

@@ -88,11 +88,12 @@ void twheel_user_close(struct twheel_user *user)
 	user->files--;
 }
 
-bool twheel_user_charge(struct twheel_user *user, bool unlimited)
+bool twheel_user_charge(struct twheel_user *user, unsigned long nr,
+			bool unlimited)
 {
-	if (atomic_long_inc_return(&user->timers) > twheel_max_user_timers &&
-	    !unlimited) {
-		atomic_long_dec(&user->timers);
+	if (atomic_long_add_return(nr, &user->timers) >
+	    twheel_max_user_timers && !unlimited) {
+		atomic_long_sub(nr, &user->timers);
 		return false;
 	}
 	return true;

@@ -405,11 +405,13 @@ static void twheel_kbench_steps_report(const struct twheel_kbench *b,
  * at once (with many connections), each entry's own lookup
  * (twheel_conn_get()'s), the new connections' allocation and their
  * insertion into the table. twheel_conn_get() takes these steps entry by
- * entry; the chunk's ids are distinct, so here each step can take the
- * whole chunk. Returns how many entries have their connection.
+ * entry, and inserts where its lookup ended; the chunk's ids are distinct,
+ * so here each step can take the whole chunk, and the insertion looks its
+ * chain up again. Returns how many entries have their connection.
  */
 static unsigned int twheel_kbench_arm_find(struct twheel_ctx *ctx,
-					   unsigned int n, u64 *t)
+					   unsigned int n,
+					   struct twheel_tally *tally, u64 *t)
 {
 	const struct twheel_arm *arms = ctx->chunk.arm;
 	struct twheel_conn **conns = ctx->chunk.conns;
@@ -441,6 +443,11 @@ static unsigned int twheel_kbench_arm_find(struct twheel_ctx *ctx,
 			continue;
 		twheel_table_insert(&ctx->conns, &conns[i]->node);
 		twheel_conn_table_account(ctx, before);
+		tally->created++;
+	}
+	if (tally->created) {
+		twheel_counter_add(TWHEEL_CTR_CONNECTIONS, tally->created);
+		twheel_user_conns_add(ctx->user, tally->created);
 	}
 	t[3] = twheel_kbench_ns();
 	for (i = 0; i < n; i++)
@@ -455,6 +462,7 @@ static unsigned int twheel_kbench_arm_find(struct twheel_ctx *ctx,
 static void twheel_kbench_reap(struct twheel_ctx *ctx, u64 *t)
 {
 	struct twheel_conn *conn, *tmp;
+	unsigned int nr = 0;
 	LIST_HEAD(dead);
 
 	spin_lock(&ctx->wqh.lock);
@@ -468,8 +476,13 @@ static void twheel_kbench_reap(struct twheel_ctx *ctx, u64 *t)
 	}
 	t[0] = twheel_kbench_ns();
 	list_for_each_entry_safe(conn, tmp, &dead, link) {
-		twheel_conn_release(ctx, conn);
+		twheel_conn_release(conn);
 		twheel_conn_give(ctx, conn);
+		nr++;
+	}
+	if (nr) {
+		twheel_counter_add(TWHEEL_CTR_CONNECTIONS, -(long)nr);
+		twheel_user_conns_add(ctx->user, -(long)nr);
 	}
 }
 
@@ -500,6 +513,7 @@ static int twheel_kbench_arm_steps(struct twheel_kbench *b)
 	for (i = 0; i < b->n && !res.error; i += n) {
 		struct twheel_clock clock = { .now = ktime_get_ns() };
 		unsigned int nr_found, nr_ready, applied, valid;
+		struct twheel_tally tally = {};
 		u64 cpu0, cpu1;
 		int err = 0;
 
@@ -511,15 +525,16 @@ static int twheel_kbench_arm_steps(struct twheel_kbench *b)
 		valid = twheel_cmd_defs[TWHEEL_CMD_ARM].prep(&ctx->chunk, n,
 							     &clock, &err);
 		t[1] = twheel_kbench_ns();
-		nr_found = twheel_kbench_arm_find(ctx, valid, &t[2]);
+		nr_found = twheel_kbench_arm_find(ctx, valid, &tally, &t[2]);
 		if (nr_found < valid)
 			err = -ENOMEM;
 		nr_ready = twheel_ctx_arm_reserve(ctx, nr_found, &err);
 		t[6] = twheel_kbench_ns();
 		spin_lock(&ctx->wqh.lock);
-		applied = __twheel_ctx_arm_apply(ctx, nr_ready, nr_found, &res,
-						 &err);
+		applied = __twheel_ctx_arm_apply(ctx, nr_ready, nr_found,
+						 &tally, &err);
 		spin_unlock(&ctx->wqh.lock);
+		twheel_ctx_tally_arms(ctx, &tally, &res);
 		t[7] = twheel_kbench_ns();
 		twheel_conn_reap(ctx);
 		t[8] = twheel_kbench_ns();
@@ -562,6 +577,7 @@ static unsigned int twheel_kbench_cancel_steps(struct twheel_ctx *ctx,
 	u64 t[ARRAY_SIZE(names) + 1];
 
 	for (i = 0; i < k; i += n) {
+		struct twheel_tally tally = {};
 		u64 cpu0, cpu1;
 
 		n = min_t(unsigned int, k - i, TWHEEL_KBENCH_BATCH);
@@ -578,10 +594,12 @@ static unsigned int twheel_kbench_cancel_steps(struct twheel_ctx *ctx,
 		for (j = 0; j < n; j++) {
 			if (conns[j])
 				found += __twheel_conn_cancel(ctx, conns[j],
-							      BIT(TWHEEL_KIND_IDLE));
+							      BIT(TWHEEL_KIND_IDLE),
+							      &tally);
 		}
 		__twheel_cpu_schedule(ctx);
 		spin_unlock(&ctx->wqh.lock);
+		twheel_ctx_tally_cancels(ctx, &tally);
 		t[2] = twheel_kbench_ns();
 		twheel_kbench_reap(ctx, &t[3]);
 		t[4] = twheel_kbench_ns();
@@ -989,7 +1007,7 @@ static void twheel_kbench_probes(struct twheel_kbench *b)
 				break;
 		}
 		while (j--) {
-			twheel_conn_release(ctx, objs[j]);
+			twheel_conn_release(objs[j]);
 			twheel_conn_give(ctx, objs[j]);
 		}
 	}
@@ -1008,6 +1026,22 @@ static void twheel_kbench_probes(struct twheel_kbench *b)
 	}
 	twheel_kbench_stop(&t);
 	pr_info("twheel_kbench: probe zero_conn_ps=%llu\n",
+		twheel_kbench_ps(&t, 1000000));
+
+	/* One of the module's per-CPU counters, and one atomic counter. */
+	twheel_kbench_start(&t);
+	for (i = 0; i < 1000000; i++)
+		twheel_counter_inc(TWHEEL_CTR_ARMS);
+	twheel_kbench_stop(&t);
+	twheel_counter_add(TWHEEL_CTR_ARMS, -1000000);
+	pr_info("twheel_kbench: probe counter_ps=%llu\n",
+		twheel_kbench_ps(&t, 1000000));
+	twheel_kbench_start(&t);
+	for (i = 0; i < 1000000; i++)
+		atomic_long_inc(&twheel_nr_timers);
+	twheel_kbench_stop(&t);
+	atomic_long_sub(1000000, &twheel_nr_timers);
+	pr_info("twheel_kbench: probe atomic_ps=%llu\n",
 		twheel_kbench_ps(&t, 1000000));
 
 	pr_info("twheel_kbench: probe warm_line_ps=%llu\n",

@@ -119,18 +119,21 @@ void twheel_user_close(struct twheel_user *user)
 }
 
 /**
- * twheel_user_charge() - count one more timer of a user
+ * twheel_user_charge() - count more timers of a user
  * @user: the user
+ * @nr: how many
  * @unlimited: the file is exempt from the limits per user
  *
  * Context: any.
- * Return: false, counting nothing, if it is over ``max_user_timers``.
+ * Return: false, counting nothing, if they would be over
+ * ``max_user_timers``.
  */
-bool twheel_user_charge(struct twheel_user *user, bool unlimited)
+bool twheel_user_charge(struct twheel_user *user, unsigned long nr,
+			bool unlimited)
 {
-	if (atomic_long_inc_return(&user->timers) >
+	if (atomic_long_add_return(nr, &user->timers) >
 	    READ_ONCE(twheel_max_user_timers) && !unlimited) {
-		atomic_long_dec(&user->timers);
+		atomic_long_sub(nr, &user->timers);
 		return false;
 	}
 	return true;

@@ -34,7 +34,8 @@ extern unsigned int twheel_max_user_files;
 
 struct twheel_user *twheel_user_open(kuid_t uid, bool unlimited);
 void twheel_user_close(struct twheel_user *user);
-bool twheel_user_charge(struct twheel_user *user, bool unlimited);
+bool twheel_user_charge(struct twheel_user *user, unsigned long nr,
+			bool unlimited);
 void twheel_user_uncharge(struct twheel_user *user, unsigned long nr);
 void twheel_users_debugfs_init(struct dentry *dir);
 

@@ -331,6 +331,11 @@ static inline long atomic_long_inc_return(atomic_long_t *v)
 	return ++v->counter;
 }
 
+static inline long atomic_long_add_return(long i, atomic_long_t *v)
+{
+	return v->counter += i;
+}
+
 static inline void atomic_long_dec(atomic_long_t *v)
 {
 	v->counter--;
