@@ -29,7 +29,13 @@
  * table fills up, and a halving started at N entries N / 2 operations later,
  * before the entries can run out; so no call ever rehashes the whole table:
  * at a million connections that would be a million cache misses in one
- * ioctl.
+ * ioctl. Each entry moved is still one cache miss in a large table (its
+ * new bucket is not: the buckets of old bucket i are 2i and 2i + 1, or
+ * i / 2, next to the last ones written), so a call that moves buckets
+ * warms the first entries of those it will move %TWHEEL_TABLE_AHEAD calls
+ * later: their misses overlap with the work in between instead of
+ * stalling the move (make bench-kernel: the insertions of a first arm of
+ * a million timers took about half as long).
  *
  * **Batches.** A file with many connections (%TWHEEL_LOOKUP_BULK_MIN) looks
  * up a batch's chunk of ids at once (twheel_table_lookup_bulk()): every
@@ -100,6 +106,16 @@ static void twheel_table_migrate(struct twheel_table *table)
 			     TWHEEL_TABLE_MIGRATE : TWHEEL_TABLE_MIGRATE_SHRINK;
 	unsigned long end = min(table->migrated + step,
 				1UL << table->old_bits);
+
+	if (table->old_bits >= TWHEEL_TABLE_PREFETCH_BITS) {
+		unsigned long i, ahead = min(end + TWHEEL_TABLE_AHEAD * step,
+					     1UL << table->old_bits);
+
+		for (i = ahead - min(ahead, step); i < ahead; i++) {
+			if (table->old[i])
+				prefetch(table->old[i]);
+		}
+	}
 
 	for (; table->migrated < end; table->migrated++) {
 		struct twheel_table_node *node = table->old[table->migrated];

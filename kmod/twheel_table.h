@@ -17,6 +17,14 @@
  */
 #define TWHEEL_TABLE_MIGRATE		4
 #define TWHEEL_TABLE_MIGRATE_SHRINK	16
+/*
+ * From an old table of 2^13 buckets up, where the entries moved are no
+ * longer in a core's L2 cache, each insert or remove that moves buckets
+ * also warms the entries of the buckets it will move %TWHEEL_TABLE_AHEAD
+ * calls later.
+ */
+#define TWHEEL_TABLE_PREFETCH_BITS	13
+#define TWHEEL_TABLE_AHEAD		4
 
 /**
  * struct twheel_table_node - an entry of a &struct twheel_table
