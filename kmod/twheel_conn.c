@@ -373,6 +373,40 @@ void twheel_conn_lookup_bulk(struct twheel_ctx *ctx, unsigned int n,
 }
 
 /**
+ * twheel_conn_find_bulk() - the connections of a chunk's arm ids, and where
+ *	the missing ones go
+ * @ctx: the file, with many connections (twheel_conn_many())
+ * @n: how many ids
+ * @id: the first id; the next one is @stride bytes on
+ * @stride: bytes from one id to the next
+ * @conns: out: the connection of each id, NULL where there is none
+ * @links: out: where each id is, or would go, in the table
+ *
+ * Looks the ids up at once, as twheel_conn_lookup_bulk() does, for
+ * twheel_conn_get() to create the missing ones without looking them up
+ * again while the table's generation stays the same.
+ *
+ * Context: process context, @ctx->mutex held.
+ * Return: the table's generation.
+ */
+unsigned long twheel_conn_find_bulk(struct twheel_ctx *ctx, unsigned int n,
+				    const u64 *id, size_t stride,
+				    struct twheel_conn **conns,
+				    struct twheel_table_node ***links)
+{
+	unsigned int i;
+
+	lockdep_assert_held(&ctx->mutex);
+
+	twheel_table_lookup_bulk_link(&ctx->conns, n, id, stride, links);
+	for (i = 0; i < n; i++)
+		conns[i] = *links[i] ? container_of(*links[i],
+						    struct twheel_conn, node) :
+				       NULL;
+	return ctx->conns.gen;
+}
+
+/**
  * __twheel_conn_prefetch_unlink() - warm the wheel neighbours a chunk writes
  * @ctx: the file
  * @n: how many connections
@@ -404,26 +438,33 @@ void __twheel_conn_prefetch_unlink(struct twheel_ctx *ctx, unsigned int n,
  * twheel_conn_get() - the connection of an id, created if there is none
  * @ctx: the file
  * @id: the connection id
+ * @link: NULL, or where twheel_conn_find_bulk() found @id would go, the
+ *	table's generation unchanged since
  * @tally: the chunk's tally, whose @created counts the connection if new
  * @err: out: -ENOMEM if there was none and none could be allocated
  *
  * A new connection is marked fresh: the chunk that created it gives it
  * back with __twheel_conn_settle() unless it armed a kind. It goes at the
- * end of the chain the lookup walked, which is not walked again.
+ * end of the chain the lookup walked, which is not walked again; with
+ * @link, the lookup goes on from there (the chunk may have added entries
+ * after it, @id among them).
  *
  * Context: process context, @ctx->mutex held.
  * Return: the connection, or NULL.
  */
 struct twheel_conn *twheel_conn_get(struct twheel_ctx *ctx, u64 id,
+				    struct twheel_table_node **link,
 				    struct twheel_tally *tally, int *err)
 {
-	struct twheel_table_node **link;
 	struct twheel_conn *conn;
 	size_t before;
 
 	lockdep_assert_held(&ctx->mutex);
 
-	link = twheel_table_lookup_link(&ctx->conns, id);
+	if (link)
+		link = twheel_table_lookup_from(link, id);
+	else
+		link = twheel_table_lookup_link(&ctx->conns, id);
 	if (*link)
 		return container_of(*link, struct twheel_conn, node);
 

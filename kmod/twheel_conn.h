@@ -137,7 +137,12 @@ bool twheel_conn_many(const struct twheel_ctx *ctx);
 void twheel_conn_lookup_bulk(struct twheel_ctx *ctx, unsigned int n,
 			     const u64 *id, size_t stride,
 			     struct twheel_conn **conns);
+unsigned long twheel_conn_find_bulk(struct twheel_ctx *ctx, unsigned int n,
+				    const u64 *id, size_t stride,
+				    struct twheel_conn **conns,
+				    struct twheel_table_node ***links);
 struct twheel_conn *twheel_conn_get(struct twheel_ctx *ctx, u64 id,
+				    struct twheel_table_node **link,
 				    struct twheel_tally *tally, int *err);
 unsigned int __twheel_conn_room(const struct twheel_conn *conn);
 struct twheel_slot *__twheel_conn_grow(struct twheel_conn *conn,

@@ -121,25 +121,29 @@ static unsigned int twheel_ctx_arm_find(struct twheel_ctx *ctx,
 					struct twheel_tally *tally, int *err)
 {
 	const struct twheel_arm *arms = ctx->chunk.arm;
+	struct twheel_table_node ***links = ctx->chunk.links;
 	struct twheel_conn **conns = ctx->chunk.conns;
+	unsigned long gen = 0;
 	unsigned int i;
 	bool bulk;
 
 	lockdep_assert_held(&ctx->mutex);
 
 	/*
-	 * With many connections, look the chunk's up at once; with few,
-	 * twheel_conn_get() alone, without a lookup first for the new ones.
+	 * With many connections, look the chunk's up at once, and create the
+	 * new ones where the lookup ended while no resize moved them; with
+	 * few, twheel_conn_get() alone.
 	 */
 	bulk = twheel_conn_many(ctx);
 	if (bulk)
-		twheel_conn_lookup_bulk(ctx, n, &arms[0].conn_id,
-					sizeof(*arms), conns);
+		gen = twheel_conn_find_bulk(ctx, n, &arms[0].conn_id,
+					    sizeof(*arms), conns, links);
 	for (i = 0; i < n; i++) {
 		/* Not found yet: new, or created by an earlier entry. */
 		if (!bulk || !conns[i])
-			conns[i] = twheel_conn_get(ctx, arms[i].conn_id, tally,
-						   err);
+			conns[i] = twheel_conn_get(ctx, arms[i].conn_id,
+						   bulk && gen == ctx->conns.gen ?
+						   links[i] : NULL, tally, err);
 		if (!conns[i])
 			break;
 		/* Read by a shrink under the spinlock: a whole store. */

@@ -47,6 +47,7 @@ struct twheel_ctx_stats {
  * @cancel: the entries of a cancel batch
  * @conn_id: the entries of a cancel-connection batch
  * @nodes: the table entry of each entry, before it is known as a connection
+ * @links: for arm entries, where each entry's id is or would go in the table
  * @conns: the connection of each entry, NULL where there is none
  * @deadline: per arm entry, its deadline (twheel_cmd_prep())
  * @tick: per arm entry, the tick of its deadline (twheel_cmd_prep())
@@ -61,7 +62,10 @@ struct twheel_chunk {
 		struct twheel_cancel cancel[TWHEEL_BATCH_CHUNK];
 		u64 conn_id[TWHEEL_BATCH_CHUNK];
 	};
-	struct twheel_table_node *nodes[TWHEEL_BATCH_CHUNK];
+	union {
+		struct twheel_table_node *nodes[TWHEEL_BATCH_CHUNK];
+		struct twheel_table_node **links[TWHEEL_BATCH_CHUNK];
+	};
 	struct twheel_conn *conns[TWHEEL_BATCH_CHUNK];
 	u64 deadline[TWHEEL_BATCH_CHUNK];
 	u64 tick[TWHEEL_BATCH_CHUNK];

@@ -403,27 +403,34 @@ static void twheel_kbench_steps_report(const struct twheel_kbench *b,
 /*
  * twheel_ctx_arm_find() in steps, clock reads in @t: the chunk's lookups
  * at once (with many connections), each entry's own lookup
- * (twheel_conn_get()'s), the new connections' allocation and their
- * insertion into the table. twheel_conn_get() takes these steps entry by
- * entry, and inserts where its lookup ended; the chunk's ids are distinct,
- * so here each step can take the whole chunk, and the insertion looks its
- * chain up again. Returns how many entries have their connection.
+ * (twheel_conn_get()'s: with many connections, on from where the chunk's
+ * lookup ended), the new connections' allocation and their insertion into
+ * the table. twheel_conn_get() takes these steps entry by entry, and
+ * inserts where its lookup ended (with many connections, after a resize
+ * moved buckets, it looks the rest of the chunk up from the start); the
+ * chunk's ids are distinct, so here each step can take the whole chunk,
+ * and the insertion looks its chain up again. Returns how many entries
+ * have their connection.
  */
 static unsigned int twheel_kbench_arm_find(struct twheel_ctx *ctx,
 					   unsigned int n,
 					   struct twheel_tally *tally, u64 *t)
 {
 	const struct twheel_arm *arms = ctx->chunk.arm;
+	struct twheel_table_node ***links = ctx->chunk.links;
 	struct twheel_conn **conns = ctx->chunk.conns;
 	bool bulk = twheel_conn_many(ctx), fresh[TWHEEL_BATCH_CHUNK];
 	unsigned int i;
 
 	if (bulk)
-		twheel_conn_lookup_bulk(ctx, n, &arms[0].conn_id, sizeof(*arms),
-					conns);
+		twheel_conn_find_bulk(ctx, n, &arms[0].conn_id, sizeof(*arms),
+				      conns, links);
 	t[0] = twheel_kbench_ns();
 	for (i = 0; i < n; i++) {
-		if (!bulk || !conns[i])
+		if (!bulk)
+			conns[i] = twheel_conn_lookup(ctx, arms[i].conn_id);
+		else if (!conns[i] &&
+			 *twheel_table_lookup_from(links[i], arms[i].conn_id))
 			conns[i] = twheel_conn_lookup(ctx, arms[i].conn_id);
 	}
 	t[1] = twheel_kbench_ns();

@@ -117,6 +117,7 @@ static void twheel_table_migrate(struct twheel_table *table)
 		}
 	}
 
+	table->gen++;
 	for (; table->migrated < end; table->migrated++) {
 		struct twheel_table_node *node = table->old[table->migrated];
 
@@ -222,6 +223,25 @@ struct twheel_table_node **twheel_table_lookup_link(struct twheel_table *table,
 	struct twheel_table_node **link;
 
 	link = twheel_table_chain(table, twheel_table_hash(table, key));
+	return twheel_table_lookup_from(link, key);
+}
+
+/**
+ * twheel_table_lookup_from() - go on looking a key up from a link
+ * @link: a link of the chain of @key: one twheel_table_lookup_link() or
+ *	twheel_table_lookup_bulk_link() returned for it, with &twheel_table.gen
+ *	unchanged since
+ * @key: the key
+ *
+ * For a caller that looked a key up, added other entries since (which may
+ * have gone after that link), and now adds the key if it is still not
+ * there.
+ *
+ * Return: as twheel_table_lookup_link().
+ */
+struct twheel_table_node **twheel_table_lookup_from(struct twheel_table_node **link,
+						    u64 key)
+{
 	while (*link && (*link)->key != key)
 		link = &(*link)->next;
 	return link;
@@ -275,6 +295,36 @@ static void twheel_table_added(struct twheel_table *table)
 	else if (table->nr > 1UL << table->bits &&
 		 table->bits < TWHEEL_TABLE_MAX_BITS)
 		twheel_table_try_resize(table, table->bits + 1);
+}
+
+/**
+ * twheel_table_lookup_bulk_link() - find the entries of many keys, or where
+ *	they would go
+ * @table: the table
+ * @n: keys
+ * @key: the first key; key i is @stride bytes after key i - 1
+ * @stride: bytes from one key to the next
+ * @links: what twheel_table_lookup_link() would return for each key
+ *
+ * twheel_table_lookup_bulk() for a caller that adds the keys it does not
+ * find (twheel_table_lookup_from(), twheel_table_insert_link()).
+ */
+void twheel_table_lookup_bulk_link(struct twheel_table *table, unsigned int n,
+				   const u64 *key, size_t stride,
+				   struct twheel_table_node ***links)
+{
+	const u64 *k;
+	unsigned int i;
+
+	for (i = 0, k = key; i < n; i++, k = twheel_table_next_key(k, stride)) {
+		links[i] = twheel_table_chain(table,
+					      twheel_table_hash(table, *k));
+		prefetch(links[i]);
+	}
+	for (i = 0; i < n; i++)
+		prefetch(*links[i]);
+	for (i = 0, k = key; i < n; i++, k = twheel_table_next_key(k, stride))
+		links[i] = twheel_table_lookup_from(links[i], *k);
 }
 
 /**
@@ -335,6 +385,7 @@ void twheel_table_remove(struct twheel_table *table,
 	*link = node->next;
 	node->next = NULL;
 	table->nr--;
+	table->gen++;
 
 	if (table->old)
 		twheel_table_migrate(table);

@@ -43,6 +43,8 @@ struct twheel_table_node {
  * @migrated: buckets of @old already moved (those below this index)
  * @nr: entries
  * @backoff: after a failed resize, resizes to skip before trying again
+ * @gen: changes whenever an entry leaves its chain (a remove, a resize
+ *	moving buckets): the links a lookup returned before may be stale
  * @seed: per-table secret, mixed into every hash
  * @bytes: memory held by @buckets and @old
  * @bits: log2 of the number of buckets
@@ -56,6 +58,7 @@ struct twheel_table {
 	unsigned long migrated;
 	unsigned long nr;
 	unsigned long backoff;
+	unsigned long gen;
 	u64 seed;
 	size_t bytes;
 	u8 bits;
@@ -76,6 +79,11 @@ void twheel_table_lookup_bulk(const struct twheel_table *table,
 			      struct twheel_table_node **nodes);
 struct twheel_table_node **twheel_table_lookup_link(struct twheel_table *table,
 						    u64 key);
+struct twheel_table_node **twheel_table_lookup_from(struct twheel_table_node **link,
+						    u64 key);
+void twheel_table_lookup_bulk_link(struct twheel_table *table, unsigned int n,
+				   const u64 *key, size_t stride,
+				   struct twheel_table_node ***links);
 void twheel_table_insert(struct twheel_table *table,
 			 struct twheel_table_node *node);
 void twheel_table_insert_link(struct twheel_table *table,
