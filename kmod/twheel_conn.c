@@ -317,6 +317,19 @@ static void twheel_conn_table_account(struct twheel_ctx *ctx, size_t before)
 				   (long)ctx->conns.bytes - (long)before);
 }
 
+/*
+ * A lookup read the line of a connection that holds its id; the chunk's
+ * work also reads its timer's links and its masks and slot, which may be
+ * on the line before or after (96 bytes span two lines). Warming both now
+ * overlaps their misses, before __twheel_conn_prefetch_unlink() follows
+ * the timer's links.
+ */
+static void twheel_conn_prefetch(struct twheel_conn *conn)
+{
+	prefetchw(&conn->timer);
+	prefetchw(&conn->armed);
+}
+
 static struct twheel_conn *twheel_conn_lookup(struct twheel_ctx *ctx, u64 id)
 {
 	struct twheel_table_node *node = twheel_table_lookup(&ctx->conns, id);
@@ -367,9 +380,12 @@ void twheel_conn_lookup_bulk(struct twheel_ctx *ctx, unsigned int n,
 		return;
 	}
 	twheel_table_lookup_bulk(&ctx->conns, n, id, stride, nodes);
-	for (i = 0; i < n; i++)
+	for (i = 0; i < n; i++) {
 		conns[i] = nodes[i] ? container_of(nodes[i], struct twheel_conn,
 						   node) : NULL;
+		if (conns[i])
+			twheel_conn_prefetch(conns[i]);
+	}
 }
 
 /**
@@ -399,10 +415,13 @@ unsigned long twheel_conn_find_bulk(struct twheel_ctx *ctx, unsigned int n,
 	lockdep_assert_held(&ctx->mutex);
 
 	twheel_table_lookup_bulk_link(&ctx->conns, n, id, stride, links);
-	for (i = 0; i < n; i++)
+	for (i = 0; i < n; i++) {
 		conns[i] = *links[i] ? container_of(*links[i],
 						    struct twheel_conn, node) :
 				       NULL;
+		if (conns[i])
+			twheel_conn_prefetch(conns[i]);
+	}
 	return ctx->conns.gen;
 }
 
