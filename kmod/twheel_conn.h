@@ -83,8 +83,9 @@ struct twheel_slot {
  * MsQuic/ngtcp2 model): re-arming a kind for a later time costs no wheel
  * operation, the timer simply fires early for nothing and is queued again
  * for the new earliest deadline. With one kind in use a connection takes
- * one object from the connection cache and no other allocation; with more,
- * an array of slots that shrinks again when kinds leave.
+ * its place in a block of its file (&struct twheel_conn_block) and no
+ * other allocation; with more, an array of slots that shrinks again when
+ * kinds leave.
  */
 struct twheel_conn {
 	struct twheel_timer timer;

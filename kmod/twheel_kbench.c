@@ -93,7 +93,6 @@ static void twheel_kbench_stop(struct twheel_kbench_time *t)
 	t->cpu = t->cpu ? twheel_kbench_cpu_ns() - t->cpu : 0;
 }
 
-
 #include "twheel_cmd.c"
 #include "twheel_conn.c"
 #include "twheel_counters.c"

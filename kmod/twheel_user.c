@@ -22,9 +22,10 @@
  * with %CAP_SYS_RESOURCE is exempt from both, and counted all the same. The
  * system-wide cap ``max_timers`` stays, as a backstop that no user can
  * reach alone with the defaults (``max_user_timers`` is a quarter of it).
- * Connections exist only while they hold a timer or an event (plus the few
- * spares a file keeps), so the timer limit bounds them too; they are
- * counted so that an administrator can see them.
+ * Connections exist only while they hold a timer or an event (the blocks
+ * they come from, Documentation/device.rst, may keep their places a
+ * while), so the timer limit bounds them too; they are counted so that an
+ * administrator can see them.
  *
  * A timer counts against its file's user from the moment it is armed until
  * it is cancelled, its event is read or the file is closed, whichever
