@@ -18,24 +18,25 @@
  * seed, and even then slow down only the file that chose them.
  *
  * **Resizing without a pause.** The table doubles when it holds more entries
- * than buckets and halves when it is less than one-eighth full, never below
+ * than buckets (quadruples while it has fewer than 2^%TWHEEL_TABLE_QUAD_BITS
+ * buckets) and halves when it is less than one-eighth full, never below
  * %TWHEEL_TABLE_MIN_BITS. Resizing allocates the new bucket array and then
  * moves the old one over a few buckets at a time (%TWHEEL_TABLE_MIGRATE while
  * growing, %TWHEEL_TABLE_MIGRATE_SHRINK, mostly empty, while shrinking), on
  * every insert and remove that follows. Meanwhile a key lives in the old table if
  * its old bucket has not been moved yet, in the new one otherwise, so every
- * lookup still walks exactly one chain. A doubling started at N entries is
+ * lookup still walks exactly one chain. A growth started at N entries is
  * finished N / %TWHEEL_TABLE_MIGRATE inserts later, long before the new
  * table fills up, and a halving started at N entries N / 2 operations later,
  * before the entries can run out; so no call ever rehashes the whole table:
  * at a million connections that would be a million cache misses in one
  * ioctl. Each entry moved is still one cache miss in a large table (its
- * new bucket is not: the buckets of old bucket i are 2i and 2i + 1, or
- * i / 2, next to the last ones written), so a call that moves buckets
- * warms the first entries of those it will move %TWHEEL_TABLE_AHEAD calls
- * later: their misses overlap with the work in between instead of
- * stalling the move (make bench-kernel: the insertions of a first arm of
- * a million timers took about half as long).
+ * new bucket is not: the buckets of old bucket i are 2i and 2i + 1 (4i to
+ * 4i + 3), or i / 2, next to the last ones written), so a call that moves
+ * buckets warms the first entries of those it will move
+ * %TWHEEL_TABLE_AHEAD calls later: their misses overlap with the work in
+ * between instead of stalling the move (make bench-kernel: the insertions
+ * of a first arm of a million timers took about half as long).
  *
  * **Batches.** A file with many connections (%TWHEEL_LOOKUP_BULK_MIN) looks
  * up a batch's chunk of ids at once (twheel_table_lookup_bulk()): every
@@ -294,7 +295,9 @@ static void twheel_table_added(struct twheel_table *table)
 		twheel_table_migrate(table);
 	else if (table->nr > 1UL << table->bits &&
 		 table->bits < TWHEEL_TABLE_MAX_BITS)
-		twheel_table_try_resize(table, table->bits + 1);
+		twheel_table_try_resize(table, table->bits +
+					(table->bits < TWHEEL_TABLE_QUAD_BITS ?
+					 2 : 1));
 }
 
 /**
