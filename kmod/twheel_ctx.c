@@ -98,7 +98,11 @@ void twheel_ctx_uncharge(struct twheel_ctx *ctx, unsigned long nr)
 	twheel_user_uncharge(ctx->user, nr);
 }
 
-/* Adds a chunk's cancels to the counters and gives back their timers. */
+/*
+ * Adds a chunk's cancels to the counters and gives back their timers, in
+ * the lock hold that cancelled them: the gauges then move with the file's
+ * state, as the expiry thread's do.
+ */
 static void twheel_ctx_tally_cancels(struct twheel_ctx *ctx,
 				     const struct twheel_tally *tally)
 {
@@ -226,7 +230,10 @@ static void __twheel_ctx_arm_charge(struct twheel_ctx *ctx, unsigned int n,
 		tally->charged = nr;
 }
 
-/* Adds a chunk's arms to the counters and gives back what it did not use. */
+/*
+ * Adds a chunk's arms to the counters and gives back what it did not use,
+ * in the lock hold that armed them.
+ */
 static void twheel_ctx_tally_arms(struct twheel_ctx *ctx,
 				  const struct twheel_tally *tally,
 				  struct twheel_batch_res *res)
@@ -310,8 +317,8 @@ void twheel_ctx_arm(struct twheel_ctx *ctx, unsigned int n,
 	spin_lock(&ctx->wqh.lock);
 	applied = __twheel_ctx_arm_apply(ctx, nr_ready, nr_found, &tally,
 					 &err);
-	spin_unlock(&ctx->wqh.lock);
 	twheel_ctx_tally_arms(ctx, &tally, res);
+	spin_unlock(&ctx->wqh.lock);
 	res->applied += applied;
 	if (applied < n)
 		res->error = err;
@@ -349,8 +356,8 @@ void twheel_ctx_cancel(struct twheel_ctx *ctx, unsigned int n,
 	}
 	res->applied += n;
 	__twheel_cpu_schedule(ctx);
-	spin_unlock(&ctx->wqh.lock);
 	twheel_ctx_tally_cancels(ctx, &tally);
+	spin_unlock(&ctx->wqh.lock);
 }
 
 /**
@@ -381,8 +388,8 @@ void twheel_ctx_cancel_conn(struct twheel_ctx *ctx, unsigned int n,
 	}
 	res->applied += n;
 	__twheel_cpu_schedule(ctx);
-	spin_unlock(&ctx->wqh.lock);
 	twheel_ctx_tally_cancels(ctx, &tally);
+	spin_unlock(&ctx->wqh.lock);
 }
 
 /*

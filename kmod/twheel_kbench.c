@@ -539,8 +539,8 @@ static int twheel_kbench_arm_steps(struct twheel_kbench *b)
 		spin_lock(&ctx->wqh.lock);
 		applied = __twheel_ctx_arm_apply(ctx, nr_ready, nr_found,
 						 &tally, &err);
-		spin_unlock(&ctx->wqh.lock);
 		twheel_ctx_tally_arms(ctx, &tally, &res);
+		spin_unlock(&ctx->wqh.lock);
 		t[7] = twheel_kbench_ns();
 		twheel_conn_reap(ctx);
 		t[8] = twheel_kbench_ns();
@@ -604,8 +604,8 @@ static unsigned int twheel_kbench_cancel_steps(struct twheel_ctx *ctx,
 							      &tally);
 		}
 		__twheel_cpu_schedule(ctx);
-		spin_unlock(&ctx->wqh.lock);
 		twheel_ctx_tally_cancels(ctx, &tally);
+		spin_unlock(&ctx->wqh.lock);
 		t[2] = twheel_kbench_ns();
 		twheel_kbench_reap(ctx, &t[3]);
 		t[4] = twheel_kbench_ns();
