@@ -52,12 +52,9 @@ static int __init twheel_init(void)
 	ret = twheel_counters_init();
 	if (ret)
 		goto err;
-	ret = twheel_conn_cache_init();
-	if (ret)
-		goto err_stats;
 	ret = twheel_cpu_init();
 	if (ret)
-		goto err_cache;
+		goto err_stats;
 	ret = twheel_ring_init();
 	if (ret)
 		goto err_cpu;
@@ -70,8 +67,6 @@ err_ring:
 	twheel_ring_exit();
 err_cpu:
 	twheel_cpu_exit();
-err_cache:
-	twheel_conn_cache_exit();
 err_stats:
 	twheel_counters_exit();
 err:
@@ -83,7 +78,6 @@ static void __exit twheel_exit(void)
 	misc_deregister(&twheel_miscdev);
 	twheel_ring_exit();
 	twheel_cpu_exit();
-	twheel_conn_cache_exit();
 	twheel_counters_exit();
 }
 

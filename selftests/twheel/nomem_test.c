@@ -55,9 +55,9 @@ static void failing(struct __test_metadata *_metadata, int fail_fd, int on)
 }
 
 /*
- * A file keeps up to 64 connections allocated ahead (or freed) as spares,
- * so a batch of more new connections than that must reach one that needs
- * memory.
+ * A file allocates its connections in blocks of 42 (and keeps one empty
+ * block), so a batch of more new connections than 64 must reach one that
+ * needs memory.
  */
 #define NEW_CONNS	200
 
@@ -88,7 +88,7 @@ TEST_F(nomem, a_new_connection_that_cannot_be_allocated_is_enomem_at_its_entry)
 	failing(_metadata, self->fail_fd, 0);
 	ASSERT_LE(3, ret);
 	made = ret - 3;
-	EXPECT_GE(64, made) TH_LOG("more new connections than spares without memory");
+	EXPECT_GE(64, made) TH_LOG("more new connections than a block holds without memory");
 	EXPECT_EQ(-ENOMEM, b.error);
 	EXPECT_EQ(3, b.found);
 	ASSERT_EQ(0, tw_stats(self->fd, &st));
