@@ -146,7 +146,8 @@ static int timers_left(void)
 
 int main(void)
 {
-	struct epoll_event ee = { .events = EPOLLIN };
+	/* EPOLLRDBAND: events in the shared event ring, if it has one. */
+	struct epoll_event ee = { .events = EPOLLIN | EPOLLRDBAND };
 	unsigned int next = 0, i;
 	struct twheel *tw;
 	uint64_t start = now_ns();

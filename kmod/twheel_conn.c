@@ -28,19 +28,22 @@
  * quota counts both: a file that does not read cannot arm more, nothing is
  * dropped.
  *
- * **Memory.** A connection with one kind in use is one object from a
- * %SLAB_ACCOUNT cache, plus its share of the table (Documentation/device.rst
- * has the sizes). Its second kind moves its slots to an array sized for 2,
- * 4, 8 or 16 kinds; when kinds leave (cancelled, or read) and at most a
- * quarter of the array is in use, the slots move to a smaller array or,
- * for one, back inline, so that a timer's cost does not depend on how
- * many kinds its connection once had. New connections
- * are allocated in bulk, as many as the rest of the chunk may need (at
- * least %TWHEEL_SPARE_MIN), and up to %TWHEEL_BATCH_CHUNK allocated or
- * freed ones are kept as spares for the next: one slab call, and one
- * memory-cgroup charge, per chunk instead of one per connection. So an arm
- * fails with -ENOMEM only when it needs a connection and the file has no
- * spare left. A connection with nothing armed or fired is put on
+ * **Memory.** A connection with one kind in use is 96 bytes of a block of
+ * %TWHEEL_CONN_PER_BLOCK that its file allocates (4 KiB, charged to the
+ * memory cgroup once for the whole block), plus its share of the table
+ * (Documentation/device.rst has the sizes). Its second kind moves its
+ * slots to an array sized for 2, 4, 8 or 16 kinds; when kinds leave
+ * (cancelled, or read) and at most a quarter of the array is in use, the
+ * slots move to a smaller array or, for one, back inline, so that a
+ * timer's cost does not depend on how many kinds its connection once had.
+ * New connections take the first free one of the blocks that have one, so
+ * blocks fill before another is allocated; a block whose last connection
+ * is freed is freed too, but for one empty block the file keeps for the
+ * next ones. So an arm fails with -ENOMEM only when it needs a connection,
+ * every block is full and a new one cannot be allocated. Blocks are not
+ * compacted: a file whose connections were created together and then
+ * mostly freed, one here and there, keeps the blocks the rest are in.
+ * A connection with nothing armed or fired is put on
  * the file's dead list by whoever emptied it (the thread never does: it
  * only fires timers) and freed by whoever next holds the file's mutex: the
  * ioctl that emptied it, or the read() that did if the mutex is free.
@@ -57,25 +60,12 @@
 #include "twheel_ctx.h"
 #include "twheel_trace.h"
 
-/* Connections allocated at least by one kmem_cache_alloc_bulk() call. */
-#define TWHEEL_SPARE_MIN	8
-
-/* Connections freed with one kmem_cache_free_bulk() call. */
-#define TWHEEL_REAP_BATCH	16
-
 /*
  * Connections from which a file looks up a chunk's ids at once: enough of
  * them, with their table, to fall out of a core's L2 cache
  * (twheel_table.c).
  */
 #define TWHEEL_LOOKUP_BULK_MIN	8192
-
-#ifndef TWHEEL_CONN_CACHE_NAME
-/* A hook for the KUnit suite, whose cache must not share the module's name. */
-#define TWHEEL_CONN_CACHE_NAME	"twheel_conn"
-#endif
-
-static struct kmem_cache *twheel_conn_cache;
 
 static inline unsigned int twheel_conn_capacity(const struct twheel_conn *conn)
 {
@@ -205,26 +195,89 @@ static void __twheel_conn_shrink(struct twheel_conn *conn)
 	kfree(__twheel_conn_move(conn, slots, cap));
 }
 
-static struct twheel_conn *twheel_conn_alloc(struct twheel_ctx *ctx, u64 id,
-					     unsigned int hint)
+/* The block that holds @conn: blocks are aligned to their size. */
+static struct twheel_conn_block *twheel_conn_block(struct twheel_conn *conn)
 {
-	struct twheel_conn *conn;
+	return (struct twheel_conn_block *)((unsigned long)conn &
+					    ~(TWHEEL_CONN_BLOCK_SIZE - 1UL));
+}
 
-	if (!ctx->nr_spare) {
-		/* Even one entry at a time pays one slab call per eight. */
-		unsigned int nr = clamp_t(unsigned int, hint, TWHEEL_SPARE_MIN,
-					  ARRAY_SIZE(ctx->spare));
-		int got = kmem_cache_alloc_bulk(twheel_conn_cache,
-						GFP_KERNEL_ACCOUNT, nr,
-						(void **)ctx->spare);
+static struct twheel_conn *twheel_block_conns(struct twheel_conn_block *block)
+{
+	return (struct twheel_conn *)((char *)block + TWHEEL_CONN_BLOCK_HDR);
+}
 
-		if (!got)
+/*
+ * A free connection from the file's blocks, from a new block if none has
+ * one: one allocation and one memory-cgroup charge per
+ * %TWHEEL_CONN_PER_BLOCK connections.
+ */
+static struct twheel_conn *twheel_conn_take(struct twheel_ctx *ctx)
+{
+	struct twheel_conn_block *block;
+	unsigned int i;
+
+	BUILD_BUG_ON(sizeof(struct twheel_conn) > 96);
+	BUILD_BUG_ON(sizeof(*block) > TWHEEL_CONN_BLOCK_HDR);
+	BUILD_BUG_ON(TWHEEL_CONN_PER_BLOCK > 64);
+
+	block = list_first_entry_or_null(&ctx->conn_partial,
+					 struct twheel_conn_block, partial);
+	if (!block) {
+		/* A power-of-two kmalloc() is aligned to its size. */
+		block = kmalloc(TWHEEL_CONN_BLOCK_SIZE, ctx->gfp);
+		if (!block)
 			return NULL;
-		ctx->nr_spare = got;
+		block->free = TWHEEL_CONN_BLOCK_FREE;
+		list_add(&block->all, &ctx->conn_blocks);
+		list_add(&block->partial, &ctx->conn_partial);
+		ctx->nr_empty_blocks++;
 		twheel_counter_add(TWHEEL_CTR_MEMORY_BYTES,
-				   (long)got * sizeof(*conn));
+				   TWHEEL_CONN_BLOCK_SIZE);
 	}
-	conn = ctx->spare[--ctx->nr_spare];
+	if (block->free == TWHEEL_CONN_BLOCK_FREE)
+		ctx->nr_empty_blocks--;
+	i = __ffs64(block->free);
+	block->free &= ~BIT_ULL(i);
+	if (!block->free)
+		list_del(&block->partial);
+	return &twheel_block_conns(block)[i];
+}
+
+/*
+ * Gives @conn back to its block. A block left empty is freed if the file
+ * keeps another empty one already: one is kept, so that a file that
+ * creates and frees a few connections at a time does not allocate a block
+ * for each; it goes last, so that new connections fill the blocks in use
+ * first.
+ */
+static void twheel_conn_give(struct twheel_ctx *ctx, struct twheel_conn *conn)
+{
+	struct twheel_conn_block *block = twheel_conn_block(conn);
+
+	if (!block->free)
+		list_add(&block->partial, &ctx->conn_partial);
+	block->free |= BIT_ULL(conn - twheel_block_conns(block));
+	if (block->free != TWHEEL_CONN_BLOCK_FREE)
+		return;
+	if (ctx->nr_empty_blocks) {
+		list_del(&block->partial);
+		list_del(&block->all);
+		kfree(block);
+		twheel_counter_add(TWHEEL_CTR_MEMORY_BYTES,
+				   -TWHEEL_CONN_BLOCK_SIZE);
+		return;
+	}
+	ctx->nr_empty_blocks++;
+	list_move_tail(&block->partial, &ctx->conn_partial);
+}
+
+static struct twheel_conn *twheel_conn_alloc(struct twheel_ctx *ctx, u64 id)
+{
+	struct twheel_conn *conn = twheel_conn_take(ctx);
+
+	if (!conn)
+		return NULL;
 	twheel_timer_init(&conn->timer);
 	conn->node.key = id;
 	INIT_LIST_HEAD(&conn->link);
@@ -233,42 +286,27 @@ static struct twheel_conn *twheel_conn_alloc(struct twheel_ctx *ctx, u64 id,
 	conn->want = 0;
 	conn->nr_alloc = 0;
 	conn->fresh = 1;
-	twheel_counter_inc(TWHEEL_CTR_CONNECTIONS);
-	twheel_user_conns_add(ctx->user, 1);
 	return conn;
 }
 
 /*
- * Undoes twheel_conn_alloc(). Returns true if @conn was kept as a spare of
- * @ctx; otherwise the caller gives it back to the cache.
+ * Frees what @conn holds besides its place in its block; the caller counts
+ * it out of the connections of the module and of the file's user.
  */
-static bool twheel_conn_recycle(struct twheel_ctx *ctx,
-				struct twheel_conn *conn)
+static void twheel_conn_release(struct twheel_conn *conn)
 {
-	twheel_counter_dec(TWHEEL_CTR_CONNECTIONS);
-	if (ctx)
-		twheel_user_conns_add(ctx->user, -1);
 	if (conn->nr_alloc) {
 		twheel_counter_add(TWHEEL_CTR_MEMORY_BYTES,
 				   -(long)(conn->nr_alloc *
 					   sizeof(struct twheel_slot)));
 		kfree(conn->many);
 	}
-	if (ctx && ctx->nr_spare < ARRAY_SIZE(ctx->spare)) {
-		ctx->spare[ctx->nr_spare++] = conn;
-		return true;
-	}
-	twheel_counter_add(TWHEEL_CTR_MEMORY_BYTES, -(long)sizeof(*conn));
-	return false;
 }
 
-/* The file is closing: nothing to keep spares for. */
+/* The file is closing: its blocks go at once, after every connection. */
 static void twheel_conn_free_fn(struct twheel_table_node *node)
 {
-	struct twheel_conn *conn = container_of(node, struct twheel_conn, node);
-
-	twheel_conn_recycle(NULL, conn);
-	kmem_cache_free(twheel_conn_cache, conn);
+	twheel_conn_release(container_of(node, struct twheel_conn, node));
 }
 
 /* Adds to the memory counter what the table's last change took or gave. */
@@ -277,6 +315,19 @@ static void twheel_conn_table_account(struct twheel_ctx *ctx, size_t before)
 	if (unlikely(ctx->conns.bytes != before))
 		twheel_counter_add(TWHEEL_CTR_MEMORY_BYTES,
 				   (long)ctx->conns.bytes - (long)before);
+}
+
+/*
+ * A lookup read the line of a connection that holds its id; the chunk's
+ * work also reads its timer's links and its masks and slot, which may be
+ * on the line before or after (96 bytes span two lines). Warming both now
+ * overlaps their misses, before __twheel_conn_prefetch_unlink() follows
+ * the timer's links.
+ */
+static void twheel_conn_prefetch(struct twheel_conn *conn)
+{
+	prefetchw(&conn->timer);
+	prefetchw(&conn->armed);
 }
 
 static struct twheel_conn *twheel_conn_lookup(struct twheel_ctx *ctx, u64 id)
@@ -329,9 +380,49 @@ void twheel_conn_lookup_bulk(struct twheel_ctx *ctx, unsigned int n,
 		return;
 	}
 	twheel_table_lookup_bulk(&ctx->conns, n, id, stride, nodes);
-	for (i = 0; i < n; i++)
+	for (i = 0; i < n; i++) {
 		conns[i] = nodes[i] ? container_of(nodes[i], struct twheel_conn,
 						   node) : NULL;
+		if (conns[i])
+			twheel_conn_prefetch(conns[i]);
+	}
+}
+
+/**
+ * twheel_conn_find_bulk() - the connections of a chunk's arm ids, and where
+ *	the missing ones go
+ * @ctx: the file, with many connections (twheel_conn_many())
+ * @n: how many ids
+ * @id: the first id; the next one is @stride bytes on
+ * @stride: bytes from one id to the next
+ * @conns: out: the connection of each id, NULL where there is none
+ * @links: out: where each id is, or would go, in the table
+ *
+ * Looks the ids up at once, as twheel_conn_lookup_bulk() does, for
+ * twheel_conn_get() to create the missing ones without looking them up
+ * again while the table's generation stays the same.
+ *
+ * Context: process context, @ctx->mutex held.
+ * Return: the table's generation.
+ */
+unsigned long twheel_conn_find_bulk(struct twheel_ctx *ctx, unsigned int n,
+				    const u64 *id, size_t stride,
+				    struct twheel_conn **conns,
+				    struct twheel_table_node ***links)
+{
+	unsigned int i;
+
+	lockdep_assert_held(&ctx->mutex);
+
+	twheel_table_lookup_bulk_link(&ctx->conns, n, id, stride, links);
+	for (i = 0; i < n; i++) {
+		conns[i] = *links[i] ? container_of(*links[i],
+						    struct twheel_conn, node) :
+				       NULL;
+		if (conns[i])
+			twheel_conn_prefetch(conns[i]);
+	}
+	return ctx->conns.gen;
 }
 
 /**
@@ -366,35 +457,45 @@ void __twheel_conn_prefetch_unlink(struct twheel_ctx *ctx, unsigned int n,
  * twheel_conn_get() - the connection of an id, created if there is none
  * @ctx: the file
  * @id: the connection id
- * @hint: how many connections the caller may still need to create
+ * @link: NULL, or where twheel_conn_find_bulk() found @id would go, the
+ *	table's generation unchanged since
+ * @tally: the chunk's tally, whose @created counts the connection if new
  * @err: out: -ENOMEM if there was none and none could be allocated
  *
  * A new connection is marked fresh: the chunk that created it gives it
- * back with __twheel_conn_settle() unless it armed a kind.
+ * back with __twheel_conn_settle() unless it armed a kind. It goes at the
+ * end of the chain the lookup walked, which is not walked again; with
+ * @link, the lookup goes on from there (the chunk may have added entries
+ * after it, @id among them).
  *
  * Context: process context, @ctx->mutex held.
  * Return: the connection, or NULL.
  */
 struct twheel_conn *twheel_conn_get(struct twheel_ctx *ctx, u64 id,
-				    unsigned int hint, int *err)
+				    struct twheel_table_node **link,
+				    struct twheel_tally *tally, int *err)
 {
 	struct twheel_conn *conn;
 	size_t before;
 
 	lockdep_assert_held(&ctx->mutex);
 
-	conn = twheel_conn_lookup(ctx, id);
-	if (conn)
-		return conn;
+	if (link)
+		link = twheel_table_lookup_from(link, id);
+	else
+		link = twheel_table_lookup_link(&ctx->conns, id);
+	if (*link)
+		return container_of(*link, struct twheel_conn, node);
 
-	conn = twheel_conn_alloc(ctx, id, hint);
+	conn = twheel_conn_alloc(ctx, id);
 	if (!conn) {
 		*err = -ENOMEM;
 		return NULL;
 	}
 	before = ctx->conns.bytes;
-	twheel_table_insert(&ctx->conns, &conn->node);
+	twheel_table_insert_link(&ctx->conns, link, &conn->node);
 	twheel_conn_table_account(ctx, before);
+	tally->created++;
 	return conn;
 }
 
@@ -489,14 +590,15 @@ static void __twheel_conn_retire(struct twheel_ctx *ctx,
  * @arm: the entry, checked by twheel_cmd_prep()
  * @deadline: its deadline, from twheel_cmd_prep()
  * @tick: the tick of @deadline, from twheel_cmd_prep()
- * @found: set to true if the kind was armed or fired (a re-arm)
+ * @tally: the chunk's tally: what the entry did is added to it, and a new
+ *	timer uses one of its @charged timers if it has any
  *
  * Context: @ctx->wqh.lock held.
  * Return: 0, or -ENOSPC when a quota is reached.
  */
 int __twheel_conn_arm(struct twheel_ctx *ctx, struct twheel_conn *conn,
 		      const struct twheel_arm *arm, u64 deadline, u64 tick,
-		      bool *found)
+		      struct twheel_tally *tally)
 {
 	u16 bit = BIT(arm->kind);
 	u16 used = twheel_conn_used(conn);
@@ -509,7 +611,9 @@ int __twheel_conn_arm(struct twheel_ctx *ctx, struct twheel_conn *conn,
 		/* The batch made room for every kind it arms. */
 		if (WARN_ON_ONCE(hweight16(used) >= twheel_conn_capacity(conn)))
 			return -ENOMEM;
-		if (!__twheel_ctx_charge(ctx)) {
+		if (tally->charged) {
+			tally->charged--;
+		} else if (!__twheel_ctx_charge(ctx, 1)) {
 			twheel_counter_inc(TWHEEL_CTR_QUOTA_REFUSALS);
 			return -ENOSPC;
 		}
@@ -523,7 +627,7 @@ int __twheel_conn_arm(struct twheel_ctx *ctx, struct twheel_conn *conn,
 		ctx->stats.arms++;
 	} else {
 		slot = __twheel_conn_slot(conn, arm->kind);
-		*found = true;
+		tally->found++;
 		if (conn->fired & bit)
 			__twheel_conn_unqueue(ctx, conn, bit);
 		else
@@ -555,14 +659,12 @@ int __twheel_conn_arm(struct twheel_ctx *ctx, struct twheel_conn *conn,
 	if (rearm) {
 		if (trace_twheel_rearm_enabled())
 			trace_twheel_rearm(ctx, conn, arm->kind, slot);
-		twheel_counter_inc(TWHEEL_CTR_REARMS);
-		if (!moved)
-			twheel_counter_inc(TWHEEL_CTR_REARMS_IN_PLACE);
+		tally->rearms++;
+		tally->in_place += !moved;
 	} else {
 		if (trace_twheel_arm_enabled())
 			trace_twheel_arm(ctx, conn, arm->kind, slot);
-		twheel_counter_inc(TWHEEL_CTR_ARMS);
-		twheel_counter_inc(TWHEEL_CTR_TIMERS_ARMED);
+		tally->arms++;
 	}
 	return 0;
 }
@@ -572,12 +674,15 @@ int __twheel_conn_arm(struct twheel_ctx *ctx, struct twheel_conn *conn,
  * @ctx: the file
  * @conn: the connection
  * @bits: the kinds
+ * @tally: the chunk's tally, to which the timers cancelled are added; the
+ *	caller gives them back (twheel_ctx_tally_cancels())
  *
  * Context: @ctx->wqh.lock held.
  * Return: how many of @bits were armed or fired.
  */
 unsigned int __twheel_conn_cancel(struct twheel_ctx *ctx,
-				  struct twheel_conn *conn, u16 bits)
+				  struct twheel_conn *conn, u16 bits,
+				  struct twheel_tally *tally)
 {
 	u16 used = twheel_conn_used(conn);
 	unsigned int nr, nr_armed;
@@ -607,8 +712,8 @@ unsigned int __twheel_conn_cancel(struct twheel_ctx *ctx,
 	nr_armed = hweight16(conn->armed & bits);
 	ctx->nr_armed -= nr_armed;
 	conn->armed &= ~bits;
-	twheel_counter_add(TWHEEL_CTR_CANCELS, nr_armed);
-	twheel_counter_add(TWHEEL_CTR_TIMERS_ARMED, -(long)nr_armed);
+	tally->cancels += nr_armed;
+	tally->removed += nr;
 
 	if (!conn->armed) {
 		/* Out of the wheel, or off ctx->expired if handed out. */
@@ -618,7 +723,6 @@ unsigned int __twheel_conn_cancel(struct twheel_ctx *ctx,
 			__twheel_conn_retire(ctx, conn);
 	}
 	__twheel_conn_shrink(conn);
-	twheel_ctx_uncharge(ctx, nr);
 	ctx->stats.cancels += nr;
 	return nr;
 }
@@ -632,7 +736,6 @@ unsigned int __twheel_conn_cancel(struct twheel_ctx *ctx,
 void twheel_conn_reap(struct twheel_ctx *ctx)
 {
 	struct twheel_conn *conn, *tmp;
-	void *batch[TWHEEL_REAP_BATCH];
 	unsigned int nr = 0;
 	LIST_HEAD(dead);
 
@@ -648,18 +751,16 @@ void twheel_conn_reap(struct twheel_ctx *ctx)
 
 		twheel_table_remove(&ctx->conns, &conn->node);
 		twheel_conn_table_account(ctx, before);
-		if (twheel_conn_recycle(ctx, conn))
-			continue;
-		batch[nr++] = conn;
-		if (nr == ARRAY_SIZE(batch)) {
-			kmem_cache_free_bulk(twheel_conn_cache, nr, batch);
-			nr = 0;
-			/* A large read can leave a great many to free. */
+		twheel_conn_release(conn);
+		twheel_conn_give(ctx, conn);
+		/* A large read can leave a great many to free. */
+		if (!(++nr % TWHEEL_BATCH_CHUNK))
 			cond_resched();
-		}
 	}
-	if (nr)
-		kmem_cache_free_bulk(twheel_conn_cache, nr, batch);
+	if (nr) {
+		twheel_counter_add(TWHEEL_CTR_CONNECTIONS, -(long)nr);
+		twheel_user_conns_add(ctx->user, -(long)nr);
+	}
 }
 
 /**
@@ -797,46 +898,25 @@ void __twheel_conn_take(struct twheel_ctx *ctx, struct twheel_conn *conn,
 }
 
 /**
- * twheel_conn_destroy_all() - free every connection of a file, and its spares
+ * twheel_conn_destroy_all() - free every connection of a file, and its blocks
  * @ctx: the file, closed: no thread looks at its connections any more
  *
  * Context: process context, nothing else using the file.
  */
 void twheel_conn_destroy_all(struct twheel_ctx *ctx)
 {
+	struct twheel_conn_block *block, *tmp;
+
 	twheel_user_conns_add(ctx->user, -(long)ctx->conns.nr);
+	twheel_counter_add(TWHEEL_CTR_CONNECTIONS, -(long)ctx->conns.nr);
 	twheel_counter_add(TWHEEL_CTR_MEMORY_BYTES, -(long)ctx->conns.bytes);
 	twheel_table_destroy(&ctx->conns, twheel_conn_free_fn);
-	twheel_counter_add(TWHEEL_CTR_MEMORY_BYTES,
-			   -(long)(ctx->nr_spare * sizeof(struct twheel_conn)));
-	kmem_cache_free_bulk(twheel_conn_cache, ctx->nr_spare,
-			     (void **)ctx->spare);
-	ctx->nr_spare = 0;
-}
-
-/**
- * twheel_conn_cache_init() - create the connection cache
- *
- * Context: module init.
- * Return: 0 or -ENOMEM.
- */
-int twheel_conn_cache_init(void)
-{
-	BUILD_BUG_ON(sizeof(struct twheel_conn) > 96);
-
-	twheel_conn_cache = kmem_cache_create(TWHEEL_CONN_CACHE_NAME,
-					      sizeof(struct twheel_conn),
-					      __alignof__(struct twheel_conn),
-					      SLAB_ACCOUNT, NULL);
-	return twheel_conn_cache ? 0 : -ENOMEM;
-}
-
-/**
- * twheel_conn_cache_exit() - destroy the connection cache
- *
- * Context: module exit, every connection freed.
- */
-void twheel_conn_cache_exit(void)
-{
-	kmem_cache_destroy(twheel_conn_cache);
+	list_for_each_entry_safe(block, tmp, &ctx->conn_blocks, all) {
+		kfree(block);
+		twheel_counter_add(TWHEEL_CTR_MEMORY_BYTES,
+				   -TWHEEL_CONN_BLOCK_SIZE);
+	}
+	INIT_LIST_HEAD(&ctx->conn_blocks);
+	INIT_LIST_HEAD(&ctx->conn_partial);
+	ctx->nr_empty_blocks = 0;
 }

@@ -16,6 +16,32 @@
 struct twheel_ctx;
 
 /**
+ * struct twheel_tally - what a chunk's entries did, counted once per chunk
+ * @created: connections created
+ * @found: arm entries that found their kind armed or fired
+ * @arms: arm entries that armed a kind not armed (idle, or fired)
+ * @rearms: arm entries that re-armed an armed kind
+ * @in_place: of @rearms, those that did not move the connection's timer
+ * @charged: timers counted against the limits ahead, for the chunk's new
+ *	timers, and not used yet
+ * @cancels: armed kinds cancelled
+ * @removed: kinds cancelled, armed or fired: timers given back
+ *
+ * The module's counters and the limits are shared (per CPU, or atomic):
+ * a chunk adds to them once, not once per entry.
+ */
+struct twheel_tally {
+	unsigned int created;
+	unsigned int found;
+	unsigned int arms;
+	unsigned int rearms;
+	unsigned int in_place;
+	unsigned int charged;
+	unsigned int cancels;
+	unsigned int removed;
+};
+
+/**
  * struct twheel_slot - one armed or fired kind of a connection
  * @deadline: when it is due, CLOCK_MONOTONIC ns
  * @user_data: returned in its event
@@ -57,8 +83,9 @@ struct twheel_slot {
  * MsQuic/ngtcp2 model): re-arming a kind for a later time costs no wheel
  * operation, the timer simply fires early for nothing and is queued again
  * for the new earliest deadline. With one kind in use a connection takes
- * one object from the connection cache and no other allocation; with more,
- * an array of slots that shrinks again when kinds leave.
+ * its place in a block of its file (&struct twheel_conn_block) and no
+ * other allocation; with more, an array of slots that shrinks again when
+ * kinds leave.
  */
 struct twheel_conn {
 	struct twheel_timer timer;
@@ -75,21 +102,49 @@ struct twheel_conn {
 	};
 };
 
+/* The memory of a block of connections, and of its header. */
+#define TWHEEL_CONN_BLOCK_SIZE	4096
+#define TWHEEL_CONN_BLOCK_HDR	64
+/* Connections per block: 42. */
+#define TWHEEL_CONN_PER_BLOCK						\
+	((TWHEEL_CONN_BLOCK_SIZE - TWHEEL_CONN_BLOCK_HDR) /		\
+	 sizeof(struct twheel_conn))
+#define TWHEEL_CONN_BLOCK_FREE	GENMASK_ULL(TWHEEL_CONN_PER_BLOCK - 1, 0)
+
+/**
+ * struct twheel_conn_block - the header of a block of connections
+ * @all: in &twheel_ctx.conn_blocks; &twheel_ctx.mutex
+ * @partial: in &twheel_ctx.conn_partial while a connection of the block is
+ *	free; &twheel_ctx.mutex
+ * @free: bit i set if connection i of the block is free; &twheel_ctx.mutex
+ *
+ * A file takes its connections from blocks of %TWHEEL_CONN_BLOCK_SIZE bytes
+ * that it allocates, aligned to their size: this header, then
+ * %TWHEEL_CONN_PER_BLOCK connections from offset %TWHEEL_CONN_BLOCK_HDR.
+ */
+struct twheel_conn_block {
+	struct list_head all;
+	struct list_head partial;
+	u64 free;
+};
+
 /* The kinds of @conn that hold a slot: armed or fired. */
 static inline u16 twheel_conn_used(const struct twheel_conn *conn)
 {
 	return conn->armed | conn->fired;
 }
 
-int twheel_conn_cache_init(void);
-void twheel_conn_cache_exit(void);
-
 bool twheel_conn_many(const struct twheel_ctx *ctx);
 void twheel_conn_lookup_bulk(struct twheel_ctx *ctx, unsigned int n,
 			     const u64 *id, size_t stride,
 			     struct twheel_conn **conns);
+unsigned long twheel_conn_find_bulk(struct twheel_ctx *ctx, unsigned int n,
+				    const u64 *id, size_t stride,
+				    struct twheel_conn **conns,
+				    struct twheel_table_node ***links);
 struct twheel_conn *twheel_conn_get(struct twheel_ctx *ctx, u64 id,
-				    unsigned int hint, int *err);
+				    struct twheel_table_node **link,
+				    struct twheel_tally *tally, int *err);
 unsigned int __twheel_conn_room(const struct twheel_conn *conn);
 struct twheel_slot *__twheel_conn_grow(struct twheel_conn *conn,
 				       struct twheel_slot *slots,
@@ -101,10 +156,11 @@ void __twheel_conn_prefetch_unlink(struct twheel_ctx *ctx, unsigned int n,
 				   struct twheel_conn **conns, const u64 *tick);
 int __twheel_conn_arm(struct twheel_ctx *ctx, struct twheel_conn *conn,
 		      const struct twheel_arm *arm, u64 deadline, u64 tick,
-		      bool *found);
+		      struct twheel_tally *tally);
 void __twheel_conn_settle(struct twheel_ctx *ctx, struct twheel_conn *conn);
 unsigned int __twheel_conn_cancel(struct twheel_ctx *ctx,
-				  struct twheel_conn *conn, u16 bits);
+				  struct twheel_conn *conn, u16 bits,
+				  struct twheel_tally *tally);
 unsigned int __twheel_conn_expire(struct twheel_ctx *ctx,
 				  struct twheel_conn *conn, u64 now,
 				  u64 *next_deadline);

@@ -83,6 +83,7 @@ static const char * const twheel_counter_names[] = {
 	[TWHEEL_CTR_RING_EVENTS]	= "ring_events",
 	[TWHEEL_CTR_RING_ENTERS]	= "ring_enters",
 	[TWHEEL_CTR_RING_DEFERRED]	= "ring_deferred",
+	[TWHEEL_CTR_RING_PUNTED]	= "ring_punted",
 	[TWHEEL_CTR_TIMERS_ARMED]	= "timers_armed",
 	[TWHEEL_CTR_CONTEXTS]		= "contexts",
 	[TWHEEL_CTR_CONNECTIONS]	= "connections",

@@ -46,6 +46,8 @@
  * @TWHEEL_CTR_RING_ENTERS: TWHEEL_IOC_RING_ENTER calls
  * @TWHEEL_CTR_RING_DEFERRED: turns the expiry thread left to an ioctl that
  *	held the file's mutex
+ * @TWHEEL_CTR_RING_PUNTED: drains the expiry thread handed to a worker, for
+ *	memory it may not sleep for
  * @TWHEEL_CTR_TIMERS_ARMED: gauge, timers armed now
  * @TWHEEL_CTR_CONTEXTS: gauge, open files of /dev/twheel
  * @TWHEEL_CTR_CONNECTIONS: gauge, connections that exist now
@@ -84,6 +86,7 @@ enum twheel_counter {
 	TWHEEL_CTR_RING_EVENTS,
 	TWHEEL_CTR_RING_ENTERS,
 	TWHEEL_CTR_RING_DEFERRED,
+	TWHEEL_CTR_RING_PUNTED,
 	TWHEEL_CTR_TIMERS_ARMED,
 	TWHEEL_CTR_CONTEXTS,
 	TWHEEL_CTR_CONNECTIONS,

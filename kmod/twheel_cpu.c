@@ -243,6 +243,8 @@ void __twheel_cpu_again(struct twheel_ctx *ctx)
 
 	lockdep_assert_held(&ctx->wqh.lock);
 
+	if (ctx->closed)
+		return;
 	spin_lock(&base->lock);
 	/* Queued by an arm during the turn: the turn comes first. */
 	if (twheel_timer_pending(timer))
@@ -456,7 +458,7 @@ static void twheel_cpu_run(unsigned int cpu)
 	u64 next, cascades, start, expires, kick, now;
 	unsigned long nivcsw = current->nivcsw;
 	struct twheel_ctx *ctx;
-	bool simd = false;
+	bool simd = false, locked;
 
 	WRITE_ONCE(base->kicked, false);
 	start = ktime_get_ns();
@@ -487,11 +489,12 @@ static void twheel_cpu_run(unsigned int cpu)
 			spin_unlock(&base->lock);
 
 			/* A file with rings takes them first and last. */
-			if (twheel_ring_begin(ctx, &now)) {
+			if (twheel_ring_begin(ctx, &now, &locked)) {
 				fired += twheel_ctx_expire_at(ctx,
 							      &base->requeue,
 							      &simd, now);
-				twheel_ring_end(ctx);
+				if (locked)
+					twheel_ring_end(ctx);
 			}
 			turns++;
 			twheel_ctx_put(ctx);

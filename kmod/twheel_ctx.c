@@ -59,25 +59,27 @@
 #define TWHEEL_NEXT_BUDGET	256
 
 /**
- * __twheel_ctx_charge() - count one more timer against the limits
+ * __twheel_ctx_charge() - count more timers against the limits
  * @ctx: the file
+ * @nr: how many
  *
  * Context: @ctx->wqh.lock held.
- * Return: true if it fits in the file's quota, its user's limit (unless
- * the file is exempt) and the system's cap.
+ * Return: true if they fit in the file's quota, its user's limit (unless
+ * the file is exempt) and the system's cap; false, counting nothing, if
+ * not.
  */
-bool __twheel_ctx_charge(struct twheel_ctx *ctx)
+bool __twheel_ctx_charge(struct twheel_ctx *ctx, unsigned long nr)
 {
 	lockdep_assert_held(&ctx->wqh.lock);
 
-	if (ctx->nr_armed + ctx->nr_queued >= READ_ONCE(twheel_quota))
+	if (ctx->nr_armed + ctx->nr_queued + nr > READ_ONCE(twheel_quota))
 		return false;
-	if (!twheel_user_charge(ctx->user, ctx->unlimited))
+	if (!twheel_user_charge(ctx->user, nr, ctx->unlimited))
 		return false;
-	if (atomic_long_inc_return(&twheel_nr_timers) >
+	if (atomic_long_add_return(nr, &twheel_nr_timers) >
 	    READ_ONCE(twheel_max_timers)) {
-		atomic_long_dec(&twheel_nr_timers);
-		twheel_user_uncharge(ctx->user, 1);
+		atomic_long_sub(nr, &twheel_nr_timers);
+		twheel_user_uncharge(ctx->user, nr);
 		return false;
 	}
 	return true;
@@ -97,37 +99,63 @@ void twheel_ctx_uncharge(struct twheel_ctx *ctx, unsigned long nr)
 }
 
 /*
+ * Adds a chunk's cancels to the counters and gives back their timers, in
+ * the lock hold that cancelled them: the gauges then move with the file's
+ * state, as the expiry thread's do.
+ */
+static void twheel_ctx_tally_cancels(struct twheel_ctx *ctx,
+				     const struct twheel_tally *tally)
+{
+	if (tally->removed)
+		twheel_ctx_uncharge(ctx, tally->removed);
+	if (tally->cancels) {
+		twheel_counter_add(TWHEEL_CTR_CANCELS, tally->cancels);
+		twheel_counter_add(TWHEEL_CTR_TIMERS_ARMED,
+				   -(long)tally->cancels);
+	}
+}
+
+/*
  * Finds or creates the connection of each of the chunk's @n valid arm
  * entries and notes the kind each may gain. Returns how many it found; if
  * fewer than @n, *@err says why the next one was not.
  */
 static unsigned int twheel_ctx_arm_find(struct twheel_ctx *ctx,
-					unsigned int n, int *err)
+					unsigned int n,
+					struct twheel_tally *tally, int *err)
 {
 	const struct twheel_arm *arms = ctx->chunk.arm;
+	struct twheel_table_node ***links = ctx->chunk.links;
 	struct twheel_conn **conns = ctx->chunk.conns;
+	unsigned long gen = 0;
 	unsigned int i;
 	bool bulk;
 
 	lockdep_assert_held(&ctx->mutex);
 
 	/*
-	 * With many connections, look the chunk's up at once; with few,
-	 * twheel_conn_get() alone, without a lookup first for the new ones.
+	 * With many connections, look the chunk's up at once, and create the
+	 * new ones where the lookup ended while no resize moved them; with
+	 * few, twheel_conn_get() alone.
 	 */
 	bulk = twheel_conn_many(ctx);
 	if (bulk)
-		twheel_conn_lookup_bulk(ctx, n, &arms[0].conn_id,
-					sizeof(*arms), conns);
+		gen = twheel_conn_find_bulk(ctx, n, &arms[0].conn_id,
+					    sizeof(*arms), conns, links);
 	for (i = 0; i < n; i++) {
 		/* Not found yet: new, or created by an earlier entry. */
 		if (!bulk || !conns[i])
-			conns[i] = twheel_conn_get(ctx, arms[i].conn_id, n - i,
-						   err);
+			conns[i] = twheel_conn_get(ctx, arms[i].conn_id,
+						   bulk && gen == ctx->conns.gen ?
+						   links[i] : NULL, tally, err);
 		if (!conns[i])
 			break;
 		/* Read by a shrink under the spinlock: a whole store. */
 		WRITE_ONCE(conns[i]->want, conns[i]->want | BIT(arms[i].kind));
+	}
+	if (tally->created) {
+		twheel_counter_add(TWHEEL_CTR_CONNECTIONS, tally->created);
+		twheel_user_conns_add(ctx->user, tally->created);
 	}
 	return i;
 }
@@ -157,7 +185,7 @@ static unsigned int twheel_ctx_arm_reserve(struct twheel_ctx *ctx,
 			continue;
 		chunk->slots[i] = kmalloc_array(chunk->cap[i],
 						sizeof(struct twheel_slot),
-						GFP_KERNEL_ACCOUNT);
+						ctx->gfp);
 		if (!chunk->slots[i]) {
 			*err = -ENOMEM;
 			break;
@@ -182,6 +210,49 @@ static unsigned int twheel_ctx_arm_reserve(struct twheel_ctx *ctx,
 }
 
 /*
+ * Counts the new timers the chunk's first @n arm entries may add against
+ * the limits at once, if they all fit: as many as entries whose kind is
+ * neither armed nor fired (more if the chunk names a kind twice; what is
+ * left over goes back after the chunk). If they do not all fit, the
+ * entries are charged one by one and the first that does not fit stops
+ * the chunk, as without this.
+ */
+static void __twheel_ctx_arm_charge(struct twheel_ctx *ctx, unsigned int n,
+				    struct twheel_tally *tally)
+{
+	struct twheel_chunk *chunk = &ctx->chunk;
+	unsigned int i, nr = 0;
+
+	for (i = 0; i < n; i++)
+		nr += !(twheel_conn_used(chunk->conns[i]) &
+			BIT(chunk->arm[i].kind));
+	if (nr && __twheel_ctx_charge(ctx, nr))
+		tally->charged = nr;
+}
+
+/*
+ * Adds a chunk's arms to the counters and gives back what it did not use,
+ * in the lock hold that armed them.
+ */
+static void twheel_ctx_tally_arms(struct twheel_ctx *ctx,
+				  const struct twheel_tally *tally,
+				  struct twheel_batch_res *res)
+{
+	if (tally->charged)
+		twheel_ctx_uncharge(ctx, tally->charged);
+	if (tally->arms) {
+		twheel_counter_add(TWHEEL_CTR_ARMS, tally->arms);
+		twheel_counter_add(TWHEEL_CTR_TIMERS_ARMED, tally->arms);
+	}
+	if (tally->rearms)
+		twheel_counter_add(TWHEEL_CTR_REARMS, tally->rearms);
+	if (tally->in_place)
+		twheel_counter_add(TWHEEL_CTR_REARMS_IN_PLACE,
+				   tally->in_place);
+	res->found += tally->found;
+}
+
+/*
  * Applies the chunk's first @n arm entries, whose connections have room,
  * and settles the first @nr_found connections. Returns how many it applied;
  * if fewer than @n, *@err says why the next one was not.
@@ -189,7 +260,7 @@ static unsigned int twheel_ctx_arm_reserve(struct twheel_ctx *ctx,
 static unsigned int __twheel_ctx_arm_apply(struct twheel_ctx *ctx,
 					   unsigned int n,
 					   unsigned int nr_found,
-					   struct twheel_batch_res *res,
+					   struct twheel_tally *tally,
 					   int *err)
 {
 	struct twheel_chunk *chunk = &ctx->chunk;
@@ -201,17 +272,15 @@ static unsigned int __twheel_ctx_arm_apply(struct twheel_ctx *ctx,
 
 	__twheel_catch_up(&ctx->wheel, &ctx->expired);
 	__twheel_conn_prefetch_unlink(ctx, n, chunk->conns, chunk->tick);
+	__twheel_ctx_arm_charge(ctx, n, tally);
 	for (i = 0; i < n; i++) {
-		bool found = false;
-
 		ret = __twheel_conn_arm(ctx, chunk->conns[i], &chunk->arm[i],
 					chunk->deadline[i], chunk->tick[i],
-					&found);
+					tally);
 		if (ret) {
 			*err = ret;
 			break;
 		}
-		res->found += found;
 	}
 	applied = i;
 	if (applied)
@@ -237,15 +306,18 @@ void twheel_ctx_arm(struct twheel_ctx *ctx, unsigned int n,
 		    struct twheel_batch_res *res)
 {
 	unsigned int nr_found, nr_ready, applied;
+	struct twheel_tally tally = {};
 	int err = 0;
 
 	lockdep_assert_held(&ctx->mutex);
 
-	nr_found = twheel_ctx_arm_find(ctx, n, &err);
+	nr_found = twheel_ctx_arm_find(ctx, n, &tally, &err);
 	nr_ready = twheel_ctx_arm_reserve(ctx, nr_found, &err);
 
 	spin_lock(&ctx->wqh.lock);
-	applied = __twheel_ctx_arm_apply(ctx, nr_ready, nr_found, res, &err);
+	applied = __twheel_ctx_arm_apply(ctx, nr_ready, nr_found, &tally,
+					 &err);
+	twheel_ctx_tally_arms(ctx, &tally, res);
 	spin_unlock(&ctx->wqh.lock);
 	res->applied += applied;
 	if (applied < n)
@@ -265,6 +337,7 @@ void twheel_ctx_cancel(struct twheel_ctx *ctx, unsigned int n,
 {
 	const struct twheel_cancel *cancels = ctx->chunk.cancel;
 	struct twheel_conn **conns = ctx->chunk.conns;
+	struct twheel_tally tally = {};
 	unsigned int i;
 
 	lockdep_assert_held(&ctx->mutex);
@@ -277,11 +350,13 @@ void twheel_ctx_cancel(struct twheel_ctx *ctx, unsigned int n,
 	__twheel_conn_prefetch_unlink(ctx, n, conns, NULL);
 	for (i = 0; i < n; i++) {
 		if (conns[i] && __twheel_conn_cancel(ctx, conns[i],
-						     BIT(cancels[i].kind)))
+						     BIT(cancels[i].kind),
+						     &tally))
 			res->found++;
 	}
 	res->applied += n;
 	__twheel_cpu_schedule(ctx);
+	twheel_ctx_tally_cancels(ctx, &tally);
 	spin_unlock(&ctx->wqh.lock);
 }
 
@@ -297,6 +372,7 @@ void twheel_ctx_cancel_conn(struct twheel_ctx *ctx, unsigned int n,
 			    struct twheel_batch_res *res)
 {
 	struct twheel_conn **conns = ctx->chunk.conns;
+	struct twheel_tally tally = {};
 	unsigned int i;
 
 	lockdep_assert_held(&ctx->mutex);
@@ -306,11 +382,13 @@ void twheel_ctx_cancel_conn(struct twheel_ctx *ctx, unsigned int n,
 	spin_lock(&ctx->wqh.lock);
 	__twheel_conn_prefetch_unlink(ctx, n, conns, NULL);
 	for (i = 0; i < n; i++) {
-		if (conns[i] && __twheel_conn_cancel(ctx, conns[i], U16_MAX))
+		if (conns[i] && __twheel_conn_cancel(ctx, conns[i], U16_MAX,
+						     &tally))
 			res->found++;
 	}
 	res->applied += n;
 	__twheel_cpu_schedule(ctx);
+	twheel_ctx_tally_cancels(ctx, &tally);
 	spin_unlock(&ctx->wqh.lock);
 }
 
@@ -341,15 +419,18 @@ static bool __twheel_ctx_requeue(struct twheel_ctx *ctx,
  */
 static void __twheel_ctx_wake(struct twheel_ctx *ctx, unsigned int nr)
 {
+	__poll_t key;
+
 	lockdep_assert_held(&ctx->wqh.lock);
 
 	twheel_counter_add(TWHEEL_CTR_EXPIRIES, nr);
 	twheel_counter_add(TWHEEL_CTR_EVENTS_QUEUED, nr);
 	twheel_counter_add(TWHEEL_CTR_TIMERS_ARMED, -(long)nr);
-	if (ctx->ring && !__twheel_ring_post(ctx))
+	key = ctx->ring ? __twheel_ring_post(ctx) : EPOLLIN | EPOLLRDNORM;
+	if (!key)
 		return;
 	ctx->stats.wakeups++;
-	wake_up_locked_poll(&ctx->wqh, EPOLLIN | EPOLLRDNORM);
+	wake_up_locked_poll(&ctx->wqh, key);
 }
 
 /* Advances @ctx's wheel to @tick, or by its budget if that comes first. */
@@ -693,6 +774,8 @@ void __twheel_ctx_take(struct twheel_ctx *ctx, unsigned int n)
 	}
 	n -= left;
 	ctx->nr_queued -= n;
+	if (ctx->ring)
+		__twheel_ring_sync_queued(ctx);
 	ctx->stats.read += n;
 	twheel_ctx_uncharge(ctx, n);
 	twheel_counter_add(TWHEEL_CTR_EVENTS_READ, n);
@@ -750,12 +833,15 @@ struct twheel_ctx *twheel_ctx_create(kuid_t uid, bool unlimited)
 	INIT_HLIST_HEAD(&ctx->expired);
 	INIT_LIST_HEAD(&ctx->ready);
 	INIT_LIST_HEAD(&ctx->dead);
+	INIT_LIST_HEAD(&ctx->conn_blocks);
+	INIT_LIST_HEAD(&ctx->conn_partial);
 	INIT_LIST_HEAD(&ctx->list);
 	ctx->next_ns = U64_MAX;
 	ctx->next_valid = true;
 	twheel_timer_init(&ctx->cpu_timer);
 	refcount_set(&ctx->refs, 1);
 	mutex_init(&ctx->mutex);
+	ctx->gfp = GFP_KERNEL_ACCOUNT;
 	ret = twheel_table_init(&ctx->conns);
 	if (ret) {
 		mutex_destroy(&ctx->mutex);
@@ -798,7 +884,8 @@ void twheel_ctx_close(struct twheel_ctx *ctx)
 	u64 timers, armed;
 
 	spin_lock(&ctx->wqh.lock);
-	ctx->closed = true;
+	/* Read without the lock by a drain of the file's ring. */
+	WRITE_ONCE(ctx->closed, true);
 	__twheel_cpu_unschedule(ctx);
 	spin_unlock(&ctx->wqh.lock);
 	twheel_cpu_detach(ctx);

@@ -58,6 +58,7 @@ struct twheel_ctx_stats {
  * @cancel: the entries of a cancel batch
  * @conn_id: the entries of a cancel-connection batch
  * @nodes: the table entry of each entry, before it is known as a connection
+ * @links: for arm entries, where each entry's id is or would go in the table
  * @conns: the connection of each entry, NULL where there is none
  * @deadline: per arm entry, its deadline (twheel_cmd_prep())
  * @tick: per arm entry, the tick of its deadline (twheel_cmd_prep())
@@ -72,7 +73,10 @@ struct twheel_chunk {
 		struct twheel_cancel cancel[TWHEEL_BATCH_CHUNK];
 		u64 conn_id[TWHEEL_BATCH_CHUNK];
 	};
-	struct twheel_table_node *nodes[TWHEEL_BATCH_CHUNK];
+	union {
+		struct twheel_table_node *nodes[TWHEEL_BATCH_CHUNK];
+		struct twheel_table_node **links[TWHEEL_BATCH_CHUNK];
+	};
 	struct twheel_conn *conns[TWHEEL_BATCH_CHUNK];
 	u64 deadline[TWHEEL_BATCH_CHUNK];
 	u64 tick[TWHEEL_BATCH_CHUNK];
@@ -132,11 +136,15 @@ struct twheel_requeue {
  * @unlimited: opened with %CAP_SYS_RESOURCE: exempt from the limits per
  *	user; set at open
  * @mutex: serialises the calls that change connections
+ * @gfp: how connections and their slots are allocated: %GFP_KERNEL_ACCOUNT,
+ *	or without sleeping while the expiry thread applies a ring; @mutex
  * @conns: connections by id; @mutex
  * @chunk: the chunk of the batch being applied; @mutex
- * @spare: connections allocated in bulk, or freed, kept for the next ones;
- *	@mutex
- * @nr_spare: entries of @spare in use; @mutex
+ * @conn_blocks: the blocks of connections the file allocated
+ *	(&struct twheel_conn_block); @mutex
+ * @conn_partial: the blocks with a free connection, those emptied last at
+ *	the end; @mutex
+ * @nr_empty_blocks: blocks with no connection in use, at most one; @mutex
  * @list: in the list of open files; &twheel_ctx_list_lock
  */
 struct twheel_ctx {
@@ -164,10 +172,12 @@ struct twheel_ctx {
 
 	/* taken before @wqh.lock, never inside it */
 	struct mutex mutex;
+	gfp_t gfp;
 	struct twheel_table conns;
 	struct twheel_chunk chunk;
-	struct twheel_conn *spare[TWHEEL_BATCH_CHUNK];
-	unsigned int nr_spare;
+	struct list_head conn_blocks;
+	struct list_head conn_partial;
+	unsigned int nr_empty_blocks;
 
 	struct list_head list;
 };
@@ -188,7 +198,7 @@ struct twheel_ctx *twheel_ctx_create(kuid_t uid, bool unlimited);
 void twheel_ctx_close(struct twheel_ctx *ctx);
 void twheel_ctx_put(struct twheel_ctx *ctx);
 
-bool __twheel_ctx_charge(struct twheel_ctx *ctx);
+bool __twheel_ctx_charge(struct twheel_ctx *ctx, unsigned long nr);
 void twheel_ctx_uncharge(struct twheel_ctx *ctx, unsigned long nr);
 
 void twheel_ctx_arm(struct twheel_ctx *ctx, unsigned int n,

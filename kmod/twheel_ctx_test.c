@@ -21,7 +21,6 @@
 static u64 twheel_ctx_test_ns;
 #define ktime_get_ns()	(twheel_ctx_test_ns)
 
-#define TWHEEL_CONN_CACHE_NAME	"twheel_conn_kunit"
 /* The suite has no tracepoints of its own (twheel_trace.h). */
 #define TWHEEL_NO_TRACEPOINTS
 
@@ -74,24 +73,8 @@ void twheel_cpu_detach(struct twheel_ctx *ctx)
 {
 }
 
-/* Files here have no rings (twheel_ring.c): what the context calls of it. */
-bool __twheel_ring_post(struct twheel_ctx *ctx)
-{
-	return true;
-}
-
-void twheel_ring_unlock(struct twheel_ctx *ctx)
-{
-	mutex_unlock(&ctx->mutex);
-}
-
-void twheel_ring_uncharge(struct twheel_ctx *ctx)
-{
-}
-
-void twheel_ring_free(struct twheel_ctx *ctx)
-{
-}
+/* Files here have no rings. */
+#include "twheel_ring_none.h"
 
 /* One user for every file of the suite, with a limit it can set. */
 static struct twheel_user twheel_ctx_test_user;
@@ -108,11 +91,12 @@ void twheel_user_close(struct twheel_user *user)
 	user->files--;
 }
 
-bool twheel_user_charge(struct twheel_user *user, bool unlimited)
+bool twheel_user_charge(struct twheel_user *user, unsigned long nr,
+			bool unlimited)
 {
-	if (atomic_long_inc_return(&user->timers) > twheel_max_user_timers &&
-	    !unlimited) {
-		atomic_long_dec(&user->timers);
+	if (atomic_long_add_return(nr, &user->timers) >
+	    twheel_max_user_timers && !unlimited) {
+		atomic_long_sub(nr, &user->timers);
 		return false;
 	}
 	return true;
@@ -157,13 +141,8 @@ static int twheel_ctx_test_init(struct kunit *test)
 	twheel_counters_pcpu = alloc_percpu(struct twheel_counters_cpu);
 	if (!twheel_counters_pcpu)
 		return -ENOMEM;
-	if (twheel_conn_cache_init()) {
-		free_percpu(twheel_counters_pcpu);
-		return -ENOMEM;
-	}
 	t->ctx = twheel_ctx_create(GLOBAL_ROOT_UID, false);
 	if (IS_ERR(t->ctx)) {
-		twheel_conn_cache_exit();
 		free_percpu(twheel_counters_pcpu);
 		return PTR_ERR(t->ctx);
 	}
@@ -181,7 +160,6 @@ static void twheel_ctx_test_exit(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, atomic_long_read(&twheel_ctx_test_user.timers), 0);
 	KUNIT_EXPECT_EQ(test, atomic_long_read(&twheel_ctx_test_user.conns), 0);
 	KUNIT_EXPECT_EQ(test, twheel_ctx_test_user.files, 0);
-	twheel_conn_cache_exit();
 	free_percpu(twheel_counters_pcpu);
 }
 

@@ -197,10 +197,15 @@ static __poll_t twheel_poll(struct file *file, poll_table *wait)
 
 	poll_wait(file, &ctx->wqh, wait);
 	spin_lock(&ctx->wqh.lock);
-	if (!list_empty(&ctx->ready) ||
-	    (ctx->ring && __twheel_ring_readable(ctx)))
-		events = EPOLLIN | EPOLLRDNORM;
-	else
+	/*
+	 * EPOLLIN only for what read() would return: an io_uring read that
+	 * waits for it would otherwise retry at once, forever.
+	 */
+	if (!list_empty(&ctx->ready))
+		events |= EPOLLIN | EPOLLRDNORM;
+	if (ctx->ring && __twheel_ring_readable(ctx))
+		events |= EPOLLRDBAND;
+	if (!events)
 		__twheel_cpu_follow(ctx);
 	spin_unlock(&ctx->wqh.lock);
 	return events;

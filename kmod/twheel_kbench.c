@@ -93,8 +93,6 @@ static void twheel_kbench_stop(struct twheel_kbench_time *t)
 	t->cpu = t->cpu ? twheel_kbench_cpu_ns() - t->cpu : 0;
 }
 
-#define TWHEEL_CONN_CACHE_NAME	"twheel_conn_kbench"
-
 #include "twheel_cmd.c"
 #include "twheel_conn.c"
 #include "twheel_counters.c"
@@ -177,24 +175,8 @@ void twheel_cpu_detach(struct twheel_ctx *ctx)
 {
 }
 
-/* Files here have no rings (twheel_ring.c): what the context calls of it. */
-bool __twheel_ring_post(struct twheel_ctx *ctx)
-{
-	return true;
-}
-
-void twheel_ring_unlock(struct twheel_ctx *ctx)
-{
-	mutex_unlock(&ctx->mutex);
-}
-
-void twheel_ring_uncharge(struct twheel_ctx *ctx)
-{
-}
-
-void twheel_ring_free(struct twheel_ctx *ctx)
-{
-}
+/* Files here have no rings. */
+#include "twheel_ring_none.h"
 
 /* --- parameters ------------------------------------------------------------ */
 
@@ -423,25 +405,34 @@ static void twheel_kbench_steps_report(const struct twheel_kbench *b,
 /*
  * twheel_ctx_arm_find() in steps, clock reads in @t: the chunk's lookups
  * at once (with many connections), each entry's own lookup
- * (twheel_conn_get()'s), the new connections' allocation and their
- * insertion into the table. twheel_conn_get() takes these steps entry by
- * entry; the chunk's ids are distinct, so here each step can take the
- * whole chunk. Returns how many entries have their connection.
+ * (twheel_conn_get()'s: with many connections, on from where the chunk's
+ * lookup ended), the new connections' allocation and their insertion into
+ * the table. twheel_conn_get() takes these steps entry by entry, and
+ * inserts where its lookup ended (with many connections, after a resize
+ * moved buckets, it looks the rest of the chunk up from the start); the
+ * chunk's ids are distinct, so here each step can take the whole chunk,
+ * and the insertion looks its chain up again. Returns how many entries
+ * have their connection.
  */
 static unsigned int twheel_kbench_arm_find(struct twheel_ctx *ctx,
-					   unsigned int n, u64 *t)
+					   unsigned int n,
+					   struct twheel_tally *tally, u64 *t)
 {
 	const struct twheel_arm *arms = ctx->chunk.arm;
+	struct twheel_table_node ***links = ctx->chunk.links;
 	struct twheel_conn **conns = ctx->chunk.conns;
 	bool bulk = twheel_conn_many(ctx), fresh[TWHEEL_BATCH_CHUNK];
 	unsigned int i;
 
 	if (bulk)
-		twheel_conn_lookup_bulk(ctx, n, &arms[0].conn_id, sizeof(*arms),
-					conns);
+		twheel_conn_find_bulk(ctx, n, &arms[0].conn_id, sizeof(*arms),
+				      conns, links);
 	t[0] = twheel_kbench_ns();
 	for (i = 0; i < n; i++) {
-		if (!bulk || !conns[i])
+		if (!bulk)
+			conns[i] = twheel_conn_lookup(ctx, arms[i].conn_id);
+		else if (!conns[i] &&
+			 *twheel_table_lookup_from(links[i], arms[i].conn_id))
 			conns[i] = twheel_conn_lookup(ctx, arms[i].conn_id);
 	}
 	t[1] = twheel_kbench_ns();
@@ -449,7 +440,7 @@ static unsigned int twheel_kbench_arm_find(struct twheel_ctx *ctx,
 		fresh[i] = !conns[i];
 		if (!fresh[i])
 			continue;
-		conns[i] = twheel_conn_alloc(ctx, arms[i].conn_id, n - i);
+		conns[i] = twheel_conn_alloc(ctx, arms[i].conn_id);
 		if (!conns[i])
 			return i;
 	}
@@ -461,6 +452,11 @@ static unsigned int twheel_kbench_arm_find(struct twheel_ctx *ctx,
 			continue;
 		twheel_table_insert(&ctx->conns, &conns[i]->node);
 		twheel_conn_table_account(ctx, before);
+		tally->created++;
+	}
+	if (tally->created) {
+		twheel_counter_add(TWHEEL_CTR_CONNECTIONS, tally->created);
+		twheel_user_conns_add(ctx->user, tally->created);
 	}
 	t[3] = twheel_kbench_ns();
 	for (i = 0; i < n; i++)
@@ -470,13 +466,11 @@ static unsigned int twheel_kbench_arm_find(struct twheel_ctx *ctx,
 
 /*
  * twheel_conn_reap() in steps, clock reads in @t: the connections left
- * empty taken out of the table, then given back (kept as spares, or freed
- * to the slab cache in bulk).
+ * empty taken out of the table, then given back to their blocks.
  */
 static void twheel_kbench_reap(struct twheel_ctx *ctx, u64 *t)
 {
 	struct twheel_conn *conn, *tmp;
-	void *batch[TWHEEL_REAP_BATCH];
 	unsigned int nr = 0;
 	LIST_HEAD(dead);
 
@@ -491,16 +485,14 @@ static void twheel_kbench_reap(struct twheel_ctx *ctx, u64 *t)
 	}
 	t[0] = twheel_kbench_ns();
 	list_for_each_entry_safe(conn, tmp, &dead, link) {
-		if (twheel_conn_recycle(ctx, conn))
-			continue;
-		batch[nr++] = conn;
-		if (nr == ARRAY_SIZE(batch)) {
-			kmem_cache_free_bulk(twheel_conn_cache, nr, batch);
-			nr = 0;
-		}
+		twheel_conn_release(conn);
+		twheel_conn_give(ctx, conn);
+		nr++;
 	}
-	if (nr)
-		kmem_cache_free_bulk(twheel_conn_cache, nr, batch);
+	if (nr) {
+		twheel_counter_add(TWHEEL_CTR_CONNECTIONS, -(long)nr);
+		twheel_user_conns_add(ctx->user, -(long)nr);
+	}
 }
 
 /*
@@ -530,6 +522,7 @@ static int twheel_kbench_arm_steps(struct twheel_kbench *b)
 	for (i = 0; i < b->n && !res.error; i += n) {
 		struct twheel_clock clock = { .now = ktime_get_ns() };
 		unsigned int nr_found, nr_ready, applied, valid;
+		struct twheel_tally tally = {};
 		u64 cpu0, cpu1;
 		int err = 0;
 
@@ -541,14 +534,15 @@ static int twheel_kbench_arm_steps(struct twheel_kbench *b)
 		valid = twheel_cmd_defs[TWHEEL_CMD_ARM].prep(&ctx->chunk, n,
 							     &clock, &err);
 		t[1] = twheel_kbench_ns();
-		nr_found = twheel_kbench_arm_find(ctx, valid, &t[2]);
+		nr_found = twheel_kbench_arm_find(ctx, valid, &tally, &t[2]);
 		if (nr_found < valid)
 			err = -ENOMEM;
 		nr_ready = twheel_ctx_arm_reserve(ctx, nr_found, &err);
 		t[6] = twheel_kbench_ns();
 		spin_lock(&ctx->wqh.lock);
-		applied = __twheel_ctx_arm_apply(ctx, nr_ready, nr_found, &res,
-						 &err);
+		applied = __twheel_ctx_arm_apply(ctx, nr_ready, nr_found,
+						 &tally, &err);
+		twheel_ctx_tally_arms(ctx, &tally, &res);
 		spin_unlock(&ctx->wqh.lock);
 		t[7] = twheel_kbench_ns();
 		twheel_conn_reap(ctx);
@@ -592,6 +586,7 @@ static unsigned int twheel_kbench_cancel_steps(struct twheel_ctx *ctx,
 	u64 t[ARRAY_SIZE(names) + 1];
 
 	for (i = 0; i < k; i += n) {
+		struct twheel_tally tally = {};
 		u64 cpu0, cpu1;
 
 		n = min_t(unsigned int, k - i, TWHEEL_KBENCH_BATCH);
@@ -608,9 +603,11 @@ static unsigned int twheel_kbench_cancel_steps(struct twheel_ctx *ctx,
 		for (j = 0; j < n; j++) {
 			if (conns[j])
 				found += __twheel_conn_cancel(ctx, conns[j],
-							      BIT(TWHEEL_KIND_IDLE));
+							      BIT(TWHEEL_KIND_IDLE),
+							      &tally);
 		}
 		__twheel_cpu_schedule(ctx);
+		twheel_ctx_tally_cancels(ctx, &tally);
 		spin_unlock(&ctx->wqh.lock);
 		t[2] = twheel_kbench_ns();
 		twheel_kbench_reap(ctx, &t[3]);
@@ -981,15 +978,17 @@ out:
 
 /*
  * The costs every figure above is made of, in this kernel: a clock read,
- * a connection's allocation (the module's cache, allocated and freed 64 at
- * a time as a first arm's chunk does), zeroing a connection, and memory.
+ * a connection's allocation (from a file's blocks, 64 taken and given
+ * back at a time as a first arm's chunk and a cancel's take them), zeroing
+ * a connection, and memory.
  */
 static void twheel_kbench_probes(struct twheel_kbench *b)
 {
+	struct twheel_conn *objs[TWHEEL_KBENCH_BATCH];
 	size_t size = sizeof(struct twheel_conn);
-	void *objs[TWHEEL_KBENCH_BATCH];
-	unsigned int i, rounds = 20000;
+	unsigned int i, j, rounds = 20000;
 	struct twheel_kbench_time t;
+	struct twheel_ctx *ctx;
 
 	twheel_kbench_start(&t);
 	for (i = 0; i < 100000; i++)
@@ -1005,15 +1004,25 @@ static void twheel_kbench_probes(struct twheel_kbench *b)
 	pr_info("twheel_kbench: probe host_cpu_clock_ps=%llu\n",
 		t.cpu ? twheel_kbench_ps(&t, 10000) : 0);
 
+	ctx = twheel_ctx_create(GLOBAL_ROOT_UID, true);
+	if (IS_ERR(ctx))
+		return;
+	mutex_lock(&ctx->mutex);
 	twheel_kbench_start(&t);
 	for (i = 0; i < rounds; i++) {
-		if (kmem_cache_alloc_bulk(twheel_conn_cache,
-					  GFP_KERNEL_ACCOUNT, ARRAY_SIZE(objs),
-					  objs) != ARRAY_SIZE(objs))
-			return;
-		kmem_cache_free_bulk(twheel_conn_cache, ARRAY_SIZE(objs), objs);
+		for (j = 0; j < ARRAY_SIZE(objs); j++) {
+			objs[j] = twheel_conn_alloc(ctx, j);
+			if (!objs[j])
+				break;
+		}
+		while (j--) {
+			twheel_conn_release(objs[j]);
+			twheel_conn_give(ctx, objs[j]);
+		}
 	}
 	twheel_kbench_stop(&t);
+	mutex_unlock(&ctx->mutex);
+	twheel_ctx_close(ctx);
 	pr_info("twheel_kbench: probe conn_alloc_free_ps=%llu\n",
 		twheel_kbench_ps(&t, rounds * ARRAY_SIZE(objs)));
 
@@ -1026,6 +1035,22 @@ static void twheel_kbench_probes(struct twheel_kbench *b)
 	}
 	twheel_kbench_stop(&t);
 	pr_info("twheel_kbench: probe zero_conn_ps=%llu\n",
+		twheel_kbench_ps(&t, 1000000));
+
+	/* One of the module's per-CPU counters, and one atomic counter. */
+	twheel_kbench_start(&t);
+	for (i = 0; i < 1000000; i++)
+		twheel_counter_inc(TWHEEL_CTR_ARMS);
+	twheel_kbench_stop(&t);
+	twheel_counter_add(TWHEEL_CTR_ARMS, -1000000);
+	pr_info("twheel_kbench: probe counter_ps=%llu\n",
+		twheel_kbench_ps(&t, 1000000));
+	twheel_kbench_start(&t);
+	for (i = 0; i < 1000000; i++)
+		atomic_long_inc(&twheel_nr_timers);
+	twheel_kbench_stop(&t);
+	atomic_long_sub(1000000, &twheel_nr_timers);
+	pr_info("twheel_kbench: probe atomic_ps=%llu\n",
 		twheel_kbench_ps(&t, 1000000));
 
 	pr_info("twheel_kbench: probe warm_line_ps=%llu\n",
@@ -1119,9 +1144,6 @@ static int __init twheel_kbench_init(void)
 	ret = twheel_counters_init();
 	if (ret)
 		goto err_free;
-	ret = twheel_conn_cache_init();
-	if (ret)
-		goto err_counters;
 
 	pr_info("twheel_kbench: start tick_ns=%llu runs=%u ops=%u next_calls=%u window_ms=%u batch=%u\n",
 		twheel_tick_ns, runs, ops, next_calls, window_ms,
@@ -1143,8 +1165,6 @@ static int __init twheel_kbench_init(void)
 	else
 		pr_info("twheel_kbench: done\n");
 
-	twheel_conn_cache_exit();
-err_counters:
 	twheel_counters_exit();
 err_free:
 	kvfree(b);

@@ -13,6 +13,7 @@
 #include "twheel_conn.h"
 #include "twheel_counters.h"
 #include "twheel_cpu.h"
+#include "twheel_ring.h"
 
 static unsigned int tick_us = 1000;
 module_param(tick_us, uint, 0444);
@@ -51,21 +52,21 @@ static int __init twheel_init(void)
 	ret = twheel_counters_init();
 	if (ret)
 		goto err;
-	ret = twheel_conn_cache_init();
-	if (ret)
-		goto err_stats;
 	ret = twheel_cpu_init();
 	if (ret)
-		goto err_cache;
-	ret = misc_register(&twheel_miscdev);
+		goto err_stats;
+	ret = twheel_ring_init();
 	if (ret)
 		goto err_cpu;
+	ret = misc_register(&twheel_miscdev);
+	if (ret)
+		goto err_ring;
 	return 0;
 
+err_ring:
+	twheel_ring_exit();
 err_cpu:
 	twheel_cpu_exit();
-err_cache:
-	twheel_conn_cache_exit();
 err_stats:
 	twheel_counters_exit();
 err:
@@ -75,8 +76,8 @@ err:
 static void __exit twheel_exit(void)
 {
 	misc_deregister(&twheel_miscdev);
+	twheel_ring_exit();
 	twheel_cpu_exit();
-	twheel_conn_cache_exit();
 	twheel_counters_exit();
 }
 

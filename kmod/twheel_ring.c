@@ -19,6 +19,12 @@
  * **Draining.** The file's expiry thread takes the submission ring at the
  * start of every turn it gives the file, before it advances the file's
  * wheel (twheel_ring_begin()), and again at the end (twheel_ring_end()).
+ * A turn fires only if it took everything published when it began: past
+ * %TWHEEL_RING_DRAIN_BUDGET entries the file has another turn after the
+ * other files of the CPU; an arm that needs memory the thread may not
+ * sleep for (reclaim, or the file's memory cgroup throttling it) goes to a
+ * worker, which takes the ring in process context and then gives the file
+ * its turn; a stalled ring (below) waits for ENTER.
  * Each entry is copied into kernel memory once, checked there, and applied
  * by the batch commands of twheel_cmd.c, exactly as the entries of the
  * batch ioctls are: a chunk of entries of one op at a time. An entry that
@@ -30,10 +36,13 @@
  * **When to ring the doorbell.** After every turn (and every ENTER) the
  * kernel writes into the header ``look_ns``: the start of the tick at
  * which the thread next serves the file, the latest time at which it takes
- * what is in the ring. The file's thread is woken by then even if
- * what it was due for went away meanwhile (a cancel or a re-arm for later
- * by an ioctl): the promise is only ever moved by the thread itself, or by
- * ENTER, when it has just drained. So an arming whose deadline is at or
+ * what is in the ring. That is the tick of the file's next work, or, if
+ * the turn took entries, the next tick: while user space publishes, the
+ * thread looks every tick, and applies what comes without a doorbell. The
+ * file's thread is woken by then even if what it was due for went away
+ * meanwhile (a cancel or a re-arm for later by an ioctl): the promise is
+ * only ever moved by the thread itself, or by ENTER, when it has just
+ * drained. So an arming whose deadline is at or
  * after ``look_ns`` needs no system call: the thread takes it before the
  * tick in which it would fire. An earlier deadline needs ENTER, as does
  * anything when ``look_ns`` is U64_MAX (the file has nothing armed).
@@ -51,9 +60,11 @@
  * **Events.** The thread writes fired timers into the event ring after each
  * turn. When the ring is full they wait in the kernel queue, as without
  * rings; read() takes them from there, and each turn or ENTER moves them in
- * as room frees. The header counts them (``queued``). Readers are woken
- * when events stay in the kernel queue, or when events reach the ring and
- * the reader said it sleeps (%TWHEEL_EV_NEED_WAKEUP).
+ * as room frees. The header counts them (``queued``). poll() reports
+ * EPOLLIN for the kernel queue, what read() returns, and EPOLLRDBAND for
+ * records in the ring. Readers are woken when events stay in the kernel
+ * queue, or when events reach the ring and the reader said it sleeps
+ * (%TWHEEL_EV_NEED_WAKEUP).
  *
  * **Hostile memory.** Everything in the shared pages may change at any
  * time. The kernel keeps its own head of the submission ring and tail of
@@ -90,7 +101,22 @@
  */
 #define TWHEEL_RING_SETTLE_TRIES	4
 
-static void twheel_ring_settle(struct twheel_ctx *ctx, bool drain);
+/* How a drain applies what it takes, and who asked for it. */
+enum twheel_ring_mode {
+	/* The expiry thread: a budget, and no allocation that sleeps. */
+	TWHEEL_RING_THREAD,
+	/* ENTER, or the worker the thread hands a drain to. */
+	TWHEEL_RING_ENTER,
+	/* ENTER with %TWHEEL_ENTER_SYNC: stop at a bad entry, report it. */
+	TWHEEL_RING_SYNC,
+};
+
+static void twheel_ring_settle(struct twheel_ctx *ctx,
+			       enum twheel_ring_mode mode, bool drain);
+static void twheel_ring_work(struct work_struct *work);
+
+/* The workqueue of drains the expiry thread could not finish. */
+static struct workqueue_struct *twheel_ring_wq;
 
 static_assert(sizeof(struct twheel_sqe) == TWHEEL_SQE_SIZE);
 static_assert(sizeof(struct twheel_ring_setup) ==
@@ -152,6 +178,9 @@ int twheel_ring_setup(struct twheel_ctx *ctx, struct twheel_ring_setup *arg,
 	    arg->ev_entries > TWHEEL_RING_MAX_EV ||
 	    !is_power_of_2(arg->ev_entries))
 		return -EINVAL;
+	/* Checked again under the mutex: this spares the allocation. */
+	if (READ_ONCE(ctx->ring))
+		return -EBUSY;
 	nr = twheel_ring_layout(arg->sq_entries, arg->ev_entries, &sq_off,
 				&ev_off);
 
@@ -183,6 +212,8 @@ int twheel_ring_setup(struct twheel_ctx *ctx, struct twheel_ring_setup *arg,
 	ring->ev_mask = arg->ev_entries - 1;
 	ring->offset = offset;
 	ring->look_tick = U64_MAX;
+	ring->ctx = ctx;
+	INIT_WORK(&ring->work, twheel_ring_work);
 	ring->hdr->sq.mask = ring->sq_mask;
 	ring->hdr->sq.entries = arg->sq_entries;
 	ring->hdr->sq.look_ns = U64_MAX;
@@ -208,7 +239,7 @@ int twheel_ring_setup(struct twheel_ctx *ctx, struct twheel_ring_setup *arg,
 	spin_unlock(&ctx->wqh.lock);
 	twheel_counter_add(TWHEEL_CTR_MEMORY_BYTES,
 			   ((long)nr << PAGE_SHIFT) + sizeof(*ring));
-	twheel_ring_settle(ctx, false);
+	twheel_ring_settle(ctx, TWHEEL_RING_ENTER, false);
 	twheel_ring_unlock(ctx);
 
 	memset(&arg->sq_off, 0, sizeof(arg->sq_off));
@@ -233,7 +264,7 @@ int twheel_ring_setup(struct twheel_ctx *ctx, struct twheel_ring_setup *arg,
 	return 0;
 
 unlock:
-	mutex_unlock(&ctx->mutex);
+	twheel_ring_unlock(ctx);
 unmap:
 	vunmap(ring->base);
 free_pages:
@@ -412,13 +443,17 @@ static unsigned int twheel_ring_fetch(struct twheel_ring *ring, u32 head,
 }
 
 /*
- * Takes what user space published in the submission ring, at most a
- * ring's worth. With @sync, stops after a bad entry and reports it in @res;
- * otherwise answers it with an error record and goes on, unless the event
- * ring has no room for the record: then the entry stays and the ring
- * stalls until ENTER.
+ * Takes what user space published in the submission ring: at most a ring's
+ * worth, and for the thread at most %TWHEEL_RING_DRAIN_BUDGET entries. A
+ * bad entry is answered with an error record and the drain goes on; with
+ * %TWHEEL_RING_SYNC it stops there and reports it in @res instead. An
+ * error record that finds no room stalls the ring: the entry stays, and
+ * nothing more is taken before ENTER. An arm the thread cannot allocate for
+ * without sleeping stays too, for the worker (twheel_ring_work()).
+ *
+ * Return: true if everything published when the drain began was taken.
  */
-static void twheel_ring_drain(struct twheel_ctx *ctx, bool sync,
+static bool twheel_ring_drain(struct twheel_ctx *ctx, enum twheel_ring_mode mode,
 			      struct twheel_ring_res *res)
 {
 	struct twheel_ring *ring = ctx->ring;
@@ -426,28 +461,37 @@ static void twheel_ring_drain(struct twheel_ctx *ctx, bool sync,
 	struct mem_cgroup *old_memcg;
 	struct twheel_clock clock;
 	u32 head = ring->sq_head;
-	unsigned int avail, n;
+	unsigned int avail, budget, n;
+	bool done = false;
 	int err;
 
 	lockdep_assert_held(&ctx->mutex);
 
-	if (ring->stalled || READ_ONCE(ctx->closed))
-		return;
+	if (READ_ONCE(ctx->closed))
+		return true;
+	if (ring->stalled || ring->punted)
+		return false;
 	/* Pairs with user space's release of its tail: entries after it. */
 	avail = smp_load_acquire(&ring->hdr->sq_user.tail) - head;
 	/* A tail that claims more than a ring holds: take one ring. */
 	avail = min(avail, ring->sq_mask + 1);
 	if (!avail)
-		return;
+		return true;
+	budget = mode == TWHEEL_RING_THREAD ? TWHEEL_RING_DRAIN_BUDGET : avail;
 
 	clock.now = ktime_get_ns();
 	clock.offset = ring->offset;
 	old_memcg = set_active_memcg(ring->memcg);
-	while (avail) {
+	if (mode == TWHEEL_RING_THREAD) {
+		/* Reclaim or a cgroup's throttling would stall every file. */
+		ctx->gfp = GFP_NOWAIT | __GFP_NOWARN | __GFP_ACCOUNT;
+		ctx->conns.gfp = ctx->gfp;
+	}
+	while (avail && budget) {
 		struct twheel_batch_res br = {};
 		enum twheel_cmd cmd;
 
-		n = twheel_ring_fetch(ring, head, avail, &err);
+		n = twheel_ring_fetch(ring, head, min(avail, budget), &err);
 		if (n) {
 			cmd = twheel_ring_cmds[scratch[0].op];
 			twheel_ring_to_chunk(ctx, n);
@@ -456,14 +500,21 @@ static void twheel_ring_drain(struct twheel_ctx *ctx, bool sync,
 			res->found += br.found;
 			head += br.applied;
 			avail -= br.applied;
+			budget -= br.applied;
+			cond_resched();
 			if (!br.error)
 				continue;
 			err = br.error;
+			if (err == -ENOMEM && mode == TWHEEL_RING_THREAD) {
+				/* Not an answer yet: the worker may sleep. */
+				ring->punted = true;
+				break;
+			}
 			/* Bring the bad entry to the front of the scratch. */
 			scratch[0] = scratch[br.applied];
 		}
 		/* scratch[0] is a bad entry, err its errno. */
-		if (sync) {
+		if (mode == TWHEEL_RING_SYNC) {
 			res->error = err;
 			res->user_data = scratch[0].user_data;
 			head++;
@@ -476,33 +527,34 @@ static void twheel_ring_drain(struct twheel_ctx *ctx, bool sync,
 		res->errors++;
 		head++;
 		avail--;
+		budget--;
 	}
+	done = !avail;
+	ctx->gfp = GFP_KERNEL_ACCOUNT;
+	ctx->conns.gfp = GFP_KERNEL_ACCOUNT;
 	set_active_memcg(old_memcg);
 
 	spin_lock(&ctx->wqh.lock);
 	ctx->stats.ring_entries += head - ring->sq_head;
 	spin_unlock(&ctx->wqh.lock);
 	twheel_counter_add(TWHEEL_CTR_RING_ENTRIES, head - ring->sq_head);
+	if (head != ring->sq_head)
+		ring->busy = true;
 	ring->sq_head = head;
 	WRITE_ONCE(ring->hdr->sq.flags, ring->stalled ? TWHEEL_SQ_STALLED : 0);
 	/* The entries were read before user space may reuse their slots. */
 	smp_store_release(&ring->hdr->sq.head, head);
 	twheel_conn_reap(ctx);
+	return done;
 }
 
-/**
- * __twheel_ring_post() - move a file's queued events into its event ring
- * @ctx: the file
- *
- * Context: @ctx->wqh.lock held.
- * Return: true if readers should be woken: events stay in the kernel
- * queue, or some reached the ring and the reader asked to be woken.
- */
-bool __twheel_ring_post(struct twheel_ctx *ctx)
+/* Moves up to @max queued events into the event ring; returns how many. */
+static unsigned int __twheel_ring_move(struct twheel_ctx *ctx,
+				       unsigned int max)
 {
 	struct twheel_ring *ring = ctx->ring;
-	u32 room = __twheel_ring_room(ring);
-	unsigned int moved = 0, n, i, idx, max;
+	u32 room = min(__twheel_ring_room(ring), max);
+	unsigned int moved = 0, n, i, idx;
 
 	lockdep_assert_held(&ctx->wqh.lock);
 
@@ -510,9 +562,9 @@ bool __twheel_ring_post(struct twheel_ctx *ctx)
 		struct twheel_event *ev;
 
 		idx = ring->ev_tail & ring->ev_mask;
-		max = min(room, ring->ev_mask + 1 - idx);
 		ev = &ring->events[idx];
-		n = __twheel_ctx_peek(ctx, ev, max);
+		n = __twheel_ctx_peek(ctx, ev,
+				      min(room, ring->ev_mask + 1 - idx));
 		if (!n)
 			break;
 		for (i = 0; ring->offset && i < n; i++) {
@@ -531,13 +583,63 @@ bool __twheel_ring_post(struct twheel_ctx *ctx)
 		ctx->stats.ring_events += moved;
 		twheel_counter_add(TWHEEL_CTR_RING_EVENTS, moved);
 	}
+	return moved;
+}
+
+/*
+ * Whom to wake after @moved events reached the ring: readers of the kernel
+ * queue while it holds events (EPOLLIN), readers of the ring if they said
+ * they sleep (EPOLLRDBAND).
+ */
+static __poll_t __twheel_ring_wake_key(struct twheel_ctx *ctx,
+				       unsigned int moved)
+{
+	__poll_t key = 0;
+
 	if (ctx->nr_queued)
-		return true;
-	if (!moved)
-		return false;
-	/* Pairs with the reader's barrier between its flag and its look. */
-	smp_mb();
-	return READ_ONCE(ring->hdr->ev_user.flags) & TWHEEL_EV_NEED_WAKEUP;
+		key |= EPOLLIN | EPOLLRDNORM;
+	if (moved) {
+		/* Pairs with the reader's barrier between its flag and look. */
+		smp_mb();
+		if (READ_ONCE(ctx->ring->hdr->ev_user.flags) &
+		    TWHEEL_EV_NEED_WAKEUP)
+			key |= EPOLLRDBAND;
+	}
+	return key;
+}
+
+/**
+ * __twheel_ring_post() - move a file's queued events into its event ring
+ * @ctx: the file, with rings
+ *
+ * Moves at most %TWHEEL_RING_POST_CHUNK events: the end of the turn or
+ * ENTER moves the rest, with lock breaks.
+ *
+ * Context: @ctx->wqh.lock held.
+ * Return: the poll key to wake readers with, 0 for none.
+ */
+__poll_t __twheel_ring_post(struct twheel_ctx *ctx)
+{
+	lockdep_assert_held(&ctx->wqh.lock);
+
+	return __twheel_ring_wake_key(ctx,
+				      __twheel_ring_move(ctx,
+							 TWHEEL_RING_POST_CHUNK));
+}
+
+/**
+ * __twheel_ring_sync_queued() - tell user space how many events wait in
+ *	the kernel
+ * @ctx: the file, with rings
+ *
+ * Context: @ctx->wqh.lock held.
+ */
+void __twheel_ring_sync_queued(struct twheel_ctx *ctx)
+{
+	lockdep_assert_held(&ctx->wqh.lock);
+
+	WRITE_ONCE(ctx->ring->hdr->ev.queued,
+		   (u32)min_t(u64, ctx->nr_queued, U32_MAX));
 }
 
 /**
@@ -556,81 +658,181 @@ bool __twheel_ring_readable(struct twheel_ctx *ctx)
 	return __twheel_ring_room(ring) != ring->ev_mask + 1;
 }
 
+/* Writes the promise of when the thread takes the ring next. */
+static void __twheel_ring_promise(struct twheel_ring *ring, u64 tick)
+{
+	ring->look_tick = tick;
+	WRITE_ONCE(ring->hdr->sq.look_ns,
+		   tick == U64_MAX ? U64_MAX :
+		   twheel_ring_to_user(ring, twheel_tick_to_ns(tick)));
+}
+
+/* The worker takes the ring; it holds a reference to the file. */
+static void __twheel_ring_punt(struct twheel_ctx *ctx)
+{
+	lockdep_assert_held(&ctx->wqh.lock);
+
+	twheel_counter_inc(TWHEEL_CTR_RING_PUNTED);
+	refcount_inc(&ctx->refs);
+	if (!queue_work(twheel_ring_wq, &ctx->ring->work))
+		refcount_dec(&ctx->refs);
+}
+
 /*
  * Moves queued events in and writes the new promise of when the thread
  * looks at the ring next; then, since user space may have published
- * entries against the old promise meanwhile, looks at the ring again.
+ * entries against the old promise meanwhile, looks at the ring again, as
+ * @mode may. With @drain false (a synchronous ENTER that stopped at a bad
+ * entry, or the set-up), entries may be left behind, and the promise is
+ * not moved later than it was.
  */
-static void twheel_ring_settle(struct twheel_ctx *ctx, bool drain)
+static void twheel_ring_settle(struct twheel_ctx *ctx,
+			       enum twheel_ring_mode mode, bool drain)
 {
 	struct twheel_ring *ring = ctx->ring;
 	struct twheel_ring_res res = {};
-	unsigned int tries = 0;
-	bool wake;
+	unsigned int tries = 0, moved;
+	__poll_t key;
 	u64 tick;
 
 	lockdep_assert_held(&ctx->mutex);
 
 	for (;;) {
 		spin_lock(&ctx->wqh.lock);
+		key = 0;
+		do {
+			moved = __twheel_ring_move(ctx, TWHEEL_RING_POST_CHUNK);
+			key |= __twheel_ring_wake_key(ctx, moved);
+			if (moved == TWHEEL_RING_POST_CHUNK)
+				cond_resched_lock(&ctx->wqh.lock);
+		} while (moved == TWHEEL_RING_POST_CHUNK && !ctx->closed);
 		if (ctx->closed) {
 			spin_unlock(&ctx->wqh.lock);
 			return;
 		}
-		wake = __twheel_ring_post(ctx);
-		if (wake) {
+		if (key) {
 			ctx->stats.wakeups++;
-			wake_up_locked_poll(&ctx->wqh, EPOLLIN | EPOLLRDNORM);
+			wake_up_locked_poll(&ctx->wqh, key);
 		}
 		tick = __twheel_ctx_work_tick(ctx);
-		if (ring->stalled) {
-			/* Nothing is taken before ENTER. */
+		/*
+		 * While user space publishes, the thread looks every tick, so
+		 * that it, not a doorbell, applies what comes: only the first
+		 * arming after a quiet spell, or one due within a tick, needs
+		 * the system call.
+		 */
+		if (ring->busy)
+			tick = min(tick, twheel_ns_to_tick(ktime_get_ns()) + 1);
+		if (ring->punted && mode == TWHEEL_RING_THREAD)
+			__twheel_ring_punt(ctx);
+		if (ring->stalled || ring->punted) {
+			/* Nothing is taken before ENTER, or the worker. */
 			tick = U64_MAX;
+		} else if (!drain) {
+			if (READ_ONCE(ring->hdr->sq_user.tail) != ring->sq_head)
+				tick = min(tick, ring->look_tick);
 		} else if (tries == TWHEEL_RING_SETTLE_TRIES) {
 			/* User space keeps publishing: another turn now. */
 			tick = 0;
 			__twheel_cpu_now(ctx);
 		}
-		ring->look_tick = tick;
-		WRITE_ONCE(ring->hdr->sq.look_ns,
-			   tick == U64_MAX ? U64_MAX :
-			   twheel_ring_to_user(ring, twheel_tick_to_ns(tick)));
+		__twheel_ring_promise(ring, tick);
+		ring->busy = false;
 		__twheel_cpu_schedule(ctx);
 		spin_unlock(&ctx->wqh.lock);
 
-		if (!drain || ring->stalled || tries++ == TWHEEL_RING_SETTLE_TRIES)
+		if (!drain || ring->stalled || ring->punted ||
+		    tries++ == TWHEEL_RING_SETTLE_TRIES)
 			break;
 		/* Pairs with user space's barrier between its tail and look. */
 		smp_mb();
 		if (READ_ONCE(ring->hdr->sq_user.tail) == ring->sq_head)
 			break;
-		twheel_ring_drain(ctx, false, &res);
+		twheel_ring_drain(ctx, mode, &res);
 	}
+	/* Connections the events moved into the ring left empty. */
+	twheel_conn_reap(ctx);
+}
+
+/*
+ * A drain that needs to allocate, in process context, where allocating may
+ * sleep and be throttled by the file's memory cgroup without holding up the
+ * expiry thread and every other file of its CPU. Then the file's turn.
+ */
+static void twheel_ring_work(struct work_struct *work)
+{
+	struct twheel_ring *ring = container_of(work, struct twheel_ring,
+						work);
+	struct twheel_ctx *ctx = ring->ctx;
+	struct twheel_ring_res res = {};
+
+	mutex_lock(&ctx->mutex);
+	ring->punted = false;
+	twheel_ring_drain(ctx, TWHEEL_RING_ENTER, &res);
+	twheel_ring_settle(ctx, TWHEEL_RING_ENTER, true);
+	spin_lock(&ctx->wqh.lock);
+	__twheel_cpu_now(ctx);
+	spin_unlock(&ctx->wqh.lock);
+	twheel_ring_unlock(ctx);
+	/* May free the ring, and this work with it. */
+	twheel_ctx_put(ctx);
+}
+
+/**
+ * twheel_ring_init() - create the workqueue of the rings' drains
+ *
+ * Context: module init.
+ * Return: 0 or -ENOMEM.
+ */
+int twheel_ring_init(void)
+{
+	twheel_ring_wq = alloc_workqueue("twheel_ring", WQ_UNBOUND, 0);
+	return twheel_ring_wq ? 0 : -ENOMEM;
+}
+
+/**
+ * twheel_ring_exit() - wait for the drains queued and destroy their
+ *	workqueue
+ *
+ * Context: module exit, every file released.
+ */
+void twheel_ring_exit(void)
+{
+	destroy_workqueue(twheel_ring_wq);
 }
 
 /**
  * twheel_ring_begin() - the expiry thread's start of a turn of a file
  * @ctx: the file, pinned by the thread's reference
- *
  * @now: set to the time of the turn: the turn fires nothing due after it
+ * @locked: set to true if the file has rings and the turn holds
+ *	@ctx->mutex: then twheel_ring_end() must follow
  *
  * Takes the submission ring, so that what user space published before this
  * turn is applied before anything fires in it. That is why the turn's time
  * is read before the ring: an entry published after it may come too late
- * for this turn, but then so does every timer due after it. Needs
- * @ctx->mutex: if an ioctl holds it, the turn is left to that ioctl, which
- * gives the file back to the thread when it lets go (twheel_ring_unlock()).
+ * for this turn, but then so does every timer due after it. If the ring
+ * cannot be taken whole, the turn fires nothing: past the thread's budget
+ * it goes on in another turn after the other files', an arm that needs
+ * memory goes to the worker, and a stalled ring waits for ENTER.
+ *
+ * Needs @ctx->mutex: if an ioctl holds it, the turn is left to that ioctl,
+ * which gives the file back to the thread when it lets go
+ * (twheel_ring_unlock()). A file that gets its rings during the turn has
+ * had nothing published in them before it began; it is served as a file
+ * without rings until the next turn.
  *
  * Context: the expiry thread of the file's CPU.
- * Return: true if the turn may go on (then twheel_ring_end() follows),
- * false if it is left to the holder of the mutex.
+ * Return: true if the turn may go on, false if it may not fire now.
  */
-bool twheel_ring_begin(struct twheel_ctx *ctx, u64 *now)
+bool twheel_ring_begin(struct twheel_ctx *ctx, u64 *now, bool *locked)
 {
 	struct twheel_ring_res res = {};
 	struct twheel_ring *ring;
 	u64 start;
+	bool done;
 
+	*locked = false;
 	*now = ktime_get_ns();
 	/* Pairs with the release in twheel_ring_setup(): a whole ring. */
 	ring = smp_load_acquire(&ctx->ring);
@@ -645,27 +847,40 @@ bool twheel_ring_begin(struct twheel_ctx *ctx, u64 *now)
 	}
 	WRITE_ONCE(ring->deferred, 0);
 	start = ktime_get_ns();
-	twheel_ring_drain(ctx, false, &res);
+	done = twheel_ring_drain(ctx, TWHEEL_RING_THREAD, &res);
 	spin_lock(&ctx->wqh.lock);
 	ctx->stats.ring_drain_ns += ktime_get_ns() - start;
+	if (!done) {
+		if (ring->punted)
+			__twheel_ring_punt(ctx);
+		else if (!ring->stalled)
+			__twheel_cpu_again(ctx);
+		if (ring->punted || ring->stalled)
+			__twheel_ring_promise(ring, U64_MAX);
+	}
 	spin_unlock(&ctx->wqh.lock);
-	return true;
+	if (done) {
+		*locked = true;
+		return true;
+	}
+	twheel_ring_unlock(ctx);
+	return false;
 }
 
 /**
  * twheel_ring_end() - the expiry thread's end of a turn of a file
- * @ctx: the file, for which twheel_ring_begin() returned true
+ * @ctx: the file, for which twheel_ring_begin() took the mutex
  *
- * Context: the expiry thread of the file's CPU.
+ * Context: the expiry thread of the file's CPU, @ctx->mutex held.
  */
 void twheel_ring_end(struct twheel_ctx *ctx)
 {
 	u64 start;
 
-	if (!ctx->ring)
-		return;
+	lockdep_assert_held(&ctx->mutex);
+
 	start = ktime_get_ns();
-	twheel_ring_settle(ctx, true);
+	twheel_ring_settle(ctx, TWHEEL_RING_THREAD, true);
 	spin_lock(&ctx->wqh.lock);
 	ctx->stats.ring_drain_ns += ktime_get_ns() - start;
 	spin_unlock(&ctx->wqh.lock);
@@ -690,10 +905,14 @@ void twheel_ring_unlock(struct twheel_ctx *ctx)
 		return;
 	/* Pairs with the barrier in twheel_ring_begin(). */
 	smp_mb();
-	if (!READ_ONCE(ring->deferred) || !xchg(&ring->deferred, 0))
-		return;
+	if (READ_ONCE(ring->deferred) && xchg(&ring->deferred, 0)) {
+		spin_lock(&ctx->wqh.lock);
+		__twheel_cpu_now(ctx);
+		spin_unlock(&ctx->wqh.lock);
+	}
+	/* read() and cancels change it without a look at the ring. */
 	spin_lock(&ctx->wqh.lock);
-	__twheel_cpu_now(ctx);
+	__twheel_ring_sync_queued(ctx);
 	spin_unlock(&ctx->wqh.lock);
 }
 
@@ -724,13 +943,15 @@ int twheel_ring_enter(struct twheel_ctx *ctx, u32 flags,
 		return -ENXIO;
 	}
 	ring->stalled = false;
-	twheel_ring_drain(ctx, flags & TWHEEL_ENTER_SYNC, res);
+	ring->punted = false;
+	twheel_ring_drain(ctx, flags & TWHEEL_ENTER_SYNC ? TWHEEL_RING_SYNC :
+			  TWHEEL_RING_ENTER, res);
 	spin_lock(&ctx->wqh.lock);
 	read = ctx->stats.ring_events;
 	ctx->stats.ring_enters++;
 	spin_unlock(&ctx->wqh.lock);
 	/* A synchronous call leaves what follows a bad entry in the ring. */
-	twheel_ring_settle(ctx, !res->error);
+	twheel_ring_settle(ctx, TWHEEL_RING_ENTER, !res->error);
 	spin_lock(&ctx->wqh.lock);
 	*moved = ctx->stats.ring_events - read;
 	spin_unlock(&ctx->wqh.lock);

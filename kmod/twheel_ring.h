@@ -7,8 +7,9 @@
 #ifndef _TWHEEL_RING_H
 #define _TWHEEL_RING_H
 
-#include <linux/cache.h>
+#include <linux/poll.h>
 #include <linux/types.h>
+#include <linux/workqueue.h>
 
 #include <linux/twheel.h>
 #include "twheel.h"
@@ -22,6 +23,10 @@ struct vm_area_struct;
 /* The largest rings TWHEEL_IOC_RING_SETUP accepts. */
 #define TWHEEL_RING_MAX_SQ	32768
 #define TWHEEL_RING_MAX_EV	65536
+/* Entries the expiry thread takes in one turn of a file. */
+#define TWHEEL_RING_DRAIN_BUDGET	1024
+/* Events moved into an event ring in one hold of the file's spinlock. */
+#define TWHEEL_RING_POST_CHUNK	256
 
 /*
  * The start of the shared mapping. Each line has one writer: the kernel
@@ -69,6 +74,12 @@ struct twheel_ring_hdr {
  * @sq_head: the entries taken; the kernel's own copy; &twheel_ctx.mutex
  * @stalled: an error record found no room, the entry at @sq_head waits;
  *	&twheel_ctx.mutex
+ * @punted: the entry at @sq_head needs memory the expiry thread may not
+ *	sleep for: @work takes it; &twheel_ctx.mutex
+ * @busy: a drain took entries since the last promise: the next one is a
+ *	tick away, while user space keeps publishing; &twheel_ctx.mutex
+ * @work: takes the ring in process context for the thread
+ * @ctx: the file, for @work
  * @scratch: the entries being applied, copied out of the ring;
  *	&twheel_ctx.mutex
  * @ev_tail: the records written; the kernel's own copy;
@@ -93,6 +104,10 @@ struct twheel_ring {
 
 	u32 sq_head;
 	bool stalled;
+	bool punted;
+	bool busy;
+	struct work_struct work;
+	struct twheel_ctx *ctx;
 	struct twheel_sqe scratch[TWHEEL_BATCH_CHUNK];
 
 	u32 ev_tail;
@@ -125,11 +140,15 @@ int twheel_ring_mmap(struct twheel_ctx *ctx, struct vm_area_struct *vma);
 void twheel_ring_uncharge(struct twheel_ctx *ctx);
 void twheel_ring_free(struct twheel_ctx *ctx);
 
-bool twheel_ring_begin(struct twheel_ctx *ctx, u64 *now);
+bool twheel_ring_begin(struct twheel_ctx *ctx, u64 *now, bool *locked);
 void twheel_ring_end(struct twheel_ctx *ctx);
 void twheel_ring_unlock(struct twheel_ctx *ctx);
 
-bool __twheel_ring_post(struct twheel_ctx *ctx);
+int twheel_ring_init(void);
+void twheel_ring_exit(void);
+
+__poll_t __twheel_ring_post(struct twheel_ctx *ctx);
+void __twheel_ring_sync_queued(struct twheel_ctx *ctx);
 bool __twheel_ring_readable(struct twheel_ctx *ctx);
 
 #endif /* _TWHEEL_RING_H */

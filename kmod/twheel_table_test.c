@@ -18,7 +18,7 @@ static void *twheel_table_test_alloc(unsigned long nr)
 	return kvcalloc(nr, sizeof(void *), GFP_KERNEL);
 }
 
-#define twheel_table_alloc(nr)	twheel_table_test_alloc(nr)
+#define twheel_table_alloc(table, nr)	twheel_table_test_alloc(nr)
 #include "twheel_table.c"
 
 #define TWHEEL_TEST_NODES	4096
@@ -28,6 +28,7 @@ struct twheel_table_test {
 	struct twheel_table table;
 	struct twheel_table_node nodes[TWHEEL_TEST_NODES];
 	struct twheel_table_node *bulk[TWHEEL_TEST_NODES];
+	struct twheel_table_node **links[TWHEEL_TEST_NODES];
 	bool in[TWHEEL_TEST_NODES];
 	unsigned long nr_in;
 	unsigned int freed;
@@ -131,11 +132,18 @@ static unsigned int twheel_table_test_check(struct kunit *test,
 	return longest;
 }
 
+/* Half of the entries by twheel_table_insert(), half where a lookup ended. */
 static void twheel_table_test_insert(struct twheel_table_test *t,
 				     unsigned int i, u64 key)
 {
 	t->nodes[i].key = key;
-	twheel_table_insert(&t->table, &t->nodes[i]);
+	if (i % 2)
+		twheel_table_insert_link(&t->table,
+					 twheel_table_lookup_link(&t->table,
+								  key),
+					 &t->nodes[i]);
+	else
+		twheel_table_insert(&t->table, &t->nodes[i]);
 	t->in[i] = true;
 	t->nr_in++;
 }
@@ -160,6 +168,9 @@ static void twheel_table_test_match(struct kunit *test,
 	twheel_table_lookup_bulk(&t->table, TWHEEL_TEST_NODES,
 				 &t->nodes[0].key, sizeof(t->nodes[0]),
 				 t->bulk);
+	twheel_table_lookup_bulk_link(&t->table, TWHEEL_TEST_NODES,
+				      &t->nodes[0].key, sizeof(t->nodes[0]),
+				      t->links);
 	for (i = 0; i < TWHEEL_TEST_NODES; i++) {
 		struct twheel_table_node *found;
 
@@ -169,6 +180,10 @@ static void twheel_table_test_match(struct kunit *test,
 		else
 			KUNIT_EXPECT_PTR_EQ(test, found, NULL);
 		KUNIT_EXPECT_PTR_EQ(test, t->bulk[i], found);
+		KUNIT_EXPECT_PTR_EQ(test, *t->links[i], found);
+		KUNIT_EXPECT_PTR_EQ(test, t->links[i],
+				    twheel_table_lookup_link(&t->table,
+							     t->nodes[i].key));
 	}
 	KUNIT_EXPECT_EQ(test, t->table.nr, t->nr_in);
 }
@@ -249,8 +264,11 @@ static void twheel_table_random_operations_match_a_model(struct kunit *test)
 	}
 	twheel_table_test_check(test, &t->table);
 	twheel_table_test_match(test, t);
-	/* Six doublings to 4096 buckets, at least one halving when drained. */
-	KUNIT_EXPECT_GE(test, resizes, 7U);
+	/*
+	 * Three growths to 4096 buckets (four times larger each, below
+	 * 2^TWHEEL_TABLE_QUAD_BITS), at least one halving when drained.
+	 */
+	KUNIT_EXPECT_GE(test, resizes, 4U);
 }
 
 /*
@@ -373,10 +391,62 @@ static void twheel_table_destroy_frees_every_entry_once(struct kunit *test)
 	KUNIT_ASSERT_EQ(test, twheel_table_init(&t->table), 0);
 }
 
+/*
+ * A batch looked up at once, then added where the lookup ended while the
+ * generation holds, as a chunk of first arms adds its new connections:
+ * through resizes, with keys that share chains and a key named twice.
+ */
+static void twheel_table_bulk_links_add_each_key_once(struct kunit *test)
+{
+	struct twheel_table_test *t = test->priv;
+	unsigned int i, b, from, batch = 64, reused = 0;
+	u64 keys[64];
+
+	for (from = 0; from + batch <= TWHEEL_TEST_NODES; from += batch) {
+		unsigned long gen;
+
+		for (b = 0; b < batch; b++)
+			keys[b] = t->nodes[from + b].key;
+		/* The last one names the first one's key again. */
+		keys[batch - 1] = keys[0];
+		twheel_table_lookup_bulk_link(&t->table, batch, keys,
+					      sizeof(keys[0]), t->links);
+		gen = t->table.gen;
+		for (b = 0; b < batch; b++) {
+			struct twheel_table_node **link;
+
+			i = from + b;
+			if (gen == t->table.gen) {
+				link = twheel_table_lookup_from(t->links[b],
+								keys[b]);
+				reused++;
+			} else {
+				link = twheel_table_lookup_link(&t->table,
+								keys[b]);
+			}
+			if (*link) {
+				KUNIT_EXPECT_EQ(test, b, batch - 1);
+				KUNIT_EXPECT_PTR_EQ(test, *link,
+						    &t->nodes[from]);
+				continue;
+			}
+			twheel_table_insert_link(&t->table, link,
+						 &t->nodes[i]);
+			t->in[i] = true;
+			t->nr_in++;
+		}
+		twheel_table_test_check(test, &t->table);
+	}
+	twheel_table_test_match(test, t);
+	/* Most entries were added through a link of the batch's lookup. */
+	KUNIT_EXPECT_GT(test, reused, TWHEEL_TEST_NODES / 2);
+}
+
 static struct kunit_case twheel_table_test_cases[] = {
 	KUNIT_CASE(twheel_table_starts_empty_at_its_smallest),
 	KUNIT_CASE(twheel_table_finds_each_key_and_only_its_own),
 	KUNIT_CASE(twheel_table_random_operations_match_a_model),
+	KUNIT_CASE(twheel_table_bulk_links_add_each_key_once),
 	KUNIT_CASE(twheel_table_resizes_a_few_buckets_at_a_time),
 	KUNIT_CASE(twheel_table_spreads_sequential_keys),
 	KUNIT_CASE(twheel_table_works_when_it_cannot_grow),

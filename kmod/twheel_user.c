@@ -24,9 +24,10 @@
  * with %CAP_SYS_RESOURCE is exempt from them, and counted all the same. The
  * system-wide cap ``max_timers`` stays, as a backstop that no user can
  * reach alone with the defaults (``max_user_timers`` is a quarter of it).
- * Connections exist only while they hold a timer or an event (plus the few
- * spares a file keeps), so the timer limit bounds them too; they are
- * counted so that an administrator can see them.
+ * Connections exist only while they hold a timer or an event (the blocks
+ * they come from, Documentation/device.rst, may keep their places a
+ * while), so the timer limit bounds them too; they are counted so that an
+ * administrator can see them.
  *
  * A timer counts against its file's user from the moment it is armed until
  * it is cancelled, its event is read or the file is closed, whichever
@@ -127,18 +128,21 @@ void twheel_user_close(struct twheel_user *user)
 }
 
 /**
- * twheel_user_charge() - count one more timer of a user
+ * twheel_user_charge() - count more timers of a user
  * @user: the user
+ * @nr: how many
  * @unlimited: the file is exempt from the limits per user
  *
  * Context: any.
- * Return: false, counting nothing, if it is over ``max_user_timers``.
+ * Return: false, counting nothing, if they would be over
+ * ``max_user_timers``.
  */
-bool twheel_user_charge(struct twheel_user *user, bool unlimited)
+bool twheel_user_charge(struct twheel_user *user, unsigned long nr,
+			bool unlimited)
 {
-	if (atomic_long_inc_return(&user->timers) >
+	if (atomic_long_add_return(nr, &user->timers) >
 	    READ_ONCE(twheel_max_user_timers) && !unlimited) {
-		atomic_long_dec(&user->timers);
+		atomic_long_sub(nr, &user->timers);
 		return false;
 	}
 	return true;

@@ -37,7 +37,8 @@ extern unsigned long twheel_max_user_ring_pages;
 
 struct twheel_user *twheel_user_open(kuid_t uid, bool unlimited);
 void twheel_user_close(struct twheel_user *user);
-bool twheel_user_charge(struct twheel_user *user, bool unlimited);
+bool twheel_user_charge(struct twheel_user *user, unsigned long nr,
+			bool unlimited);
 void twheel_user_uncharge(struct twheel_user *user, unsigned long nr);
 bool twheel_user_charge_pages(struct twheel_user *user, unsigned long nr,
 			      bool unlimited);

@@ -13,6 +13,14 @@
  * Entries of the connection layer carry their token in user_data; once the
  * device has answered, the flush hands the applied ones to the connection
  * layer in order, so that its state follows the device's.
+ *
+ * twheel_batch_submit() publishes the entries in the shared submission
+ * ring instead, in the order they were added, all types together, and
+ * rings the doorbell once at the end if an arming needs it. Connection
+ * entries are taken into their connection's state as they are published;
+ * one the kernel refuses comes back through the connection layer. With
+ * TWHEEL_SUBMIT_SYNC it sends them by the batch ioctls instead, to have
+ * the kernel's answer for each.
  */
 
 #include <stdbool.h>
@@ -210,10 +218,33 @@ int twheel_batch_reset(struct twheel_batch_buf *b)
 	return 0;
 }
 
-/* Packs the run of entries [@from, @to), all of one type, and sends it. */
+/*
+ * Finds each entry's connection once: nothing closes one until the flush
+ * returns. An arm for a connection closed since it was queued becomes a
+ * cancel.
+ */
+static void twheel_batch_find_conns(struct twheel_batch_buf *b)
+{
+	struct twheel_batch_entry *e;
+	unsigned int i;
+
+	for (i = 0; i < b->nr; i++) {
+		e = &b->entries[i];
+		if (!e->conn)
+			continue;
+		e->c = twheel_conn_find(b->tw, e->arm.conn_id);
+		if (!e->c && e->type == TWHEEL_ENTRY_ARM)
+			e->type = TWHEEL_ENTRY_CANCEL;
+	}
+}
+
+/*
+ * Packs the run of entries [@from, @to), all of one type, and sends it;
+ * *@refused as twheel_send() sets it.
+ */
 static int twheel_batch_send_run(struct twheel_batch_buf *b, unsigned int from,
 				 unsigned int to,
-				 struct twheel_batch_result *res)
+				 struct twheel_batch_result *res, bool *refused)
 {
 	const struct twheel_batch_entry *e = &b->entries[from];
 	unsigned int i, n = to - from;
@@ -222,7 +253,8 @@ static int twheel_batch_send_run(struct twheel_batch_buf *b, unsigned int from,
 	case TWHEEL_ENTRY_ARM:
 		for (i = 0; i < n; i++)
 			b->scratch.arms[i] = e[i].arm;
-		return twheel_arm_array(b->tw, b->scratch.arms, n, res);
+		return twheel_send(b->tw, TWHEEL_IOC_ARM, b->scratch.arms,
+				   sizeof(*b->scratch.arms), n, res, refused);
 	case TWHEEL_ENTRY_CANCEL:
 		for (i = 0; i < n; i++) {
 			memset(&b->scratch.cancels[i], 0,
@@ -230,54 +262,63 @@ static int twheel_batch_send_run(struct twheel_batch_buf *b, unsigned int from,
 			b->scratch.cancels[i].conn_id = e[i].arm.conn_id;
 			b->scratch.cancels[i].kind = e[i].arm.kind;
 		}
-		return twheel_cancel_array(b->tw, b->scratch.cancels, n, res);
+		return twheel_send(b->tw, TWHEEL_IOC_CANCEL, b->scratch.cancels,
+				   sizeof(*b->scratch.cancels), n, res,
+				   refused);
 	default:
 		for (i = 0; i < n; i++)
 			b->scratch.conn_ids[i] = e[i].arm.conn_id;
-		return twheel_cancel_conn_array(b->tw, b->scratch.conn_ids, n,
-						res);
+		return twheel_send(b->tw, TWHEEL_IOC_CANCEL_CONN,
+				   b->scratch.conn_ids,
+				   sizeof(*b->scratch.conn_ids), n, res,
+				   refused);
 	}
+}
+
+/* The scratch array holds the longest run: at most every entry. */
+static int twheel_batch_scratch(struct twheel_batch_buf *b)
+{
+	int saved_errno = errno;
+	void *p;
+
+	if (b->scratch_size >= b->nr)
+		return 0;
+	p = realloc(b->scratch.p, b->size * sizeof(struct twheel_arm));
+	errno = saved_errno;
+	if (!p)
+		return -ENOMEM;
+	b->scratch.p = p;
+	b->scratch_size = b->size;
+	return 0;
+}
+
+/* Takes an entry the device applied into its connection's state. */
+static void twheel_batch_applied(const struct twheel_batch_entry *e)
+{
+	if (e->c)
+		twheel_conn_applied(e->c, e->arm.kind,
+				    e->type == TWHEEL_ENTRY_ARM ?
+				    e->arm.user_data : 0);
 }
 
 int twheel_batch_flush(struct twheel_batch_buf *b,
 		       struct twheel_batch_result *res)
 {
 	struct twheel_batch_result total = { 0 }, run;
-	struct twheel_batch_entry *e;
 	unsigned int from, to;
-	int saved_errno = errno;
-	void *p;
-	int ret = 0;
+	int ret;
 
 	if (!b)
 		return -EINVAL;
-	/* The scratch array holds the longest run: at most every entry. */
-	if (b->scratch_size < b->nr) {
-		p = realloc(b->scratch.p, b->size * sizeof(struct twheel_arm));
-		errno = saved_errno;
-		if (!p)
-			return -ENOMEM;
-		b->scratch.p = p;
-		b->scratch_size = b->size;
-	}
-	/*
-	 * Find each entry's connection once: nothing closes one until the
-	 * flush returns. An arm for a connection closed since it was queued
-	 * becomes a cancel.
-	 */
-	for (from = 0; from < b->nr; from++) {
-		e = &b->entries[from];
-		if (!e->conn)
-			continue;
-		e->c = twheel_conn_find(b->tw, e->arm.conn_id);
-		if (!e->c && e->type == TWHEEL_ENTRY_ARM)
-			e->type = TWHEEL_ENTRY_CANCEL;
-	}
+	ret = twheel_batch_scratch(b);
+	if (ret)
+		return ret;
+	twheel_batch_find_conns(b);
 	for (from = 0; from < b->nr; from = to) {
 		for (to = from + 1; to < b->nr; to++)
 			if (b->entries[to].type != b->entries[from].type)
 				break;
-		ret = twheel_batch_send_run(b, from, to, &run);
+		ret = twheel_batch_send_run(b, from, to, &run, NULL);
 		total.applied += run.applied;
 		total.found += run.found;
 		if (ret < 0) {
@@ -285,13 +326,112 @@ int twheel_batch_flush(struct twheel_batch_buf *b,
 			break;
 		}
 	}
-	for (from = 0; from < total.applied; from++) {
-		e = &b->entries[from];
-		if (e->c)
-			twheel_conn_applied(e->c, e->arm.kind,
-					    e->type == TWHEEL_ENTRY_ARM ?
-					    e->arm.user_data : 0);
+	for (from = 0; from < total.applied; from++)
+		twheel_batch_applied(&b->entries[from]);
+	b->nr = 0;
+	if (res)
+		*res = total;
+	return total.error ? total.error : (int)total.applied;
+}
+
+static const unsigned int twheel_entry_op[] = {
+	[TWHEEL_ENTRY_ARM] = TWHEEL_OP_ARM,
+	[TWHEEL_ENTRY_CANCEL] = TWHEEL_OP_CANCEL,
+	[TWHEEL_ENTRY_CANCEL_CONN] = TWHEEL_OP_CANCEL_CONN,
+};
+
+/*
+ * TWHEEL_SUBMIT_SYNC on a file with rings. Entries published in the ring
+ * could be taken by the expiry thread before a synchronous doorbell, which
+ * then answers their errors with error records, not in the call; so the
+ * batch goes by the batch ioctls, which come after everything published
+ * and answer for every entry. As in the ring, a refused entry is skipped
+ * and those after it are sent, and a refused arming of the connection layer
+ * leaves its kind unarmed. A call that fails (a signal, a fault) sends
+ * nothing more.
+ */
+static int twheel_batch_submit_sync(struct twheel_batch_buf *b,
+				    struct twheel_batch_result *res)
+{
+	struct twheel_batch_result total = { 0 }, run;
+	const struct twheel_batch_entry *e;
+	unsigned int from, to, i;
+	bool refused;
+	int ret;
+
+	ret = twheel_batch_scratch(b);
+	if (ret)
+		return ret;
+	twheel_batch_find_conns(b);
+	for (from = 0; from < b->nr; from = to) {
+		for (to = from + 1; to < b->nr; to++)
+			if (b->entries[to].type != b->entries[from].type)
+				break;
+		ret = twheel_batch_send_run(b, from, to, &run, &refused);
+		total.applied += run.applied;
+		total.found += run.found;
+		for (i = from; i < from + run.applied; i++)
+			twheel_batch_applied(&b->entries[i]);
+		if (ret >= 0)
+			continue;
+		if (!total.error)
+			total.error = ret;
+		if (!refused)
+			break;
+		e = &b->entries[from + run.applied];
+		twheel_batch_applied(e);
+		if (e->c && e->type == TWHEEL_ENTRY_ARM)
+			twheel_conn_refused(e->c, e->arm.kind, e->arm.user_data);
+		to = from + run.applied + 1;
 	}
+	b->nr = 0;
+	if (res)
+		*res = total;
+	return total.error ? total.error : (int)total.applied;
+}
+
+int twheel_batch_submit(struct twheel_batch_buf *b, unsigned int flags,
+			struct twheel_batch_result *res)
+{
+	struct twheel_batch_result total = { 0 };
+	struct twheel_batch_entry *e;
+	struct twheel_ring_enter en;
+	struct twheel_sqe sqe;
+	struct twheel *tw;
+	int64_t now = 0;
+	int ret = 0, ring = 0, err;
+	unsigned int i;
+
+	if (!b || (flags & ~TWHEEL_SUBMIT_SYNC))
+		return -EINVAL;
+	tw = b->tw;
+	if (!tw->shm.map)
+		return twheel_batch_flush(b, res);
+	if (flags & TWHEEL_SUBMIT_SYNC)
+		return twheel_batch_submit_sync(b, res);
+	twheel_batch_find_conns(b);
+	for (i = 0; !ret && i < b->nr; i++) {
+		e = &b->entries[i];
+		ret = twheel_sq_make_sqe(tw, &sqe, twheel_entry_op[e->type],
+					 e->arm.conn_id, e->arm.kind,
+					 e->arm.timeout_ns, e->arm.user_data,
+					 e->arm.flags, &now);
+		if (!ret)
+			ret = twheel_sq_push(tw, &sqe);
+		if (ret)
+			break;
+		total.applied++;
+		twheel_batch_applied(e);
+		ring |= twheel_sq_needs_enter(tw, &sqe);
+	}
+	/* Published entries are made, whatever stopped the loop. */
+	if (ring) {
+		err = twheel_sq_enter(tw, 0, &en);
+		if (err && !ret)
+			ret = err;
+	}
+	if (ret)
+		total.error = ret;
 	b->nr = 0;
 	if (res)
 		*res = total;

@@ -23,6 +23,16 @@
  * - twheel_dispatch() delivers every event first and calls back after,
  *   looking each connection up again before its call, so that a callback
  *   may close any connection.
+ *
+ * With the shared rings, arms and cancels are published in the submission
+ * ring and the state changes when they are published, not when the
+ * kernel takes them: the token of an arming is current from then on, so
+ * an event of the arming it replaces, or of one cancelled, is stale even
+ * if the kernel wrote it into the event ring before it took the entry (it
+ * cannot recall it from there). An entry the kernel refuses comes back as
+ * an error record with the entry's token; if the token is still current,
+ * the kind goes back to unarmed and the record is delivered as the kind's
+ * event, with TWHEEL_EVENT_ERROR in its flags and the -errno in its error.
  */
 
 #include <stdbool.h>
@@ -33,8 +43,9 @@
 
 struct twheel_conn_slot {
 	uint64_t token;		/* user_data of the current arming, 0 if none */
-	uint64_t deadline_ns;	/* of the delivered event */
-	uint64_t fired_ns;
+	uint64_t deadline_ns;	/* of the delivered event; its -errno if an */
+	uint64_t fired_ns;	/* error record (flags) */
+	uint32_t flags;
 };
 
 struct twheel_conn {
@@ -50,6 +61,10 @@ struct twheel_conn {
 	unsigned int nr_slots;
 	struct twheel_conn_slot *slots;
 };
+
+static int twheel_conn_sq(struct twheel_conn *conn, unsigned int op,
+			  unsigned int kind, uint64_t timeout_ns,
+			  uint64_t token);
 
 static unsigned int twheel_conn_hash(const struct twheel_conn_table *t,
 				     uint64_t id)
@@ -158,7 +173,10 @@ int twheel_conn_close(struct twheel_conn *conn)
 
 	if (!conn)
 		return -EINVAL;
-	ret = twheel_cancel_conn(conn->tw, conn->id);
+	if (conn->tw->shm.map)
+		ret = twheel_conn_sq(conn, TWHEEL_OP_CANCEL_CONN, 0, 0, 0);
+	else
+		ret = twheel_cancel_conn(conn->tw, conn->id);
 	twheel_conn_unlink(conn);
 	twheel_conn_free(conn);
 	return ret < 0 ? ret : 0;
@@ -236,8 +254,10 @@ int twheel_conn_prepare(struct twheel_conn *conn, unsigned int kind,
 static void twheel_conn_update(struct twheel_conn *conn, unsigned int kind,
 			       uint64_t token)
 {
-	if (kind < conn->nr_slots)
+	if (kind < conn->nr_slots) {
 		conn->slots[kind].token = token;
+		conn->slots[kind].flags = 0;
+	}
 	if (token)
 		conn->armed |= 1U << kind;
 	else
@@ -245,11 +265,29 @@ static void twheel_conn_update(struct twheel_conn *conn, unsigned int kind,
 	conn->fired &= ~(1U << kind);
 }
 
+/* What an applied cancel of every kind does to @conn. */
+static void twheel_conn_forget(struct twheel_conn *conn)
+{
+	unsigned int i;
+
+	conn->armed = 0;
+	conn->fired = 0;
+	for (i = 0; i < conn->nr_slots; i++)
+		conn->slots[i].token = 0;
+}
+
 void twheel_conn_applied(struct twheel_conn *conn, unsigned int kind,
 			 uint64_t token)
 {
 	if (kind < TWHEEL_NR_KINDS)
 		twheel_conn_update(conn, kind, token);
+}
+
+void twheel_conn_refused(struct twheel_conn *conn, unsigned int kind,
+			 uint64_t token)
+{
+	if (kind < conn->nr_slots && token && conn->slots[kind].token == token)
+		twheel_conn_update(conn, kind, 0);
 }
 
 struct twheel *twheel_conn_tw(const struct twheel_conn *conn)
@@ -266,6 +304,34 @@ int twheel_conn_idle_timeout(const struct twheel_conn *conn,
 	return 0;
 }
 
+/*
+ * Publishes one entry for @conn in the shared ring, takes it into the
+ * connection's state at once (an arming's @token is current from now on)
+ * and rings the doorbell if the entry needs it. Once published, an entry
+ * is made: an error of the doorbell is returned with the state changed.
+ */
+static int twheel_conn_sq(struct twheel_conn *conn, unsigned int op,
+			  unsigned int kind, uint64_t timeout_ns,
+			  uint64_t token)
+{
+	struct twheel *tw = conn->tw;
+	struct twheel_sqe e;
+	int64_t now = 0;
+	int ret;
+
+	ret = twheel_sq_make_sqe(tw, &e, op, conn->id, kind, timeout_ns, token,
+				 0, &now);
+	if (!ret)
+		ret = twheel_sq_push(tw, &e);
+	if (ret)
+		return ret;
+	if (op == TWHEEL_OP_CANCEL_CONN)
+		twheel_conn_forget(conn);
+	else
+		twheel_conn_update(conn, kind, op == TWHEEL_OP_ARM ? token : 0);
+	return twheel_sq_ring(tw, &e);
+}
+
 int twheel_conn_set_timeout(struct twheel_conn *conn, unsigned int kind,
 			    uint64_t timeout_ns)
 {
@@ -275,6 +341,9 @@ int twheel_conn_set_timeout(struct twheel_conn *conn, unsigned int kind,
 	ret = twheel_conn_prepare(conn, kind, &token);
 	if (ret)
 		return ret;
+	if (conn->tw->shm.map)
+		return twheel_conn_sq(conn, TWHEEL_OP_ARM, kind, timeout_ns,
+				      token);
 	ret = twheel_arm(conn->tw, conn->id, kind, timeout_ns, token, 0);
 	/* On failure the device changed nothing: neither do we. */
 	if (ret < 0)
@@ -334,6 +403,12 @@ int twheel_conn_cancel(struct twheel_conn *conn, unsigned int kind)
 
 	if (!conn || kind >= TWHEEL_NR_KINDS)
 		return -EINVAL;
+	if (conn->tw->shm.map) {
+		/* The kernel answers later: what the library knows is all. */
+		had = ((conn->armed | conn->fired) >> kind) & 1;
+		ret = twheel_conn_sq(conn, TWHEEL_OP_CANCEL, kind, 0, 0);
+		return ret < 0 ? ret : had;
+	}
 	ret = twheel_cancel(conn->tw, conn->id, kind);
 	if (ret < 0)
 		return ret;
@@ -344,20 +419,21 @@ int twheel_conn_cancel(struct twheel_conn *conn, unsigned int kind)
 
 int twheel_conn_cancel_all(struct twheel_conn *conn)
 {
-	unsigned int i;
 	bool had;
 	int ret;
 
 	if (!conn)
 		return -EINVAL;
+	if (conn->tw->shm.map) {
+		had = conn->armed || conn->fired;
+		ret = twheel_conn_sq(conn, TWHEEL_OP_CANCEL_CONN, 0, 0, 0);
+		return ret < 0 ? ret : had;
+	}
 	ret = twheel_cancel_conn(conn->tw, conn->id);
 	if (ret < 0)
 		return ret;
 	had = conn->fired;
-	conn->armed = 0;
-	conn->fired = 0;
-	for (i = 0; i < conn->nr_slots; i++)
-		conn->slots[i].token = 0;
+	twheel_conn_forget(conn);
 	return ret || had;
 }
 
@@ -378,6 +454,7 @@ int twheel_conn_check_events(struct twheel_conn *conn,
 		ev->kind = kind;
 		ev->deadline_ns = conn->slots[kind].deadline_ns;
 		ev->fired_ns = conn->slots[kind].fired_ns;
+		ev->flags = conn->slots[kind].flags;
 		conn->fired &= ~(1U << kind);
 	}
 	return n;
@@ -392,6 +469,10 @@ static struct twheel_conn *twheel_conn_deliver(struct twheel *tw,
 
 	if (ev->kind >= TWHEEL_NR_KINDS || !ev->user_data)
 		return NULL;
+	/* Only arm entries carry a token; a refused cancel has none. */
+	if ((ev->flags & TWHEEL_EVENT_ERROR) &&
+	    TWHEEL_EVENT_OP(ev->flags) != TWHEEL_OP_ARM)
+		return NULL;
 	conn = twheel_conn_find(tw, ev->conn_id);
 	if (!conn || ev->kind >= conn->nr_slots)
 		return NULL;
@@ -401,6 +482,7 @@ static struct twheel_conn *twheel_conn_deliver(struct twheel *tw,
 	slot->token = 0;
 	slot->deadline_ns = ev->deadline_ns;
 	slot->fired_ns = ev->fired_ns;
+	slot->flags = ev->flags;
 	conn->armed &= ~(1U << ev->kind);
 	conn->fired |= 1U << ev->kind;
 	return conn;

@@ -13,7 +13,18 @@
  *   -EINVAL. A handle that was closed must not be used again.
  * - Times are nanoseconds on CLOCK_MONOTONIC.
  * - A struct twheel is not locked: use one from one thread at a time (open
- *   one per thread; each is an isolated timer context of the device).
+ *   one per thread; each is an isolated timer context of the device). This
+ *   makes the library the one producer of the handle's submission ring, as
+ *   the kernel requires; a handle shared by threads needs the caller's lock
+ *   around every call on it, its connections and batch buffers included.
+ *
+ * When the module offers shared rings (TWHEEL_FEAT_RINGS), twheel_open()
+ * maps them: the connection layer and twheel_batch_submit() publish arms
+ * and cancels in the submission ring, and twheel_reap(), twheel_wait() and
+ * twheel_process_events() take events from the event ring, with a system
+ * call only when the kernel needs one. Everything else uses the ioctls, as
+ * without rings. Documentation/libtwheel.rst says which guarantee holds on
+ * which path.
  *
  * There are four layers, each usable without the next:
  * 1. the device: open, arm, cancel, reap, next deadline, stats;
@@ -45,6 +56,7 @@ struct twheel;
 
 /* Flags for twheel_open(). */
 #define TWHEEL_OPEN_NONBLOCK	(1U << 0)	/* read() on twheel_fd() never blocks */
+#define TWHEEL_OPEN_NO_RINGS	(1U << 1)	/* ioctls only, even with rings */
 
 /* twheel_open()'s cpu argument when any CPU will do (the device's choice). */
 #define TWHEEL_CPU_ANY		(-1)
@@ -60,6 +72,29 @@ struct twheel;
  * -EMFILE, -ENFILE, -EACCES and whatever open(2) reports.
  */
 int twheel_open(struct twheel **twp, unsigned int flags, int cpu);
+
+/*
+ * twheel_open() with the sizes of the shared rings: @sq_entries submission
+ * entries and @ev_entries event records, powers of two within the
+ * handshake's max_sq_entries and max_ev_entries; 0 picks the library's
+ * default for that ring. twheel_open() uses the defaults, and falls back
+ * to the ioctls when the module has no rings or refuses them (EINVAL,
+ * ENOTTY, ENOSPC); with a size given, the set-up's error is returned
+ * instead. Errors of twheel_open(), and -EINVAL (a size with
+ * TWHEEL_OPEN_NO_RINGS, or one the module refuses), -ENOSPC (the user's
+ * max_user_ring_pages), -ENOMEM, -EPROTO (entries of another size).
+ */
+int twheel_open_rings(struct twheel **twp, unsigned int flags, int cpu,
+		      unsigned int sq_entries, unsigned int ev_entries);
+
+/* 1 if @tw uses the shared rings, 0 if only ioctls, -EINVAL. */
+int twheel_has_rings(const struct twheel *tw);
+
+/*
+ * *@count is the number of system calls the library made on @tw since it
+ * was opened: open, ioctls, mmap, reads, polls. Returns 0 or -EINVAL.
+ */
+int twheel_get_syscalls(const struct twheel *tw, uint64_t *count);
 
 /*
  * Closes the device: every timer and unread event of it is gone. Frees the
@@ -157,7 +192,10 @@ int twheel_get_stats(struct twheel *tw, struct twheel_stats *stats);
  * Reads up to @max waiting events into @events without ever blocking,
  * whatever TWHEEL_OPEN_NONBLOCK says. Returns the number read (0 if none
  * was waiting), or -EINVAL (@max == 0, NULL @events), -EFAULT, -EBADF.
- * Events beyond @max stay queued for the next call.
+ * Events beyond @max stay queued for the next call. With rings, records
+ * come from the event ring first (no system call), then from the kernel
+ * queue if events found the ring full; an error record of an entry the
+ * kernel refused has TWHEEL_EVENT_ERROR in its flags.
  */
 int twheel_reap(struct twheel *tw, struct twheel_event *events,
 		unsigned int max);
@@ -220,6 +258,28 @@ int twheel_batch_reset(struct twheel_batch_buf *b);
 int twheel_batch_flush(struct twheel_batch_buf *b,
 		       struct twheel_batch_result *res);
 
+/* twheel_batch_submit()'s flags. */
+#define TWHEEL_SUBMIT_SYNC	(1U << 0)	/* the kernel's answer at once */
+
+/*
+ * Sends the queued entries through the shared submission ring and empties
+ * the buffer; without rings, it is twheel_batch_flush(). Relative timeouts
+ * become deadlines at the submit. Without TWHEEL_SUBMIT_SYNC, the entries
+ * are published and the doorbell is rung only if an arming needs it: the
+ * return value is the number published, @res->found is 0, and an entry the
+ * kernel refuses comes back as an error record (through the connection
+ * layer for its entries, from twheel_reap() for the others). With it,
+ * TWHEEL_IOC_RING_ENTER applies them at once: @res->found counts what they
+ * found, @res->error is the -errno of the first refused entry, which is
+ * dropped while the entries after it are applied, and @res->applied the
+ * entries applied. Either way an entry the library refuses (a kind or flag
+ * the entry cannot carry, -EINVAL; -ERANGE) stops the submit there, as a
+ * flush stops, with @res->applied its index. -EAGAIN: the ring is full and
+ * stalled on error records (reap, then submit again).
+ */
+int twheel_batch_submit(struct twheel_batch_buf *b, unsigned int flags,
+			struct twheel_batch_result *res);
+
 /* --- 3. Connections ----------------------------------------------------- */
 
 /*
@@ -238,6 +298,13 @@ int twheel_batch_flush(struct twheel_batch_buf *b,
  * each arming is delivered at most once, and only if it is still the
  * current one. Events for ids with no open connection are dropped (raw
  * twheel_arm() users should not dispatch).
+ *
+ * With rings, arms and cancels are published in the submission ring, and
+ * the calls below succeed once they are; the token covers the events the
+ * kernel wrote into the event ring before it took a later reset or cancel.
+ * An arming the kernel refuses (-ENOSPC, -ENOMEM) comes back as an error
+ * record: the kind goes back to unarmed and the record is delivered as the
+ * kind's event, TWHEEL_EVENT_ERROR in flags and the -errno in error.
  */
 struct twheel_conn;
 
@@ -359,6 +426,12 @@ int twheel_dispatch(struct twheel *tw, const struct twheel_event *events,
 int twheel_process_events(struct twheel *tw, twheel_conn_fn fn, void *arg);
 
 /* --- 4. io_uring -------------------------------------------------------- */
+
+/*
+ * A read of the device takes events from the kernel queue; with shared
+ * rings they go to the event ring instead, so these calls want a handle
+ * opened with TWHEEL_OPEN_NO_RINGS and refuse others with -EOPNOTSUPP.
+ */
 
 /*
  * Prepares @sqe to read events of @tw into @buf (@len bytes: room for

@@ -25,6 +25,12 @@ int twheel_prep_read(struct io_uring_sqe *sqe, struct twheel *tw, void *buf,
 {
 	if (!sqe || !tw || !buf || len < sizeof(struct twheel_event))
 		return -EINVAL;
+	/*
+	 * A read takes the kernel queue only: with shared rings, events go
+	 * to the event ring, and a read would wait for ever.
+	 */
+	if (tw->shm.map)
+		return -EOPNOTSUPP;
 	/* The device is a stream: the offset is not used. */
 	io_uring_prep_read(sqe, tw->fd, buf, len, 0);
 	return 0;
@@ -100,6 +106,9 @@ int twheel_ring_init(struct twheel_ring **ringp, struct twheel *tw,
 
 	if (!ringp || !tw)
 		return -EINVAL;
+	/* Its reads would never see the event ring (twheel_prep_read()). */
+	if (tw->shm.map)
+		return -EOPNOTSUPP;
 	if (!nr_reads)
 		nr_reads = TWHEEL_RING_READS;
 	if (!events_per_read)

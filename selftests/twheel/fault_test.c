@@ -95,8 +95,8 @@ TEST_F_TIMEOUT(fault, a_file_that_never_reads_fills_its_quota_and_loses_nothing,
 
 	/*
 	 * Full: more arms are refused and take no memory, however many. The
-	 * first may take the file's spare connections (64 at most), which
-	 * the refused ones then give back for the next.
+	 * first may take a block of connections (4 KiB), which the file
+	 * keeps empty for the next when the refused ones give theirs back.
 	 */
 	for (unsigned int r = 0; r < 200; r++) {
 		if (r == 100)
@@ -116,7 +116,7 @@ TEST_F_TIMEOUT(fault, a_file_that_never_reads_fills_its_quota_and_loses_nothing,
 	EXPECT_EQ(0, st.armed);
 	if (mem0 != TW_NO_COUNTER) {
 		EXPECT_GE(64 * 96, mem_half - mem1)
-			TH_LOG("refused arms took more than the spares");
+			TH_LOG("refused arms took more than a block of connections");
 		EXPECT_GE(mem_half, mem2)
 			TH_LOG("refused arms must not grow memory");
 		tw_report("%u timers fired and unread hold %lld bytes (%lld per timer); %u refused batches added %lld bytes, the last 100 %lld\n",

@@ -10,7 +10,7 @@
 #include "twheel_test.h"
 
 #define CONNS		512
-/* A connection and its share of the table and of the file's spares. */
+/* A connection: its share of its block of 42, and of the table. */
 #define MAX_BYTES_PER_TIMER	128
 
 FIXTURE(memory) {

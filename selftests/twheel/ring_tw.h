@@ -140,12 +140,13 @@ static inline unsigned int tw_ring_reap(struct tw_ring *r,
 }
 
 /*
- * Waits up to @ms for records in the event ring, or events left in the
- * kernel queue: says it sleeps, looks once more, then polls.
+ * Waits up to @ms for records in the event ring (POLLRDBAND), or events
+ * left in the kernel queue (POLLIN): says it sleeps, looks once more, then
+ * polls.
  */
 static inline int tw_ring_wait(int fd, struct tw_ring *r, int ms)
 {
-	struct pollfd p = { .fd = fd, .events = POLLIN };
+	struct pollfd p = { .fd = fd, .events = POLLIN | POLLRDBAND };
 	int ret = 1;
 
 	__atomic_store_n(r->ev_flags, TWHEEL_EV_NEED_WAKEUP, __ATOMIC_RELAXED);

@@ -11,6 +11,7 @@
 #include <stdlib.h>
 
 #include "twheel_test.h"
+#include "ring_tw.h"
 
 FIXTURE(uring) {
 	int fd;
@@ -75,6 +76,48 @@ TEST_F(uring, a_read_completes_when_a_timer_fires)
 	EXPECT_EQ(9, ev[0].conn_id);
 	EXPECT_EQ(3, ev[0].user_data);
 	EXPECT_LE(deadline, ev[0].fired_ns);
+}
+
+/*
+ * A file with shared rings: the events that find its event ring full wait
+ * in the kernel, and an io_uring read, waiting on poll, takes them.
+ */
+TEST_F(uring, a_read_of_a_file_with_rings_takes_what_the_event_ring_left)
+{
+	struct twheel_event ev[8], rev[4];
+	struct io_uring_sqe *sqe;
+	struct io_uring_cqe *cqe;
+	uint64_t deadline = tw_now() + 50 * NSEC_PER_MSEC;
+	struct tw_ring r;
+	unsigned int i;
+
+	if (tw_setup_skipped(_metadata))
+		return;
+	if (tw_ring_init(self->fd, 8, 2, &r))
+		SKIP(return, "the module has no rings");
+
+	/* Five due at once: two fit the event ring, three wait in the kernel. */
+	for (i = 0; i < 5; i++)
+		ASSERT_EQ(0, tw_arm(self->fd, i, TWHEEL_KIND_IDLE, deadline,
+				    100 + i, TWHEEL_ARM_ABS));
+	sqe = io_uring_get_sqe(&self->ring);
+	io_uring_prep_read(sqe, self->fd, ev, sizeof(ev), 0);
+	sqe->user_data = 7;
+	ASSERT_EQ(1, io_uring_submit(&self->ring));
+	ASSERT_EQ(0, wait_cqe(&self->ring, &cqe, 5000));
+	EXPECT_EQ(7, cqe->user_data);
+	ASSERT_LT(0, cqe->res);
+	EXPECT_EQ(0, cqe->res % sizeof(ev[0]));
+	i = cqe->res / sizeof(ev[0]);
+	io_uring_cqe_seen(&self->ring, cqe);
+	/* The ring holds two; the reads take the other three, once each. */
+	ASSERT_EQ(2, tw_ring_reap(&r, rev, 4));
+	i += tw_read_n(self->fd, ev + i, 8 - i, 500);
+	EXPECT_EQ(3, i);
+	for (unsigned int j = 0; j < 2; j++)
+		for (unsigned int k = 0; k < i; k++)
+			EXPECT_NE(rev[j].user_data, ev[k].user_data);
+	tw_ring_exit(&r);
 }
 
 /*

@@ -20,7 +20,7 @@
 #include "twheel_compat.h"
 #include "bench.h"
 
-#define twheel_table_alloc(nr)	calloc(nr, sizeof(struct twheel_table_node *))
+#define twheel_table_alloc(table, nr)	calloc(nr, sizeof(struct twheel_table_node *))
 
 static u64 bench_state = 0x9e3779b97f4a7c15ULL;
 

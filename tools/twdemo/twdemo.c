@@ -18,16 +18,27 @@
  *
  * A closed connection is replaced by a new one with a new id, so the
  * number of connections stays at N. Arms and cancels go to the device
- * through a libtwheel batch buffer, flushed once per turn of the loop;
- * events come from reads kept in flight in the demo's own io_uring
- * (twheel_prep_read()).
+ * through a libtwheel batch buffer, sent once per turn of the loop. With
+ * the shared rings (the default when the module offers them) the buffer is
+ * submitted into the submission ring (twheel_batch_submit()) and events
+ * come from the event ring (twheel_reap(), and the loop's poll() when
+ * there is nothing); with -i, the buffer is flushed by ioctls and events
+ * come from reads kept in flight in the demo's own io_uring
+ * (twheel_prep_read()). The summary gives the system calls per 1 000
+ * timer operations (arms and cancels sent), the library's
+ * (twheel_get_syscalls()), with the rings apart from the loop's waits, and
+ * with -i the demo's own io_uring_enter()s besides.
  *
  * An oracle records, for each timer, the arming the device should hold
  * (its user_data and absolute deadline) and checks every event reaped:
  * it is that arming, seen once, and due by the daemon's own clock. An
  * event of an arming that was cancelled or replaced is an error unless the
  * read that returned it completed before the cancel or re-arm returned
- * (the CQE came before the CQ tail read just after the flush). When the
+ * (the CQE came before the CQ tail read just after the flush); with the
+ * rings, unless it was due within a tick of the submit that cancelled or
+ * replaced it, give or take a tick (the kernel took the entry in the
+ * tick the arming fired in, or wrote the event into the ring before the
+ * submit). When the
  * traffic stops the daemon waits for every timer due by then, stops its
  * reads, closes every connection, and checks that nothing is left to read
  * and that the device's counters agree with its own. The exit status is 0
@@ -37,6 +48,7 @@
 #include <errno.h>
 #include <getopt.h>
 #include <liburing.h>
+#include <poll.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -116,7 +128,14 @@ static struct {
 	unsigned int nconn;
 	double duration;
 	uint64_t seed;
-} opt = { 100000, 10.0, 1 };
+	int ioctl;		/* -i: ioctls and io_uring reads, no rings */
+} opt = { 100000, 10.0, 1, 0 };
+
+/* The shared rings are in use (not -i, and the module offers them). */
+static int rings;
+static uint64_t tick_ns;
+/* Entries sent (arms and cancels), and io_uring_enter() calls at most. */
+static uint64_t timer_ops, uring_calls, loop_waits;
 
 static struct twheel *tw;
 static struct twheel_batch_buf *batch;
@@ -131,9 +150,13 @@ static uint64_t rng_state, last_user_data;
  */
 static uint64_t arm_base;
 
-/* Flushes done, and the CQ tail read just after each of the last ones. */
+/*
+ * Flushes done, and the CQ tail read just after each of the last ones, or
+ * with the rings the time just after each.
+ */
 static uint64_t flushes;
 static unsigned int flush_tail[FLUSH_RING];
+static uint64_t flush_ns[FLUSH_RING];
 
 static int stopping;		/* traffic over: no reactions, no arms */
 static uint64_t stop_ns;
@@ -300,19 +323,36 @@ static void replace_conn(unsigned int i, uint64_t *reason)
 	open_conn(i);
 }
 
-static void flush(void)
+/* Sends the batch; with @sync, applied by the kernel before it returns. */
+static void flush_mode(int sync)
 {
 	struct twheel_batch_result res;
-	int ret = twheel_batch_flush(batch, &res);
+	int ret;
 
+	if (rings)
+		ret = twheel_batch_submit(batch, sync ? TWHEEL_SUBMIT_SYNC : 0,
+					  &res);
+	else
+		ret = twheel_batch_flush(batch, &res);
 	if (ret < 0) {
 		fprintf(stderr, "twdemo: flush failed at entry %u: %s\n",
 			res.applied, strerror(-ret));
 		exit(2);
 	}
+	timer_ops += res.applied;
 	flushes++;
+	if (rings) {
+		/* The entries were published before this time. */
+		flush_ns[flushes % FLUSH_RING] = now_ns();
+		return;
+	}
 	/* CQEs before this index may hold events read before the flush. */
 	flush_tail[flushes % FLUSH_RING] = io_uring_smp_load_acquire(ring.cq.ktail);
+}
+
+static void flush(void)
+{
+	flush_mode(0);
 }
 
 /* --- events ------------------------------------------------------------ */
@@ -328,14 +368,27 @@ static void flush(void)
  * completed before a flush returned is checked before the next flush
  * cancels anything more.
  */
-static int read_before_cancel(const struct timer *t, uint64_t user_data,
-			      int64_t cqe_index)
+static int read_before_cancel(const struct timer *t,
+			      const struct twheel_event *ev, int64_t cqe_index)
 {
+	uint64_t user_data = ev->user_data;
+
 	if (user_data < t->gone_lo || user_data > t->gone_hi)
 		return 0;
 	if (t->gone_flush > flushes)
 		return 1;	/* the cancel has not even been sent */
-	if (cqe_index < 0 || flushes - t->gone_flush >= FLUSH_RING)
+	if (flushes - t->gone_flush >= FLUSH_RING)
+		return 0;
+	/*
+	 * With the rings: an entry published before the tick in which the
+	 * arming is due is applied before it can fire, so only an arming due
+	 * within a tick of the submit may still come (two ticks: the deadline
+	 * is rounded up to one).
+	 */
+	if (rings)
+		return ev->deadline_ns < flush_ns[t->gone_flush % FLUSH_RING] +
+					 2 * tick_ns;
+	if (cqe_index < 0)
 		return 0;
 	return (int32_t)((uint32_t)cqe_index -
 			 flush_tail[t->gone_flush % FLUSH_RING]) < 0;
@@ -353,6 +406,11 @@ static void on_event(const struct twheel_event *ev, uint64_t now,
 	struct timer *t;
 
 	st.events_read++;
+	/* An entry the kernel refused: none of the demo's should be. */
+	if (ev->flags & TWHEEL_EVENT_ERROR) {
+		st.unknown++;
+		return;
+	}
 	for (k = 0; k < NR_TIMERS && timer_kind[k] != ev->kind; k++)
 		;
 	if (i >= opt.nconn || k == NR_TIMERS) {
@@ -365,7 +423,7 @@ static void on_event(const struct twheel_event *ev, uint64_t now,
 		if (ev->user_data && ev->user_data == t->fired)
 			st.repeated++;
 		else if (ev->user_data &&
-			 read_before_cancel(t, ev->user_data, cqe_index))
+			 read_before_cancel(t, ev, cqe_index))
 			st.dropped++;	/* the daemon drops it, as it should */
 		else if (ev->user_data && ev->user_data <= last_user_data)
 			st.came_back++;
@@ -453,6 +511,7 @@ static unsigned int reap(uint64_t wait_ns, int requeue)
 	int ret;
 
 	ret = io_uring_wait_cqe_timeout(&ring, &cqe, &ts);
+	uring_calls++;
 	if (ret < 0 && ret != -ETIME && ret != -EINTR)
 		die("io_uring_wait_cqe", ret);
 	for (round = 0; round < REAP_ROUNDS; round++) {
@@ -479,6 +538,7 @@ static unsigned int reap(uint64_t wait_ns, int requeue)
 		if (!got || !requeue)
 			break;
 		ret = io_uring_submit(&ring);
+		uring_calls++;
 		if (ret < 0)
 			die("io_uring_submit", ret);
 	}
@@ -487,6 +547,48 @@ static unsigned int reap(uint64_t wait_ns, int requeue)
 		react(&reactions[j]);
 	nr_reactions = 0;
 	return reads;
+}
+
+/*
+ * reap() with the rings: takes what there is (up to REAP_ROUNDS arrays
+ * full), waiting up to @wait_ns for it if there is nothing, then reacts.
+ * The wait is the loop's own poll(), which a daemon makes anyway (its
+ * epoll_wait() on its sockets and this descriptor), so it is counted apart
+ * from the library's system calls for the timers.
+ */
+static unsigned int reap_rings(uint64_t wait_ns)
+{
+	struct pollfd pfd = {
+		.fd = twheel_fd(tw), .events = POLLIN | POLLRDBAND,
+	};
+	struct twheel_event *ev = bufs[0];
+	int timeout_ms = (wait_ns + MS - 1) / MS, n;
+	unsigned int round, events = 0;
+	uint64_t now;
+
+	/* A reap that finds nothing asks to be woken by the next record. */
+	n = twheel_reap(tw, ev, EVENTS_PER_READ);
+	if (!n && timeout_ms) {
+		loop_waits++;
+		if (poll(&pfd, 1, timeout_ms) > 0)
+			n = twheel_reap(tw, ev, EVENTS_PER_READ);
+	}
+	for (round = 0; n > 0 && round < REAP_ROUNDS; round++) {
+		now = now_ns();
+		for (int j = 0; j < n; j++)
+			on_event(&ev[j], now, -1);
+		events += n;
+		if (n < EVENTS_PER_READ)
+			break;
+		n = twheel_reap(tw, ev, EVENTS_PER_READ);
+	}
+	if (n < 0 && n != -ETIME && n != -EINTR)
+		die("twheel_wait", n);
+	arm_base = now_ns();
+	for (size_t j = 0; j < nr_reactions; j++)
+		react(&reactions[j]);
+	nr_reactions = 0;
+	return events;
 }
 
 /* --- traffic ------------------------------------------------------------ */
@@ -582,14 +684,16 @@ static int verdict(int ok, const char *fmt, unsigned long long a,
 static void usage(FILE *f)
 {
 	fprintf(f,
-		"usage: twdemo [-n connections] [-d seconds] [-s seed]\n"
+		"usage: twdemo [-i] [-n connections] [-d seconds] [-s seed]\n"
 		"\n"
 		"A simulated protocol daemon on /dev/twheel: N connections with idle,\n"
 		"path-validation and retransmission timers driven by synthetic traffic\n"
-		"for the given time, events reaped through io_uring, every event checked\n"
-		"against an oracle. Exit status 0 if every timer due fired exactly once,\n"
-		"none early, and nothing cancelled came back; 1 if not; 2 on errors.\n"
+		"for the given time, arms and cancels sent through the shared rings and\n"
+		"events reaped from them, every event checked against an oracle. Exit\n"
+		"status 0 if every timer due fired exactly once, none early, and nothing\n"
+		"cancelled came back; 1 if not; 2 on errors.\n"
 		"\n"
+		"  -i     ioctls and io_uring reads instead of the shared rings\n"
 		"  -n N   connections (default 100000)\n"
 		"  -d S   seconds of traffic (default 10)\n"
 		"  -s N   seed of the traffic (default 1)\n"
@@ -600,12 +704,13 @@ static void parse_args(int argc, char **argv)
 {
 	static const struct option longopts[] = {
 		{ "help", no_argument, NULL, 'h' },
+		{ "ioctl", no_argument, NULL, 'i' },
 		{ NULL, 0, NULL, 0 },
 	};
 	char *end;
 	int c;
 
-	while ((c = getopt_long(argc, argv, "n:d:s:h", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "in:d:s:h", longopts, NULL)) != -1) {
 		errno = 0;
 		switch (c) {
 		case 'n':
@@ -622,6 +727,9 @@ static void parse_args(int argc, char **argv)
 			opt.seed = strtoull(optarg, &end, 0);
 			if (*end || errno)
 				goto bad;
+			break;
+		case 'i':
+			opt.ioctl = 1;
 			break;
 		case 'h':
 			usage(stdout);
@@ -647,20 +755,26 @@ int main(int argc, char **argv)
 	struct twheel_next next = { .size = sizeof(next) };
 	struct twheel_event ev[64];
 	uint64_t start, end, last_step, last_progress, t, left = 0;
+	uint64_t dropped, nr_syscalls = 0;
 	int tty = isatty(STDOUT_FILENO), ret, failed = 0;
 	unsigned int i, k, in_flight;
 
 	parse_args(argc, argv);
 	rng_state = opt.seed * 0x9E3779B97F4A7C15ULL + 1;
 
-	ret = twheel_open(&tw, TWHEEL_OPEN_NONBLOCK, TWHEEL_CPU_ANY);
+	ret = twheel_open(&tw, TWHEEL_OPEN_NONBLOCK |
+			  (opt.ioctl ? TWHEEL_OPEN_NO_RINGS : 0), TWHEEL_CPU_ANY);
 	if (ret)
 		die(ret == -ENOENT ? "/dev/twheel (is the module loaded?)" :
 		    "/dev/twheel", ret);
 	twheel_get_info(tw, &info);
-	printf("twdemo: %u connections, %.1f s of traffic, seed %llu; twheel api %u, tick %llu ns, cpu %u\n",
+	rings = twheel_has_rings(tw) == 1;
+	tick_ns = info.tick_ns;
+	printf("twdemo: %u connections, %.1f s of traffic, seed %llu; twheel api %u, tick %llu ns, cpu %u, %s\n",
 	       opt.nconn, opt.duration, (unsigned long long)opt.seed,
-	       info.api_version, (unsigned long long)info.tick_ns, info.cpu);
+	       info.api_version, (unsigned long long)info.tick_ns, info.cpu,
+	       rings ? "shared rings" : opt.ioctl ? "ioctls (-i)" :
+	       "ioctls (the module has no rings)");
 	if ((uint64_t)opt.nconn * NR_TIMERS > info.quota_timers) {
 		fprintf(stderr, "twdemo: %u connections may need more timers than the quota of %llu\n",
 			opt.nconn, (unsigned long long)info.quota_timers);
@@ -669,9 +783,11 @@ int main(int argc, char **argv)
 	ret = twheel_batch_new(tw, &batch);
 	if (ret)
 		die("twheel_batch_new", ret);
-	ret = io_uring_queue_init(2 * NR_READS, &ring, 0);
-	if (ret)
-		die("io_uring_queue_init", ret);
+	if (!rings) {
+		ret = io_uring_queue_init(2 * NR_READS, &ring, 0);
+		if (ret)
+			die("io_uring_queue_init", ret);
+	}
 	conns = calloc(opt.nconn, sizeof(*conns));
 	if (!conns)
 		die("connections", ENOMEM);
@@ -680,7 +796,7 @@ int main(int argc, char **argv)
 	for (i = 0; i < opt.nconn; i++)
 		open_conn(i);
 	st.opened = 0;		/* count replacements only */
-	for (i = 0; i < NR_READS; i++)
+	for (i = 0; !rings && i < NR_READS; i++)
 		queue_read(i);
 	flush();
 	last_step = last_progress = now_ns();
@@ -689,10 +805,15 @@ int main(int argc, char **argv)
 	while ((t = now_ns()) - start < opt.duration * 1e9) {
 		uint64_t wait = last_step + STEP_NS > t ? last_step + STEP_NS - t : 0;
 
-		ret = io_uring_submit(&ring);
-		if (ret < 0)
-			die("io_uring_submit", ret);
-		reap(wait, 1);
+		if (rings) {
+			reap_rings(wait);
+		} else {
+			ret = io_uring_submit(&ring);
+			uring_calls++;
+			if (ret < 0)
+				die("io_uring_submit", ret);
+			reap(wait, 1);
+		}
 		t = now_ns();
 		if (t - last_step >= STEP_NS) {
 			traffic(t, t - last_step > MAX_STEP_NS ? MAX_STEP_NS : t - last_step);
@@ -713,8 +834,13 @@ int main(int argc, char **argv)
 			owed += conns[i].t[k].user_data &&
 				conns[i].t[k].deadline <= stop_ns;
 	while (owed && now_ns() - stop_ns < GRACE_NS) {
-		io_uring_submit(&ring);
-		reap(100 * MS, 1);
+		if (rings) {
+			reap_rings(100 * MS);
+		} else {
+			io_uring_submit(&ring);
+			uring_calls++;
+			reap(100 * MS, 1);
+		}
 		if (now_ns() - last_progress >= (tty ? 250 : 1000) * MS) {
 			progress(start, tty, 0);
 			last_progress = now_ns();
@@ -724,28 +850,37 @@ int main(int argc, char **argv)
 	progress(start, tty, 1);
 
 	/* Stop the reads, handling what they still bring. */
-	for (i = 0; i < NR_READS; i++) {
+	for (i = 0; !rings && i < NR_READS; i++) {
 		struct io_uring_sqe *sqe = io_uring_get_sqe(&ring);
 
 		io_uring_prep_cancel64(sqe, i, 0);
 		io_uring_sqe_set_data64(sqe, CANCEL_TAG);
 	}
-	io_uring_submit(&ring);
-	for (in_flight = NR_READS, t = now_ns();
+	if (!rings) {
+		io_uring_submit(&ring);
+		uring_calls++;
+	}
+	for (in_flight = rings ? 0 : NR_READS, t = now_ns();
 	     in_flight && now_ns() - t < 5 * NSEC_PER_SEC;)
 		in_flight -= reap(100 * MS, 0);
 	if (in_flight)
 		die("reads still in flight after their cancel", ETIMEDOUT);
 
-	/* Close every connection; then nothing may be read. */
+	/*
+	 * Close every connection, the cancels applied before the flush
+	 * returns; then nothing may be read but, with the rings, events
+	 * already in the event ring that the oracle accepts.
+	 */
 	for (i = 0; i < opt.nconn; i++)
 		st.exit_cancels += close_conn(i);
-	flush();
+	flush_mode(1);
+	dropped = st.dropped;
 	while ((ret = twheel_reap(tw, ev, 64)) > 0) {
 		left += ret;
 		for (int j = 0; j < ret; j++)
 			on_event(&ev[j], now_ns(), -1);
 	}
+	left -= st.dropped - dropped;
 	if (ret < 0)
 		die("twheel_reap", ret);
 	ret = twheel_get_next(tw, &next);
@@ -753,6 +888,7 @@ int main(int argc, char **argv)
 		ret = twheel_get_stats(tw, &stats);
 	if (ret)
 		die("twheel_get_next/stats", ret);
+	twheel_get_syscalls(tw, &nr_syscalls);
 
 	printf("\ntwdemo: %u connections, %.1f s of traffic, %.2f s to drain (seed %llu)\n",
 	       opt.nconn, (stop_ns - start) / 1e9, (end - stop_ns) / 1e9,
@@ -776,6 +912,19 @@ int main(int argc, char **argv)
 	       total_fired() / ((end - start) / 1e9), (unsigned long long)total_fired(),
 	       (end - start) / 1e9,
 	       (st.arms + st.cancels + st.conn_cancels) / ((end - start) / 1e9));
+	if (rings)
+		printf("  system calls        %10.1f  per 1000 timer operations (%llu by the library for %llu arms and cancels sent, shared rings); besides, the loop's waits: %llu, %.1f per 1000\n",
+		       timer_ops ? nr_syscalls * 1000.0 / timer_ops : 0.0,
+		       (unsigned long long)nr_syscalls,
+		       (unsigned long long)timer_ops,
+		       (unsigned long long)loop_waits,
+		       timer_ops ? loop_waits * 1000.0 / timer_ops : 0.0);
+	else
+		printf("  system calls        %10.1f  per 1000 timer operations (%llu by the library, %llu io_uring_enter at most, the loop's waits among them; %llu arms and cancels sent; ioctls)\n",
+		       timer_ops ? (nr_syscalls + uring_calls) * 1000.0 / timer_ops : 0.0,
+		       (unsigned long long)nr_syscalls,
+		       (unsigned long long)uring_calls,
+		       (unsigned long long)timer_ops);
 	printf("  lateness\n");
 	percentiles("fired_ns - deadline (kernel)", &kernel_late);
 	percentiles("reaped - deadline (daemon)", &reap_late);
@@ -803,7 +952,8 @@ int main(int argc, char **argv)
 			  stats.arms + stats.rearms, st.arms);
 	printf("exactness: %s\n", failed ? "FAIL" : "PASS");
 
-	io_uring_queue_exit(&ring);
+	if (!rings)
+		io_uring_queue_exit(&ring);
 	twheel_batch_free(batch);
 	twheel_close(tw);
 	return failed;

@@ -49,6 +49,7 @@ const struct twstat_known twstat_known[] = {
 	{ "ring_events",	"events into rings",	TWSTAT_COUNTER },
 	{ "ring_enters",	"ring doorbells",	TWSTAT_COUNTER },
 	{ "ring_deferred",	"ring turns deferred",	TWSTAT_COUNTER },
+	{ "ring_punted",	"ring drains to worker", TWSTAT_COUNTER },
 	{ "batch_max",		"largest batch",	TWSTAT_MAXIMUM },
 };
 const size_t twstat_nr_known = sizeof(twstat_known) / sizeof(twstat_known[0]);

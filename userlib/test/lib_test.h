@@ -20,14 +20,36 @@
 
 /*
  * Opens a context through the library; SKIPs the test when the module is
- * not loaded.
+ * not loaded. The tests that use it are about the ioctl path, so it opens
+ * without shared rings (rings_test.c has the ring path).
  */
 #define tl_open_or_skip(flags) ({					\
 	struct twheel *__tw = NULL;					\
-	int __ret = twheel_open(&__tw, (flags), TWHEEL_CPU_ANY);	\
+	int __ret = twheel_open(&__tw, (flags) | TWHEEL_OPEN_NO_RINGS,	\
+				TWHEEL_CPU_ANY);			\
 	if (__ret == -ENOENT)						\
 		SKIP(return, "/dev/twheel is missing: module not loaded"); \
 	ASSERT_EQ(0, __ret);						\
+	ASSERT_EQ(0, twheel_has_rings(__tw));				\
+	__tw;								\
+})
+
+/*
+ * Opens a context with shared rings of @sq and @ev entries (0: the
+ * library's default); SKIPs the test when the module is not loaded or
+ * offers no rings.
+ */
+#define tl_open_rings_or_skip(flags, sq, ev) ({				\
+	struct twheel *__tw = NULL;					\
+	int __ret = twheel_open_rings(&__tw, (flags), TWHEEL_CPU_ANY,	\
+				      (sq), (ev));			\
+	if (__ret == -ENOENT)						\
+		SKIP(return, "/dev/twheel is missing: module not loaded"); \
+	ASSERT_EQ(0, __ret);						\
+	if (!twheel_has_rings(__tw)) {					\
+		twheel_close(__tw);					\
+		SKIP(return, "the module offers no shared rings");	\
+	}								\
 	__tw;								\
 })
 

@@ -47,6 +47,7 @@ typedef unsigned int gfp_t;
 #define U64_MAX		((u64)~0ULL)
 #define BIT(nr)		(1UL << (nr))
 #define BIT_ULL(nr)	(1ULL << (nr))
+#define GENMASK_ULL(h, l)	((~0ULL >> (63 - (h))) & (~0ULL << (l)))
 
 #define prefetch(p)	__builtin_prefetch(p)
 #define prefetchw(p)	__builtin_prefetch(p, 1)

@@ -99,6 +99,11 @@ static inline void __list_add(struct list_head *entry, struct list_head *prev,
 	prev->next = entry;
 }
 
+static inline void list_add(struct list_head *entry, struct list_head *head)
+{
+	__list_add(entry, head, head->next);
+}
+
 static inline void list_add_tail(struct list_head *entry,
 				 struct list_head *head)
 {
@@ -125,6 +130,14 @@ static inline int list_empty(const struct list_head *head)
 	return head->next == head;
 }
 
+static inline void list_move_tail(struct list_head *entry,
+				  struct list_head *head)
+{
+	entry->next->prev = entry->prev;
+	entry->prev->next = entry->next;
+	list_add_tail(entry, head);
+}
+
 #define list_empty_careful(head)	list_empty(head)
 
 static inline void list_splice_init(struct list_head *list,
@@ -144,6 +157,8 @@ static inline void list_splice_init(struct list_head *list,
 #define list_entry(ptr, type, member)	container_of(ptr, type, member)
 #define list_first_entry(ptr, type, member) \
 	list_entry((ptr)->next, type, member)
+#define list_first_entry_or_null(ptr, type, member) \
+	(list_empty(ptr) ? NULL : list_first_entry(ptr, type, member))
 #define list_next_entry(pos, member) \
 	list_entry((pos)->member.next, typeof(*(pos)), member)
 #define list_for_each_entry(pos, head, member)				\
@@ -262,13 +277,21 @@ typedef struct {
 
 #define EPOLLIN		0x00000001
 #define EPOLLRDNORM	0x00000040
+#define EPOLLRDBAND	0x00000080
+typedef unsigned int __poll_t;
+
+/* Files here never have rings, whose drains a worker may take. */
+struct work_struct {
+	int unused;
+};
 
 static inline void init_waitqueue_head(wait_queue_head_t *wq)
 {
 	spin_lock_init(&wq->lock);
 }
 
-static inline void wake_up_locked_poll(wait_queue_head_t *wq, int events)
+static inline void wake_up_locked_poll(wait_queue_head_t *wq,
+				       __poll_t events)
 {
 	lockdep_assert_held(&wq->lock);
 }
@@ -314,6 +337,11 @@ static inline void atomic_long_set(atomic_long_t *v, long i)
 static inline long atomic_long_inc_return(atomic_long_t *v)
 {
 	return ++v->counter;
+}
+
+static inline long atomic_long_add_return(long i, atomic_long_t *v)
+{
+	return v->counter += i;
 }
 
 static inline void atomic_long_dec(atomic_long_t *v)
@@ -383,6 +411,14 @@ static inline void kmem_cache_free_bulk(struct kmem_cache *cache, size_t nr,
 
 	for (i = 0; i < nr; i++)
 		free(p[i]);
+}
+
+/* Power-of-two sizes are aligned to their size, as the kernel's kmalloc(). */
+static inline void *kmalloc(size_t size, gfp_t gfp)
+{
+	size_t align = size & (size - 1) ? sizeof(void *) : size;
+
+	return aligned_alloc(align, (size + align - 1) & ~(align - 1));
 }
 
 static inline void *kmalloc_array(size_t n, size_t size, gfp_t gfp)

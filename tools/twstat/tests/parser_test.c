@@ -251,7 +251,7 @@ TEST(live_recording_totals_are_the_sums_of_the_cpus)
 	struct twstat_snap s;
 
 	ASSERT_EQ(0, read_data("live-2cpu", &s, true));
-	ASSERT_EQ(176, s.total.n);
+	ASSERT_EQ(182, s.total.n);
 	for (size_t i = 0; i < s.total.n; i++) {
 		const char *name = s.total.v[i].name;
 		int64_t sum = 0, max = 0;
