@@ -223,8 +223,13 @@ struct ringres {
 	unsigned long stale;		/* mixed: events of superseded armings dropped */
 };
 
-/* The rings' sizes, within what the handshake allows. */
-#define RING_SQ		4096
+/*
+ * The rings' sizes, within what the handshake allows: a submission ring as
+ * large as the module takes (32768), as a daemon that arms in bursts would
+ * ask for, so that a burst of up to that many needs no doorbell to make
+ * room.
+ */
+#define RING_SQ		32768
 #define RING_EV		16384
 
 /* The module's counters this benchmark reads, from debugfs. */
