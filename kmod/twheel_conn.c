@@ -767,15 +767,19 @@ void twheel_conn_reap(struct twheel_ctx *ctx)
  * __twheel_conn_expire() - fire the kinds of a connection that are due
  * @ctx: the file
  * @conn: the connection, handed out by the file's wheel
- * @now: the time, CLOCK_MONOTONIC ns
+ * @at: the time of the turn, CLOCK_MONOTONIC ns: kinds due by then fire
+ * @now: the time they fire at, not before @at
  * @next_deadline: out: the earliest deadline left armed, U64_MAX if none;
  *	if there is one, the caller queues the timer again
+ *
+ * A kind due after @at waits for the next turn, even if it is due by
+ * @now: the ring's entries published since the turn took it may cancel it.
  *
  * Context: @ctx->wqh.lock held.
  * Return: how many kinds it fired.
  */
 unsigned int __twheel_conn_expire(struct twheel_ctx *ctx,
-				  struct twheel_conn *conn, u64 now,
+				  struct twheel_conn *conn, u64 at, u64 now,
 				  u64 *next_deadline)
 {
 	struct twheel_slot *slots = twheel_conn_slots(conn);
@@ -790,7 +794,7 @@ unsigned int __twheel_conn_expire(struct twheel_ctx *ctx,
 		unsigned int kind = __ffs(armed);
 		struct twheel_slot *slot = &slots[twheel_slot_idx(used, kind)];
 
-		if (slot->deadline <= now) {
+		if (slot->deadline <= at) {
 			slot->fired = now;
 			due |= BIT(kind);
 			twheel_counter_lateness(now - slot->deadline);

@@ -498,7 +498,7 @@ unsigned int twheel_ctx_expire_at(struct twheel_ctx *ctx,
 			conn = hlist_entry(ctx->expired.first,
 					   struct twheel_conn, timer.node);
 			hlist_del_init(&conn->timer.node);
-			queued += __twheel_conn_expire(ctx, conn, now,
+			queued += __twheel_conn_expire(ctx, conn, at, now,
 					&requeue->next[nr_requeue]);
 			if (conn->armed)
 				requeue->conns[nr_requeue++] = conn;

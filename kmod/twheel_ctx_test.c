@@ -15,11 +15,25 @@
 #include <kunit/test.h>
 #include <linux/ktime.h>
 #include <linux/percpu.h>
+#include <linux/sched.h>
 #include <linux/slab.h>
 
 /* The suite's clock, CLOCK_MONOTONIC ns as the module would read it. */
 static u64 twheel_ctx_test_ns;
 #define ktime_get_ns()	(twheel_ctx_test_ns)
+
+/* Set by a case to have the next look at need_resched() say yes, once. */
+static bool twheel_ctx_test_resched;
+
+static bool twheel_ctx_test_need_resched(void)
+{
+	bool resched = twheel_ctx_test_resched;
+
+	twheel_ctx_test_resched = false;
+	return resched || need_resched();
+}
+
+#define need_resched()	twheel_ctx_test_need_resched()
 
 /* The suite has no tracepoints of its own (twheel_trace.h). */
 #define TWHEEL_NO_TRACEPOINTS
@@ -547,6 +561,37 @@ static void twheel_ctx_test_slots_shrink_when_kinds_leave(struct kunit *test)
 }
 
 /*
+ * A turn fires only what was due at its time, even after a lock break let
+ * the clock run on: what user space published in the file's ring after the
+ * turn took it may cancel what came due since.
+ */
+static void twheel_ctx_test_a_turn_fires_nothing_due_after_its_time(struct kunit *test)
+{
+	struct twheel_ctx_test *t = test->priv;
+	u64 start = twheel_ctx_test_ns;
+	unsigned int i, n = 2 * TWHEEL_EXPIRE_CHUNK;
+	bool simd = false;
+
+	for (i = 0; i < n; i++) {
+		twheel_ctx_test_arm(test, i, 0, 1000000, i);
+		twheel_ctx_test_arm(test, i, 1, 2500000, n + i);
+	}
+	/* A turn of time 2 ms; after the lock break the clock reads 3 ms. */
+	twheel_ctx_test_ns = start + 3000000;
+	twheel_ctx_test_resched = true;
+	KUNIT_EXPECT_EQ(test, twheel_ctx_expire_at(t->ctx, t->requeue, &simd,
+						   start + 2000000), n);
+	/* The break came, after the first chunk. */
+	KUNIT_EXPECT_FALSE(test, twheel_ctx_test_resched);
+	KUNIT_EXPECT_EQ(test, t->ctx->nr_queued, n);
+	KUNIT_EXPECT_EQ(test, t->ctx->nr_armed, n);
+	KUNIT_EXPECT_EQ(test, twheel_ctx_test_next(t->ctx), start + 2500000);
+	/* The next turn fires the rest. */
+	KUNIT_EXPECT_EQ(test, twheel_ctx_test_expire_at(test, start + 3000000), n);
+	KUNIT_EXPECT_EQ(test, t->ctx->nr_armed, 0);
+}
+
+/*
  * A file with more due than a turn gets one turn at a time and asks for
  * the next; no event is lost or doubled on the way.
  */
@@ -903,6 +948,7 @@ static struct kunit_case twheel_ctx_test_cases[] = {
 	KUNIT_CASE(twheel_ctx_test_quota_counts_unread_events),
 	KUNIT_CASE(twheel_ctx_test_slots_shrink_when_kinds_leave),
 	KUNIT_CASE(twheel_ctx_test_a_turn_is_bounded_and_asks_for_the_next),
+	KUNIT_CASE(twheel_ctx_test_a_turn_fires_nothing_due_after_its_time),
 	KUNIT_CASE(twheel_ctx_test_next_is_the_exact_earliest_deadline),
 	KUNIT_CASE(twheel_ctx_test_random_operations_deliver_each_arming_once),
 	{}
