@@ -162,7 +162,8 @@ static inline unsigned int bring_reap(struct bring *r, struct twheel_event *ev,
  */
 static inline int bring_wait(int fd, struct bring *r, int ms)
 {
-	struct pollfd p = { .fd = fd, .events = POLLIN };
+	/* Records in the ring are POLLRDBAND; POLLIN is the kernel queue. */
+	struct pollfd p = { .fd = fd, .events = POLLIN | POLLRDBAND };
 	int ret = 1;
 
 	__atomic_store_n(r->ev_flags, TWHEEL_EV_NEED_WAKEUP, __ATOMIC_RELAXED);
