@@ -301,39 +301,6 @@ static void twheel_batch_applied(const struct twheel_batch_entry *e)
 				    e->arm.user_data : 0);
 }
 
-int twheel_batch_flush(struct twheel_batch_buf *b,
-		       struct twheel_batch_result *res)
-{
-	struct twheel_batch_result total = { 0 }, run;
-	unsigned int from, to;
-	int ret;
-
-	if (!b)
-		return -EINVAL;
-	ret = twheel_batch_scratch(b);
-	if (ret)
-		return ret;
-	twheel_batch_find_conns(b);
-	for (from = 0; from < b->nr; from = to) {
-		for (to = from + 1; to < b->nr; to++)
-			if (b->entries[to].type != b->entries[from].type)
-				break;
-		ret = twheel_batch_send_run(b, from, to, &run, NULL);
-		total.applied += run.applied;
-		total.found += run.found;
-		if (ret < 0) {
-			total.error = ret;
-			break;
-		}
-	}
-	for (from = 0; from < total.applied; from++)
-		twheel_batch_applied(&b->entries[from]);
-	b->nr = 0;
-	if (res)
-		*res = total;
-	return total.error ? total.error : (int)total.applied;
-}
-
 static const unsigned int twheel_entry_op[] = {
 	[TWHEEL_ENTRY_ARM] = TWHEEL_OP_ARM,
 	[TWHEEL_ENTRY_CANCEL] = TWHEEL_OP_CANCEL,
@@ -341,17 +308,18 @@ static const unsigned int twheel_entry_op[] = {
 };
 
 /*
- * TWHEEL_SUBMIT_SYNC on a file with rings. Entries published in the ring
- * could be taken by the expiry thread before a synchronous doorbell, which
- * then answers their errors with error records, not in the call; so the
- * batch goes by the batch ioctls, which come after everything published
- * and answer for every entry. As in the ring, a refused entry is skipped
- * and those after it are sent, and a refused arming of the connection layer
- * leaves its kind unarmed. A call that fails (a signal, a fault) sends
- * nothing more.
+ * Sends the batch by the batch ioctls, in runs of one type. A flush stops
+ * at the first entry the device refuses. With @past_refusals it skips it
+ * and sends the entries after it, as the ring would have applied them: that
+ * is TWHEEL_SUBMIT_SYNC on a file with rings, whose published entries the
+ * expiry thread could take before a synchronous doorbell and answer with
+ * error records instead of in the call (the batch ioctls come after what
+ * was published and answer for every entry); a refused arming of the
+ * connection layer then leaves its kind unarmed, as in the ring. A call
+ * that fails (a signal, a fault) sends nothing more.
  */
-static int twheel_batch_submit_sync(struct twheel_batch_buf *b,
-				    struct twheel_batch_result *res)
+static int twheel_batch_send(struct twheel_batch_buf *b, bool past_refusals,
+			     struct twheel_batch_result *res)
 {
 	struct twheel_batch_result total = { 0 }, run;
 	const struct twheel_batch_entry *e;
@@ -376,7 +344,7 @@ static int twheel_batch_submit_sync(struct twheel_batch_buf *b,
 			continue;
 		if (!total.error)
 			total.error = ret;
-		if (!refused)
+		if (!past_refusals || !refused)
 			break;
 		e = &b->entries[from + run.applied];
 		twheel_batch_applied(e);
@@ -388,6 +356,14 @@ static int twheel_batch_submit_sync(struct twheel_batch_buf *b,
 	if (res)
 		*res = total;
 	return total.error ? total.error : (int)total.applied;
+}
+
+int twheel_batch_flush(struct twheel_batch_buf *b,
+		       struct twheel_batch_result *res)
+{
+	if (!b)
+		return -EINVAL;
+	return twheel_batch_send(b, false, res);
 }
 
 int twheel_batch_submit(struct twheel_batch_buf *b, unsigned int flags,
@@ -408,7 +384,7 @@ int twheel_batch_submit(struct twheel_batch_buf *b, unsigned int flags,
 	if (!tw->shm.map)
 		return twheel_batch_flush(b, res);
 	if (flags & TWHEEL_SUBMIT_SYNC)
-		return twheel_batch_submit_sync(b, res);
+		return twheel_batch_send(b, true, res);
 	twheel_batch_find_conns(b);
 	for (i = 0; !ret && i < b->nr; i++) {
 		e = &b->entries[i];
