@@ -767,20 +767,24 @@ void twheel_conn_reap(struct twheel_ctx *ctx)
  * __twheel_conn_expire() - fire the kinds of a connection that are due
  * @ctx: the file
  * @conn: the connection, handed out by the file's wheel
- * @at: the time of the turn, CLOCK_MONOTONIC ns: kinds due by then fire
- * @now: the time they fire at, not before @at
+ * @due_by: the start of the turn's tick, CLOCK_MONOTONIC ns: kinds whose
+ *	tick has come by then fire
+ * @now: the time they fire at, not before @due_by
  * @next_deadline: out: the earliest deadline left armed, U64_MAX if none;
  *	if there is one, the caller queues the timer again
  *
- * A kind due after @at waits for the next turn, even if it is due by
- * @now: the ring's entries published since the turn took it may cancel it.
+ * A kind fires in the tick its deadline rounds up to, as a connection's
+ * earliest does, never in an earlier turn because another kind of its
+ * connection came due: an entry of the ring published before that tick
+ * must find it armed. A kind due after @due_by waits for a later turn, even
+ * if it is due by @now.
  *
  * Context: @ctx->wqh.lock held.
  * Return: how many kinds it fired.
  */
 unsigned int __twheel_conn_expire(struct twheel_ctx *ctx,
-				  struct twheel_conn *conn, u64 at, u64 now,
-				  u64 *next_deadline)
+				  struct twheel_conn *conn, u64 due_by,
+				  u64 now, u64 *next_deadline)
 {
 	struct twheel_slot *slots = twheel_conn_slots(conn);
 	u16 used = twheel_conn_used(conn);
@@ -794,7 +798,7 @@ unsigned int __twheel_conn_expire(struct twheel_ctx *ctx,
 		unsigned int kind = __ffs(armed);
 		struct twheel_slot *slot = &slots[twheel_slot_idx(used, kind)];
 
-		if (slot->deadline <= at) {
+		if (slot->deadline <= due_by) {
 			slot->fired = now;
 			due |= BIT(kind);
 			twheel_counter_lateness(now - slot->deadline);

@@ -162,8 +162,8 @@ unsigned int __twheel_conn_cancel(struct twheel_ctx *ctx,
 				  struct twheel_conn *conn, u16 bits,
 				  struct twheel_tally *tally);
 unsigned int __twheel_conn_expire(struct twheel_ctx *ctx,
-				  struct twheel_conn *conn, u64 at, u64 now,
-				  u64 *next_deadline);
+				  struct twheel_conn *conn, u64 due_by,
+				  u64 now, u64 *next_deadline);
 u64 __twheel_conn_next(struct twheel_conn *conn);
 unsigned int __twheel_conn_events(struct twheel_conn *conn,
 				  struct twheel_event *ev, unsigned int max);

@@ -483,7 +483,7 @@ unsigned int twheel_ctx_expire_at(struct twheel_ctx *ctx,
 {
 	unsigned int nr = 0, work = 0, fired = 0, queued = 0, nr_requeue = 0;
 	struct twheel_conn *conn;
-	u64 now, tick;
+	u64 now, tick, due_by;
 
 	spin_lock(&ctx->wqh.lock);
 	if (ctx->closed)
@@ -492,13 +492,14 @@ unsigned int twheel_ctx_expire_at(struct twheel_ctx *ctx,
 	ctx->expiry_gen++;
 	now = at;
 	tick = twheel_ns_to_tick(now);
+	due_by = twheel_tick_to_ns(tick);
 	__twheel_ctx_advance(ctx, tick);
 	for (;;) {
 		if (!hlist_empty(&ctx->expired)) {
 			conn = hlist_entry(ctx->expired.first,
 					   struct twheel_conn, timer.node);
 			hlist_del_init(&conn->timer.node);
-			queued += __twheel_conn_expire(ctx, conn, at, now,
+			queued += __twheel_conn_expire(ctx, conn, due_by, now,
 					&requeue->next[nr_requeue]);
 			if (conn->armed)
 				requeue->conns[nr_requeue++] = conn;

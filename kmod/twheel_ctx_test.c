@@ -561,6 +561,32 @@ static void twheel_ctx_test_slots_shrink_when_kinds_leave(struct kunit *test)
 }
 
 /*
+ * A kind fires in the tick its deadline rounds up to, not in a turn that
+ * a kind of its connection due a tick before gave the connection, even if
+ * the turn came after its deadline: until its tick, a cancel published in
+ * the ring must find it armed.
+ */
+static void twheel_ctx_test_a_kind_fires_in_its_own_tick(struct kunit *test)
+{
+	struct twheel_ctx_test *t = test->priv;
+	u64 start = twheel_ctx_test_ns;
+
+	twheel_ctx_test_arm(test, 9, 0, 1000000, 1);
+	twheel_ctx_test_arm(test, 9, 1, 1500000, 2);
+	/* The turn of tick 1, 0.7 ms late: past the second deadline. */
+	KUNIT_EXPECT_EQ(test, twheel_ctx_test_expire_at(test, start + 1700000), 1);
+	KUNIT_ASSERT_EQ(test, twheel_ctx_test_read(test, 16), 1);
+	KUNIT_EXPECT_EQ(test, t->ev[0].kind, 0);
+	KUNIT_EXPECT_EQ(test, t->ctx->nr_armed, 1);
+	/* Its tick: it fires, its time and deadline its own. */
+	KUNIT_EXPECT_EQ(test, twheel_ctx_test_expire_at(test, start + 2000000), 1);
+	KUNIT_ASSERT_EQ(test, twheel_ctx_test_read(test, 16), 1);
+	KUNIT_EXPECT_EQ(test, t->ev[0].kind, 1);
+	KUNIT_EXPECT_EQ(test, t->ev[0].deadline_ns, start + 1500000);
+	KUNIT_EXPECT_EQ(test, t->ev[0].fired_ns, start + 2000000);
+}
+
+/*
  * A turn fires only what was due at its time, even after a lock break let
  * the clock run on: what user space published in the file's ring after the
  * turn took it may cancel what came due since.
@@ -949,6 +975,7 @@ static struct kunit_case twheel_ctx_test_cases[] = {
 	KUNIT_CASE(twheel_ctx_test_slots_shrink_when_kinds_leave),
 	KUNIT_CASE(twheel_ctx_test_a_turn_is_bounded_and_asks_for_the_next),
 	KUNIT_CASE(twheel_ctx_test_a_turn_fires_nothing_due_after_its_time),
+	KUNIT_CASE(twheel_ctx_test_a_kind_fires_in_its_own_tick),
 	KUNIT_CASE(twheel_ctx_test_next_is_the_exact_earliest_deadline),
 	KUNIT_CASE(twheel_ctx_test_random_operations_deliver_each_arming_once),
 	{}
