@@ -419,18 +419,17 @@ static bool __twheel_ctx_requeue(struct twheel_ctx *ctx,
  */
 static void __twheel_ctx_wake(struct twheel_ctx *ctx, unsigned int nr)
 {
-	__poll_t key;
-
 	lockdep_assert_held(&ctx->wqh.lock);
 
 	twheel_counter_add(TWHEEL_CTR_EXPIRIES, nr);
 	twheel_counter_add(TWHEEL_CTR_EVENTS_QUEUED, nr);
 	twheel_counter_add(TWHEEL_CTR_TIMERS_ARMED, -(long)nr);
-	key = ctx->ring ? __twheel_ring_post(ctx) : EPOLLIN | EPOLLRDNORM;
-	if (!key)
+	if (ctx->ring) {
+		__twheel_ring_wake(ctx, __twheel_ring_post(ctx));
 		return;
+	}
 	ctx->stats.wakeups++;
-	wake_up_locked_poll(&ctx->wqh, key);
+	wake_up_locked_poll(&ctx->wqh, EPOLLIN | EPOLLRDNORM);
 }
 
 /* Advances @ctx's wheel to @tick, or by its budget if that comes first. */

@@ -628,6 +628,34 @@ __poll_t __twheel_ring_post(struct twheel_ctx *ctx)
 }
 
 /**
+ * __twheel_ring_wake() - wake a file's readers, now or at the end of the turn
+ * @ctx: the file, with rings
+ * @key: whom to wake, 0 for none
+ *
+ * During a turn of the expiry thread the readers are woken once, at its
+ * end, after the thread let go of the file's mutex (twheel_ring_end()): a
+ * reader on the thread's CPU would otherwise preempt the thread in the
+ * middle of its turn, with the mutex held, and each wake-up of the reader
+ * cost it more (under TCG, one event per wake-up: 93 to 105 us of the
+ * reader's CPU against 40 to 45 us woken at the end).
+ *
+ * Context: @ctx->wqh.lock held.
+ */
+void __twheel_ring_wake(struct twheel_ctx *ctx, __poll_t key)
+{
+	lockdep_assert_held(&ctx->wqh.lock);
+
+	if (!key)
+		return;
+	if (ctx->ring->in_turn) {
+		ctx->ring->wake_key |= key;
+		return;
+	}
+	ctx->stats.wakeups++;
+	wake_up_locked_poll(&ctx->wqh, key);
+}
+
+/**
  * __twheel_ring_sync_queued() - tell user space how many events wait in
  *	the kernel
  * @ctx: the file, with rings
@@ -710,10 +738,7 @@ static void twheel_ring_settle(struct twheel_ctx *ctx,
 			spin_unlock(&ctx->wqh.lock);
 			return;
 		}
-		if (key) {
-			ctx->stats.wakeups++;
-			wake_up_locked_poll(&ctx->wqh, key);
-		}
+		__twheel_ring_wake(ctx, key);
 		tick = __twheel_ctx_work_tick(ctx);
 		/*
 		 * While user space publishes, the thread looks every tick, so
@@ -850,6 +875,7 @@ bool twheel_ring_begin(struct twheel_ctx *ctx, u64 *now, bool *locked)
 	done = twheel_ring_drain(ctx, TWHEEL_RING_THREAD, &res);
 	spin_lock(&ctx->wqh.lock);
 	ctx->stats.ring_drain_ns += ktime_get_ns() - start;
+	ring->in_turn = done;
 	if (!done) {
 		if (ring->punted)
 			__twheel_ring_punt(ctx);
@@ -871,10 +897,15 @@ bool twheel_ring_begin(struct twheel_ctx *ctx, u64 *now, bool *locked)
  * twheel_ring_end() - the expiry thread's end of a turn of a file
  * @ctx: the file, for which twheel_ring_begin() took the mutex
  *
+ * Moves what the event ring has room for, promises the next look, lets go
+ * of the mutex, and only then wakes the readers the turn found asleep.
+ *
  * Context: the expiry thread of the file's CPU, @ctx->mutex held.
  */
 void twheel_ring_end(struct twheel_ctx *ctx)
 {
+	struct twheel_ring *ring = ctx->ring;
+	__poll_t key;
 	u64 start;
 
 	lockdep_assert_held(&ctx->mutex);
@@ -885,6 +916,14 @@ void twheel_ring_end(struct twheel_ctx *ctx)
 	ctx->stats.ring_drain_ns += ktime_get_ns() - start;
 	spin_unlock(&ctx->wqh.lock);
 	twheel_ring_unlock(ctx);
+
+	/* The readers the turn found asleep; the ring lives as long as @ctx. */
+	spin_lock(&ctx->wqh.lock);
+	ring->in_turn = false;
+	key = ring->wake_key;
+	ring->wake_key = 0;
+	__twheel_ring_wake(ctx, key);
+	spin_unlock(&ctx->wqh.lock);
 }
 
 /**

@@ -87,6 +87,10 @@ struct twheel_ring_hdr {
  * @look_tick: the tick whose start the header promises as the latest time
  *	the expiry thread takes entries (U64_MAX: no promise); the file's
  *	thread wakes by then; &twheel_ctx.wqh.lock
+ * @in_turn: the expiry thread is in a turn of the file, between
+ *	twheel_ring_begin() and twheel_ring_end(); &twheel_ctx.wqh.lock
+ * @wake_key: the readers to wake at the end of that turn;
+ *	&twheel_ctx.wqh.lock
  * @deferred: the expiry thread found &twheel_ctx.mutex held and left the
  *	file to whoever holds it; atomic
  */
@@ -112,6 +116,8 @@ struct twheel_ring {
 
 	u32 ev_tail;
 	u64 look_tick;
+	bool in_turn;
+	__poll_t wake_key;
 
 	int deferred;
 };
@@ -148,6 +154,7 @@ int twheel_ring_init(void);
 void twheel_ring_exit(void);
 
 __poll_t __twheel_ring_post(struct twheel_ctx *ctx);
+void __twheel_ring_wake(struct twheel_ctx *ctx, __poll_t key);
 void __twheel_ring_sync_queued(struct twheel_ctx *ctx);
 bool __twheel_ring_readable(struct twheel_ctx *ctx);
 

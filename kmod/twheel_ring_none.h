@@ -14,6 +14,10 @@ __poll_t __twheel_ring_post(struct twheel_ctx *ctx)
 	return EPOLLIN | EPOLLRDNORM;
 }
 
+void __twheel_ring_wake(struct twheel_ctx *ctx, __poll_t key)
+{
+}
+
 void __twheel_ring_sync_queued(struct twheel_ctx *ctx)
 {
 }

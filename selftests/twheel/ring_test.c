@@ -744,6 +744,54 @@ TEST_F(ring, poll_sees_the_event_ring_and_a_sleeper_that_asked_is_woken)
 }
 
 /*
+ * A turn that fires many timers wakes a reader asleep on the event ring
+ * once, at its end, with every record of the turn already in the ring: not
+ * once per chunk of records moved, and not while the thread is still in
+ * the middle of the turn.
+ */
+TEST_F(ring, a_turn_wakes_a_sleeping_reader_once_with_all_its_records)
+{
+	enum { N = 1000 };	/* one turn: fewer than its 1024 connections */
+	static struct twheel_event ev[N];
+	static struct twheel_arm arms[N];
+	static unsigned char seen[N];
+	struct twheel_stats st0, st1;
+	struct twheel_batch b;
+	unsigned int i, got = 0;
+	uint64_t deadline = tw_now() + 300 * MS;
+
+	if (tw_setup_skipped(_metadata))
+		return;
+	ASSERT_EQ(0, tw_ring_init(self->fd, 16, 1024, &self->r));
+	for (i = 0; i < N; i++)
+		arms[i] = (struct twheel_arm){
+			.conn_id = i, .timeout_ns = deadline, .user_data = i,
+			.flags = TWHEEL_ARM_ABS,
+		};
+	ASSERT_EQ(N, tw_arm_batch(self->fd, arms, N, &b));
+	ASSERT_EQ(0, tw_stats(self->fd, &st0));
+	if (tw_now() >= deadline - 50 * MS)
+		SKIP(return, "arming took too long to sleep before the deadline");
+	while (got < N) {
+		unsigned int n = tw_ring_reap(&self->r, ev + got, N - got);
+
+		if (n) {
+			got += n;
+			continue;
+		}
+		ASSERT_LT(0, tw_ring_wait(self->fd, &self->r, 5000));
+	}
+	ASSERT_EQ(0, tw_stats(self->fd, &st1));
+	EXPECT_EQ(1, st1.wakeups - st0.wakeups);
+	EXPECT_EQ(N, st1.ring_events - st0.ring_events);
+	for (i = 0; i < N; i++) {
+		ASSERT_GT(N, ev[i].user_data);
+		EXPECT_EQ(0, seen[ev[i].user_data]++);
+		EXPECT_LE(deadline, ev[i].fired_ns);
+	}
+}
+
+/*
  * The oracle: random arms, re-arms, cancels and connection cancels through
  * the ring, with the doorbell only where the promise asks for it. Every
  * arming that nothing superseded fires exactly once, never early; a
