@@ -20,8 +20,12 @@ struct twheel_ctx;
 struct twheel_user;
 struct vm_area_struct;
 
-/* The largest rings TWHEEL_IOC_RING_SETUP accepts. */
-#define TWHEEL_RING_MAX_SQ	32768
+/*
+ * The largest rings TWHEEL_IOC_RING_SETUP accepts: 4 MiB of submission
+ * entries, room for a first arm of a hundred thousand connections at once,
+ * and 2 MiB of events.
+ */
+#define TWHEEL_RING_MAX_SQ	131072
 #define TWHEEL_RING_MAX_EV	65536
 /* Entries the expiry thread takes in one turn of a file. */
 #define TWHEEL_RING_DRAIN_BUDGET	1024

@@ -225,11 +225,11 @@ struct ringres {
 
 /*
  * The rings' sizes, within what the handshake allows: a submission ring as
- * large as the module takes (32768), as a daemon that arms in bursts would
+ * large as the module takes (131072), as a daemon that arms in bursts would
  * ask for, so that a burst of up to that many needs no doorbell to make
  * room.
  */
-#define RING_SQ		32768
+#define RING_SQ		131072
 #define RING_EV		16384
 
 /* The module's counters this benchmark reads, from debugfs. */
