@@ -3,7 +3,7 @@
 #
 # The plan `make bench` runs in the VM: twbench at the sizes, run counts and
 # workloads the host passes on the kernel command line (TWBENCH_SIZES,
-# TWBENCH_RUNS, TWBENCH_WORKLOADS), then its results, as a base64-encoded tar
+# TWBENCH_RUNS, TWBENCH_WORKLOADS, TWBENCH_PIN), then its results, as a base64-encoded tar
 # stream, on the third serial port (run-vm --collect unpacks them on the
 # host).
 
@@ -17,6 +17,8 @@ only=
 case ",$workloads," in *,ops,*) ;; *) only="$only --no-ops" ;; esac
 case ",$workloads," in *,expiry,*) ;; *) only="$only --no-expiry" ;; esac
 case ",$workloads," in *,mixed,*) ;; *) only="$only --no-mixed" ;; esac
+# TWBENCH_PIN=R,F: the reapers on CPU R, their twheel files on CPU F.
+[ -n "$TWBENCH_PIN" ] && only="$only --pin $TWBENCH_PIN"
 start=$(cut -d. -f1 /proc/uptime)
 /tools/twbench --sizes "$sizes" --runs "$runs" --out $out $only \
 	--accel "${TWHEEL_ACCEL:-unknown}" > $out/twbench.log 2>&1
