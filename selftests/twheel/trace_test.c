@@ -149,6 +149,8 @@ static int tw_fdinfo_id(int fd, char *id, size_t len)
 
 FIXTURE(trace) {
 	int fd;
+	char record_cmd[512];	/* the top level's record-cmd option */
+	long record_cmd_was;
 	char inst[256];
 	char id[32];
 	char *text;
@@ -241,6 +243,7 @@ FIXTURE_SETUP(trace)
 	struct stat st;
 
 	self->fd = -1;
+	self->record_cmd_was = -1;
 	self->inst[0] = '\0';
 	self->fd = tw_open_or_skip(O_RDWR);
 	root = tw_tracefs();
@@ -250,19 +253,25 @@ FIXTURE_SETUP(trace)
 	ASSERT_EQ(0, stat(path, &st)) {
 		TH_LOG("%s is missing: the module has no tracepoints", path);
 	}
+	/*
+	 * No task names: recording them hooks sched_switch and sched_wakeup,
+	 * and under QEMU TCG patching those tracepoints in __schedule() while
+	 * the other vCPU runs it hung that vCPU now and then (make check, the
+	 * 32-bit trace_test). The records are matched by their fields alone.
+	 * The option is the top level's, which an instance copies when it is
+	 * made; it is put back in the teardown.
+	 */
+	snprintf(self->record_cmd, sizeof(self->record_cmd),
+		 "%s/options/record-cmd", root);
+	self->record_cmd_was = tw_read_param(self->record_cmd);
+	if (self->record_cmd_was > 0)
+		tw_write_str(self->record_cmd, "0");
 	snprintf(self->inst, sizeof(self->inst), "%s/instances/twheel_test.%d",
 		 root, getpid());
 	ASSERT_EQ(0, mkdir(self->inst, 0700)) {
 		TH_LOG("mkdir %s: %s", self->inst, strerror(errno));
 		self->inst[0] = '\0';
 	}
-	/*
-	 * No task names: recording them hooks sched_switch, and under QEMU TCG
-	 * patching the tracepoint in __schedule() while the other vCPU runs
-	 * it hung that vCPU now and then (make check, the trace_test after
-	 * hotplug_test). The records are matched by their fields alone.
-	 */
-	tw_inst_write(self, "options/record-cmd", "0");
 	self->text = malloc(TRACE_MAX);
 	self->rec = calloc(TRACE_MAX / 64, sizeof(*self->rec));
 	ASSERT_TRUE(self->text && self->rec);
@@ -278,6 +287,8 @@ FIXTURE_TEARDOWN(trace)
 		tw_inst_write(self, "events/twheel/enable", "0");
 		rmdir(self->inst);
 	}
+	if (self->record_cmd_was > 0)
+		tw_write_str(self->record_cmd, "1");
 	free(self->text);
 	free(self->rec);
 	if (self->fd >= 0)
