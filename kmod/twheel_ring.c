@@ -904,8 +904,6 @@ bool twheel_ring_begin(struct twheel_ctx *ctx, u64 *now, bool *locked)
  */
 void twheel_ring_end(struct twheel_ctx *ctx)
 {
-	struct twheel_ring *ring = ctx->ring;
-	__poll_t key;
 	u64 start;
 
 	lockdep_assert_held(&ctx->mutex);
@@ -916,14 +914,6 @@ void twheel_ring_end(struct twheel_ctx *ctx)
 	ctx->stats.ring_drain_ns += ktime_get_ns() - start;
 	spin_unlock(&ctx->wqh.lock);
 	twheel_ring_unlock(ctx);
-
-	/* The readers the turn found asleep; the ring lives as long as @ctx. */
-	spin_lock(&ctx->wqh.lock);
-	ring->in_turn = false;
-	key = ring->wake_key;
-	ring->wake_key = 0;
-	__twheel_ring_wake(ctx, key);
-	spin_unlock(&ctx->wqh.lock);
 }
 
 /**
@@ -931,13 +921,17 @@ void twheel_ring_end(struct twheel_ctx *ctx)
  * @ctx: the file
  *
  * If the expiry thread found the mutex held meanwhile and left the file's
- * turn, gives the file back to the thread for a turn at once.
+ * turn, gives the file back to the thread for a turn at once. At the end of
+ * a turn of the thread, wakes the readers the turn found asleep, after the
+ * mutex is free, in the same hold of @ctx->wqh.lock that tells user space
+ * how many events wait in the kernel.
  *
  * Context: process context, @ctx->mutex held.
  */
 void twheel_ring_unlock(struct twheel_ctx *ctx)
 {
 	struct twheel_ring *ring = ctx->ring;
+	__poll_t key;
 
 	mutex_unlock(&ctx->mutex);
 	if (!ring)
@@ -949,9 +943,14 @@ void twheel_ring_unlock(struct twheel_ctx *ctx)
 		__twheel_cpu_now(ctx);
 		spin_unlock(&ctx->wqh.lock);
 	}
-	/* read() and cancels change it without a look at the ring. */
 	spin_lock(&ctx->wqh.lock);
+	/* read() and cancels change it without a look at the ring. */
 	__twheel_ring_sync_queued(ctx);
+	/* The readers a turn of the thread found asleep, now it let go. */
+	ring->in_turn = false;
+	key = ring->wake_key;
+	ring->wake_key = 0;
+	__twheel_ring_wake(ctx, key);
 	spin_unlock(&ctx->wqh.lock);
 }
 
